@@ -1,0 +1,57 @@
+"""Herald: scheduled report generation and delivery."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import settings_from_env
+from app.extensions import csrf, db, htmx, login_manager, mail, migrate, queues
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment (or `test_config`), extensions, blueprints."""
+    instance = os.environ.get("HERALD_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings_from_env(Path(app.instance_path)))
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    queues.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    from app.commands.register import register_commands
+    from app.web import register_blueprints
+
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL and a busy timeout let the web process and several workers share one SQLite file."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -1,0 +1,16 @@
+"""Attach Herald's command groups to `flask --app wsgi`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from app.commands.demo import demo_cli
+    from app.commands.jobs import jobs_cli
+    from app.commands.runs import runs_cli
+    from app.commands.schedule import schedule_cli
+    from app.commands.users import users_cli
+
+    for group in (demo_cli, jobs_cli, runs_cli, schedule_cli, users_cli):
+        app.cli.add_command(group)

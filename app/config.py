@@ -1,0 +1,58 @@
+"""Settings read from the environment, with defaults that run on a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment, else one kept under instance/ across restarts."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def settings_from_env(instance_path: Path) -> dict[str, Any]:
+    """Build the app config mapping from environment variables."""
+    storage_dir = os.environ.get("HERALD_STORAGE_DIR", str(instance_path / "storage"))
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance_path / 'herald.db'}"
+        ),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "STORAGE_DIR": storage_dir,
+        # Set only when the development mail catcher runs; enables the Outbox page.
+        "OUTBOX_DIR": os.environ.get("HERALD_OUTBOX_DIR") or None,
+        "ENCRYPTION_KEY": os.environ.get("HERALD_ENCRYPTION_KEY") or None,
+        # A worker that holds an entry longer than this is presumed dead.
+        "LEASE_SECONDS": _int("HERALD_LEASE_SECONDS", 300),
+        # Queued work older than this with no progress is enqueued again.
+        "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
+        "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),
+        "SQL_ROW_LIMIT": _int("HERALD_SQL_ROW_LIMIT", 100_000),
+        "SQL_TIMEOUT_SECONDS": _int("HERALD_SQL_TIMEOUT_SECONDS", 30),
+        # Waits before re-attempting a delivery whose channel was unreachable.
+        "DELIVERY_RETRY_DELAYS": [
+            int(x)
+            for x in os.environ.get("HERALD_DELIVERY_RETRY_DELAYS", "30,120,600,1800").split(",")
+        ],
+        "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }

@@ -1,0 +1,43 @@
+"""Encryption at rest for connection secrets (passwords, service-account keys)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+from app.models import Connection
+
+
+def _fernet() -> Fernet:
+    key = current_app.config.get("ENCRYPTION_KEY")
+    if not key:
+        # Derived from SECRET_KEY so a default install needs no second secret.
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"herald-connections", info=b"fernet"
+        ).derive(current_app.config["SECRET_KEY"].encode())
+        key = base64.urlsafe_b64encode(derived)
+    return Fernet(key)
+
+
+def set_secrets(connection: Connection, secrets: dict[str, Any]) -> None:
+    """Store `secrets` encrypted on the connection (never in `settings`)."""
+    connection.secrets_encrypted = _fernet().encrypt(json.dumps(secrets).encode())
+
+
+def get_secrets(connection: Connection) -> dict[str, Any]:
+    """Decrypt the connection's secrets; an undecryptable blob reads as a clear error."""
+    if not connection.secrets_encrypted:
+        return {}
+    try:
+        return json.loads(_fernet().decrypt(connection.secrets_encrypted))
+    except InvalidToken:
+        raise RuntimeError(
+            f"secrets of connection '{connection.code}' cannot be decrypted "
+            "(was SECRET_KEY or HERALD_ENCRYPTION_KEY changed?)"
+        ) from None

@@ -1,0 +1,75 @@
+"""Fetching rows from a data source of any kind."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+
+from app.connections.secrets import get_secrets
+from app.datasources.sql import QueryError, connection_url, run_query
+from app.extensions import db
+from app.models import Connection
+
+
+def source_snapshot(source: Any) -> dict[str, Any]:
+    """The parts of a DataSource a run needs, frozen when the run starts."""
+    return {
+        "code": source.code,
+        "kind": source.kind,
+        "connection_id": source.connection_id,
+        "query": source.query,
+        "content": source.content,
+    }
+
+
+def fetch_rows(snapshot: Mapping[str, Any], binds: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Rows of a data source snapshot; SQL sources receive `binds` as named parameters."""
+    kind = snapshot["kind"]
+    if kind == "sql":
+        connection = db.session.get(Connection, snapshot["connection_id"])
+        if connection is None or connection.kind != "sql":
+            raise QueryError(f"data source '{snapshot['code']}' has no SQL connection")
+        url = connection_url(connection.settings, get_secrets(connection))
+        return run_query(
+            url,
+            snapshot["query"],
+            binds,
+            row_limit=current_app.config["SQL_ROW_LIMIT"],
+            timeout_seconds=current_app.config["SQL_TIMEOUT_SECONDS"],
+        )
+    if kind == "csv":
+        return parse_csv(snapshot["content"] or "")
+    if kind == "json":
+        return parse_json_rows(snapshot["content"] or "[]")
+    raise QueryError(f"unknown data source kind '{kind}'")
+
+
+def parse_csv(content: str) -> list[dict[str, Any]]:
+    """Rows of a CSV document whose first line holds the column names."""
+    reader = csv.DictReader(io.StringIO(content))
+    if not reader.fieldnames:
+        raise QueryError("CSV has no header row")
+    rows = []
+    for line_no, row in enumerate(reader, start=2):
+        if None in row:
+            raise QueryError(f"CSV line {line_no} has more fields than the header")
+        rows.append(dict(row))
+    return rows
+
+
+def parse_json_rows(content: str) -> list[dict[str, Any]]:
+    """Rows of an inline JSON data source: a list of objects (or one object)."""
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise QueryError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise QueryError("JSON data must be an object or a list of objects")
+    return value

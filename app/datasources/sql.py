@@ -1,0 +1,124 @@
+"""Read-only SQL on a workspace connection: bound parameters, a row cap and a timeout."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.errors import ValidationFailed
+
+
+class QueryError(Exception):
+    """A query that could not run; the message is safe to show to the job's author."""
+
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_READ_ONLY_START = re.compile(r"^\s*(select|with|values)\b", re.IGNORECASE)
+
+
+def connection_url(settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> URL:
+    """The SQLAlchemy URL of a SQL connection; the password lives in secrets."""
+    url = make_url(settings["url"])
+    if secrets.get("password"):
+        url = url.set(password=secrets["password"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # Open the file read-only: the query cannot change it whatever it says.
+        url = url.set(database=f"file:{url.database}?mode=ro", query={"uri": "true"})
+    return url
+
+
+def _engine(url: URL, timeout_seconds: int) -> Engine:
+    key = url.render_as_string(hide_password=False) + f"#{timeout_seconds}"
+    with _engines_lock:
+        if key not in _engines:
+            _engines[key] = _build_engine(url, timeout_seconds)
+        return _engines[key]
+
+
+def _build_engine(url: URL, timeout_seconds: int) -> Engine:
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+        engine = create_engine(url, pool_pre_ping=True, pool_size=2)
+
+        @event.listens_for(engine, "begin")
+        def _read_only(conn: Any) -> None:
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_seconds) * 1000}")
+
+        return engine
+    if backend == "sqlite":
+        engine = create_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _query_only(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA query_only = ON")
+
+        return engine
+    raise QueryError(f"unsupported database '{backend}' (use postgresql or sqlite)")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return None
+    return value
+
+
+def run_query(
+    url: URL,
+    query: str,
+    binds: Mapping[str, Any],
+    *,
+    row_limit: int,
+    timeout_seconds: int,
+) -> list[dict[str, Any]]:
+    """Run one read-only statement with named `:binds`; rows come back as JSON-ready dicts."""
+    if not _READ_ONLY_START.match(query or ""):
+        raise QueryError("only SELECT (or WITH … SELECT) queries are allowed")
+    statement = text(query)
+    needed = set(statement.compile().params)
+    missing = sorted(needed - set(binds))
+    if missing:
+        raise ValidationFailed({f"params.{m}": f"query needs parameter ':{m}'" for m in missing})
+    engine = _engine(url, timeout_seconds)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                _arm_sqlite_deadline(conn, timeout_seconds)
+            result = conn.execute(statement, {k: binds[k] for k in needed})
+            columns = list(result.keys())
+            rows = result.fetchmany(row_limit + 1)
+            conn.rollback()
+    except SQLAlchemyError as exc:
+        raise QueryError(_short_error(exc)) from None
+    if len(rows) > row_limit:
+        raise QueryError(f"query returned more than {row_limit} rows (the row limit)")
+    return [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+
+
+def _arm_sqlite_deadline(conn: Any, timeout_seconds: int) -> None:
+    """Make SQLite abort the statement once the timeout passes."""
+    deadline = time.monotonic() + timeout_seconds
+    raw = conn.connection.driver_connection
+    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+
+
+def _short_error(exc: SQLAlchemyError) -> str:
+    message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "interrupted" in message:
+        return "query timed out"
+    return f"query failed: {message}"

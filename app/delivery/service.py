@@ -1,0 +1,139 @@
+"""deliver_entry: send each pending delivery of a generated entry, then settle the entry."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.database import utcnow
+from app.delivery.email import send_email
+from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.placeholders import PlaceholderError
+from app.extensions import db
+from app.models import Artifact, Entry, EntryDelivery
+from app.runs.context import run_context
+from app.runs.generate import entry_values, lease_until
+from app.runs.outcome import settle_entry
+from app.runs.states import DeliveryStatus, EntryStatus, move_delivery
+
+log = logging.getLogger(__name__)
+D = DeliveryStatus
+
+CHANNELS = {"email": send_email}
+
+
+def deliver_entry(entry_id: int) -> None:
+    """Attempt every due pending delivery of an entry in its delivery stage."""
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.status != EntryStatus.InProgress or entry.stage != "deliver":
+        return
+    entry.lease_expires_at = lease_until()
+    db.session.commit()
+    ctx = run_context(entry.run_id)
+    values = entry_values(ctx, entry)
+    artifacts = db.session.scalars(
+        select(Artifact)
+        .filter_by(entry_id=entry.id, status="generated")
+        .order_by(Artifact.position)
+    ).all()
+    now = utcnow()
+    due = db.session.scalars(
+        select(EntryDelivery)
+        .filter_by(entry_id=entry.id, status=D.pending)
+        .where((EntryDelivery.next_attempt_at.is_(None)) | (EntryDelivery.next_attempt_at <= now))
+        .order_by(EntryDelivery.position)
+    ).all()
+    for delivery in due:
+        config = ctx.definition.deliveries[delivery.position]
+        _attempt(delivery.id, config, values, artifacts, ctx.workspace_id)
+    waiting = db.session.execute(
+        select(func.min(EntryDelivery.next_attempt_at), func.count()).where(
+            EntryDelivery.entry_id == entry.id,
+            EntryDelivery.status.in_([D.pending, D.sending]),
+        )
+    ).one()
+    if waiting[1]:
+        # Transient failures wait for their next attempt; the sweeper re-queues the entry then.
+        entry.lease_expires_at = waiting[0] or lease_until()
+        db.session.commit()
+        return
+    settle_entry(entry.id, entry.run_id)
+    db.session.commit()
+
+
+def _attempt(
+    delivery_id: int, config: Any, values: Any, artifacts: list[Artifact], workspace_id: int
+) -> None:
+    if not move_delivery(
+        delivery_id,
+        D.sending,
+        from_=[D.pending],
+        attempts=EntryDelivery.attempts + 1,
+        lease_expires_at=lease_until(),
+    ):
+        db.session.rollback()
+        return
+    db.session.commit()
+    attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
+    try:
+        detail = CHANNELS[config.kind](config, values, artifacts, workspace_id)
+    except TransientDeliveryError as exc:
+        _retry_later(delivery_id, attempts, str(exc))
+    except (DeliveryError, PlaceholderError) as exc:
+        move_delivery(
+            delivery_id, D.failed, from_=[D.sending], last_error=str(exc), lease_expires_at=None
+        )
+    except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
+        log.exception("delivery %s failed", delivery_id)
+        move_delivery(
+            delivery_id,
+            D.failed,
+            from_=[D.sending],
+            last_error=f"{type(exc).__name__}: {exc}",
+            lease_expires_at=None,
+        )
+    else:
+        move_delivery(
+            delivery_id,
+            D.sent,
+            from_=[D.sending],
+            detail=detail,
+            last_error=None,
+            lease_expires_at=None,
+            next_attempt_at=None,
+        )
+    db.session.commit()
+
+
+def _retry_later(delivery_id: int, attempts: int, error: str) -> None:
+    delays = current_app.config["DELIVERY_RETRY_DELAYS"]
+    if attempts > len(delays):
+        move_delivery(
+            delivery_id,
+            D.failed,
+            from_=[D.sending],
+            lease_expires_at=None,
+            last_error=f"gave up after {attempts} attempts: {error}",
+        )
+        return
+    move_delivery(
+        delivery_id,
+        D.pending,
+        from_=[D.sending],
+        last_error=f"attempt {attempts} failed, will retry: {error}",
+        lease_expires_at=None,
+        next_attempt_at=utcnow() + timedelta(seconds=delays[attempts - 1]),
+    )
+
+
+def reset_interrupted(entry_id: int) -> None:
+    """Deliveries left `sending` by a dead worker go back to pending (sent at least once)."""
+    db.session.execute(
+        update(EntryDelivery)
+        .where(EntryDelivery.entry_id == entry_id, EntryDelivery.status == D.sending)
+        .values(status=D.pending, lease_expires_at=None, updated_at=utcnow())
+    )

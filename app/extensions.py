@@ -1,0 +1,42 @@
+"""Unbound extensions; create_app() binds them."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from redis import Redis
+from rq import Queue
+
+from app.database import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+mail = Mail()
+csrf = CSRFProtect()
+htmx = HTMX()
+
+# Delivery first: a generated entry is finished before the next one is rendered.
+QUEUE_NAMES = ("deliver", "generate")
+
+
+class RedisQueues:
+    """Holds the Redis connection and the RQ queues of one app."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["herald_redis"] = Redis.from_url(app.config["REDIS_URL"])
+
+    @property
+    def connection(self) -> Redis:
+        return current_app.extensions["herald_redis"]
+
+    def queue(self, name: str) -> Queue:
+        return Queue(name, connection=self.connection)
+
+
+queues = RedisQueues()

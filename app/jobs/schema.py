@@ -1,0 +1,164 @@
+"""The job definition as JSON: the documented schema used by import/export, the API and tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from app.datasources.parameters import RELATIVE_DATES, coerce_value
+from app.errors import ValidationFailed
+
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+# Namespaces placeholders use besides data source aliases; an alias may not take them.
+RESERVED_ALIASES = {"params", "data", "report", "run", "entry"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ParameterDef(Strict):
+    """A typed job parameter; a date default may be relative (e.g. start_of_month)."""
+
+    name: str = Field(pattern=IDENTIFIER_PATTERN)
+    type: Literal["string", "number", "date", "boolean"] = "string"
+    label: str = ""
+    default: Any = None
+
+    @model_validator(mode="after")
+    def _default_matches_type(self) -> ParameterDef:
+        if self.default is None or (self.type == "date" and self.default in RELATIVE_DATES):
+            return self
+        try:
+            self.default = coerce_value(self.type, self.default)
+        except ValueError as exc:
+            raise ValueError(f"default: {exc}") from None
+        return self
+
+
+class DataSourceRef(Strict):
+    alias: str = Field(pattern=IDENTIFIER_PATTERN)
+    source: str = Field(pattern=CODE_PATTERN)
+    repeating: bool = False
+
+    @field_validator("alias")
+    @classmethod
+    def _not_reserved(cls, alias: str) -> str:
+        if alias in RESERVED_ALIASES:
+            raise ValueError(f"'{alias}' is reserved; choose another alias")
+        return alias
+
+
+class ParamBinding(Strict):
+    param: str
+
+
+class ColumnBinding(Strict):
+    column: str
+
+
+class ValueBinding(Strict):
+    value: Any
+
+
+Binding = ParamBinding | ColumnBinding | ValueBinding
+
+
+class ReportRef(Strict):
+    template: str = Field(pattern=CODE_PATTERN)
+    bindings: dict[str, Binding] = {}
+    filename: str = "{report.code}.pdf"
+
+
+class EmailDelivery(Strict):
+    kind: Literal["email"] = "email"
+    name: str = ""
+    connection: str | None = Field(default=None, pattern=CODE_PATTERN)
+    from_address: str = Field(default="", alias="from")
+    reply_to: str = ""
+    to: str = ""
+    cc: str = ""
+    bcc: str = ""
+    subject: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    attachment_name: str = ""
+    condition: str = ""
+
+
+Delivery = Annotated[EmailDelivery, Field(discriminator="kind")]
+
+
+class JobDefinition(Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    scheduled: bool = False
+    hold_for_review: bool = False
+    parameters: list[ParameterDef] = []
+    data_sources: list[DataSourceRef] = []
+    reports: list[ReportRef] = Field(default=[], min_length=1)
+    deliveries: list[Delivery] = []
+    schedule: dict[str, Any] | None = None
+    misfire_grace_seconds: int = Field(default=3600, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JobDefinition:
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            raise ValueError("parameters: names must be unique")
+        aliases = [d.alias for d in self.data_sources]
+        if len(set(aliases)) != len(aliases):
+            raise ValueError("data_sources: aliases must be unique")
+        if sum(d.repeating for d in self.data_sources) > 1:
+            raise ValueError("data_sources: at most one data source may be Repeating")
+        has_repeating = any(d.repeating for d in self.data_sources)
+        for i, report in enumerate(self.reports):
+            for key, binding in report.bindings.items():
+                where = f"reports.{i}.bindings.{key}"
+                if isinstance(binding, ParamBinding) and binding.param not in names:
+                    raise ValueError(f"{where}: unknown job parameter '{binding.param}'")
+                if isinstance(binding, ColumnBinding) and not has_repeating:
+                    raise ValueError(f"{where}: a column binding needs a Repeating data source")
+        if self.scheduled and self.schedule is None:
+            raise ValueError("schedule: required when scheduled generation is enabled")
+        return self
+
+    @property
+    def repeating(self) -> DataSourceRef | None:
+        return next((d for d in self.data_sources if d.repeating), None)
+
+
+def parse_definition(data: Any) -> JobDefinition:
+    """Validate a job definition, raising ValidationFailed with one message per field."""
+    try:
+        return JobDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc)) from None
+
+
+def validation_errors(exc: ValidationError) -> dict[str, str]:
+    """Flatten pydantic errors to {"field.path": "message"}."""
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
+        message = err["msg"].removeprefix("Value error, ")
+        # Model-level validators name their field in the message ("field: problem").
+        match = re.match(r"^([\w.]+): (.*)$", message)
+        if match and not path:
+            path, message = match.groups()
+        elif match and path:
+            path, message = f"{path}.{match[1]}", match[2]
+        errors.setdefault(path, message)
+    return errors
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part in {
+        "email",
+        "ParamBinding",
+        "ColumnBinding",
+        "ValueBinding",
+    }

@@ -1,0 +1,22 @@
+"""All models, imported so Alembic and the app see every table."""
+
+from app.models.job import Job
+from app.models.resources import Asset, Connection, DataSource, ReportTemplate
+from app.models.run import Artifact, Entry, EntryDelivery, Run
+from app.models.workspace import Membership, Role, User, Workspace
+
+__all__ = [
+    "Artifact",
+    "Asset",
+    "Connection",
+    "DataSource",
+    "Entry",
+    "EntryDelivery",
+    "Job",
+    "Membership",
+    "ReportTemplate",
+    "Role",
+    "Run",
+    "User",
+    "Workspace",
+]

@@ -1,0 +1,39 @@
+"""A report generation job; its definition is a validated JSON document (app.jobs.schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import utcnow
+from app.extensions import db
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("workspace_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    scheduled: Mapped[bool] = mapped_column(default=False)
+    hold_for_review: Mapped[bool] = mapped_column(default=False)
+    # Each is the JSON of the matching part of app.jobs.schema.JobDefinition.
+    parameters: Mapped[list[Any]] = mapped_column(default=list)
+    data_sources: Mapped[list[Any]] = mapped_column(default=list)
+    reports: Mapped[list[Any]] = mapped_column(default=list)
+    deliveries: Mapped[list[Any]] = mapped_column(default=list)
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    misfire_grace_seconds: Mapped[int] = mapped_column(default=3600)
+    # The definition being edited but not yet saved (wizard drafts).
+    draft: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    next_fire_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_run_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,76 @@
+"""Rendering one report for one entry: bind parameters, fetch its data, HTML, PDF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from app.datasources.fetch import fetch_rows
+from app.datasources.parameters import coerce_value
+from app.jobs.schema import ColumnBinding, ParamBinding, ReportRef
+from app.rendering.environment import render_html
+from app.rendering.pdf import html_to_pdf
+
+
+class BindingError(ValueError):
+    """A report parameter that could not get its value from its binding."""
+
+
+def bind_parameters(
+    report: ReportRef,
+    template: Mapping[str, Any],
+    params: Mapping[str, Any],
+    row: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Values of the template's parameters from the report's bindings, typed as declared."""
+    values: dict[str, Any] = {}
+    for name, binding in report.bindings.items():
+        if isinstance(binding, ParamBinding):
+            values[name] = params.get(binding.param)
+        elif isinstance(binding, ColumnBinding):
+            if row is None or binding.column not in row:
+                raise BindingError(f"parameter '{name}': the row has no column '{binding.column}'")
+            values[name] = row[binding.column]
+        else:
+            values[name] = binding.value
+    for declared in template.get("parameters", []):
+        name = declared["name"]
+        if values.get(name) is None:
+            if declared.get("required", True):
+                raise BindingError(f"parameter '{name}' of '{template['code']}' has no value")
+            continue
+        try:
+            values[name] = coerce_value(declared.get("type", "string"), values[name])
+        except ValueError as exc:
+            raise BindingError(f"parameter '{name}': {exc}") from None
+    return values
+
+
+def render_report_pdf(
+    template: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    report_params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    binds: Mapping[str, Any],
+    workspace_id: int,
+) -> bytes:
+    """Fetch the template's own data with its parameters as binds, render it, return the PDF."""
+    query_binds = {**binds, **report_params}
+    own_data = {
+        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
+        for ref in template.get("data_sources", [])
+    }
+    html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
+    return html_to_pdf(html, template.get("css", ""), workspace_id)
+
+
+_UNSAFE = re.compile(r"[^\w.\- ()]+")
+
+
+def safe_filename(name: str, default: str = "report.pdf") -> str:
+    """A file name with no path separators or control characters, ending in .pdf."""
+    cleaned = _UNSAFE.sub("_", name).strip(" ._") or default
+    if not cleaned.lower().endswith(".pdf"):
+        cleaned += ".pdf"
+    return cleaned[:200]

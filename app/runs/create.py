@@ -1,0 +1,99 @@
+"""Starting and cancelling runs — the same functions for Run now, the API, the CLI and the clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.access import require
+from app.database import utcnow
+from app.datasources.parameters import coerce_value
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import Entry, Job, Role, Run, User
+from app.runs import dispatch
+from app.runs.snapshot import take_snapshot
+from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
+
+TRIGGERS = ("manual", "schedule", "api")
+
+
+def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
+    """Type-check parameter overrides against the job's declared parameters; empty means default."""
+    declared = {p["name"]: p for p in job.parameters}
+    errors: dict[str, str] = {}
+    checked: dict[str, Any] = {}
+    for name, value in params.items():
+        if name not in declared:
+            errors[f"params.{name}"] = f"the job has no parameter '{name}'"
+        elif value is None or value == "":
+            continue
+        else:
+            try:
+                checked[name] = coerce_value(declared[name]["type"], value)
+            except ValueError as exc:
+                errors[f"params.{name}"] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    return checked
+
+
+def start_run(
+    job: Job,
+    user: User | None,
+    *,
+    trigger: str = "manual",
+    params: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    scheduled_for: datetime | None = None,
+) -> Run:
+    """Create a run of `job` and queue its preparation. `user` None is the clock or an operator."""
+    if user is not None:
+        require(user, job.workspace, Role.editor)
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger}")
+    if data is not None and not isinstance(data, dict):
+        raise ValidationFailed({"data": "must be a JSON object"})
+    run = Run(
+        workspace_id=job.workspace_id,
+        job_id=job.id,
+        trigger=trigger,
+        status=RunStatus.pending.value,
+        requested_params=check_overrides(job, params or {}),
+        data=data or {},
+        snapshot=take_snapshot(job),
+        created_by_id=user.id if user else None,
+        scheduled_for=scheduled_for,
+    )
+    db.session.add(run)
+    job.last_run_at = utcnow()
+    job.last_run_status = "running"
+    db.session.commit()
+    dispatch.enqueue_prepare(run.id, run.attempts)
+    return run
+
+
+def cancel_run(run: Run, user: User | None) -> int:
+    """Cancel what has not started (in-progress entries finish); return entries cancelled."""
+    if user is not None:
+        require(user, run.job.workspace, Role.editor)
+    who = user.email if user else "operator"
+    if not move_run(
+        run.id,
+        RunStatus.cancelled,
+        from_=[RunStatus.pending, RunStatus.preparing, RunStatus.running],
+        error=f"cancelled by {who}",
+    ):
+        db.session.rollback()
+        raise ValidationFailed({"": f"a {run.status} run cannot be cancelled"})
+    not_started = db.session.execute(
+        select(Entry.id).where(
+            Entry.run_id == run.id,
+            Entry.status.in_([EntryStatus.ParametersPrepared, EntryStatus.Queued]),
+        )
+    ).scalars()
+    cancelled = move_entries(list(not_started), EntryStatus.Cancelled)
+    db.session.commit()
+    return cancelled

@@ -1,0 +1,76 @@
+"""Putting work on the RQ queues; job ids are derived from what they do, so repeats are harmless."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rq import Queue
+
+from app.extensions import queues
+
+RESULT_TTL = 0  # the database holds every outcome; Redis keeps nothing it doesn't need
+FAILURE_TTL = 7 * 24 * 3600
+JOB_TIMEOUT = 1800
+
+
+def prepare_job_id(run_id: int, attempt: int) -> str:
+    return f"prepare-run-{run_id}-a{attempt}"
+
+
+def generate_job_id(entry_id: int, attempt: int) -> str:
+    return f"generate-entry-{entry_id}-a{attempt}"
+
+
+def deliver_job_id(entry_id: int, attempt: int) -> str:
+    return f"deliver-entry-{entry_id}-a{attempt}"
+
+
+def _enqueue_many(queue_name: str, func: str, items: Iterable[tuple[int, str]]) -> None:
+    queue: Queue = queues.queue(queue_name)
+    jobs = [
+        Queue.prepare_data(
+            func,
+            args=(item_id,),
+            job_id=job_id,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            timeout=JOB_TIMEOUT,
+        )
+        for item_id, job_id in items
+    ]
+    for start in range(0, len(jobs), 500):
+        queue.enqueue_many(jobs[start : start + 500])
+
+
+def enqueue_prepare(run_id: int, attempt: int) -> None:
+    _enqueue_many(
+        "generate", "workers.tasks.prepare_run", [(run_id, prepare_job_id(run_id, attempt))]
+    )
+
+
+def enqueue_generate(entries: Iterable[tuple[int, int]]) -> None:
+    """Enqueue generation of (entry id, attempts so far) pairs."""
+    _enqueue_many(
+        "generate",
+        "workers.tasks.generate_entry",
+        [(entry_id, generate_job_id(entry_id, attempt)) for entry_id, attempt in entries],
+    )
+
+
+def enqueue_deliver(entries: Iterable[tuple[int, int]]) -> None:
+    """Enqueue delivery of (entry id, attempts so far) pairs."""
+    _enqueue_many(
+        "deliver",
+        "workers.tasks.deliver_entry",
+        [(entry_id, deliver_job_id(entry_id, attempt)) for entry_id, attempt in entries],
+    )
+
+
+def jobs_present(job_ids: list[str]) -> list[bool]:
+    """Whether each RQ job still exists in Redis (it vanishes if Redis restarts empty)."""
+    if not job_ids:
+        return []
+    pipe = queues.connection.pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.exists(f"rq:job:{job_id}")
+    return [bool(n) for n in pipe.execute()]

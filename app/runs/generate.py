@@ -1,0 +1,164 @@
+"""generate_entry: render every report of one entry, store the PDFs, then hold or deliver."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, update
+
+from app import storage
+from app.database import utcnow
+from app.datasources.sql import QueryError
+from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import Artifact, Entry, EntryDelivery
+from app.rendering.environment import TemplateRenderError
+from app.rendering.report import (
+    BindingError,
+    bind_parameters,
+    render_report_pdf,
+    safe_filename,
+)
+from app.runs import dispatch
+from app.runs.context import RunContext, run_context
+from app.runs.outcome import settle_entry
+from app.runs.states import DeliveryStatus, EntryStatus, finish_run_if_done, move_entry
+
+log = logging.getLogger(__name__)
+
+# Problems in a template, its data or its bindings: the report fails, the entry goes on.
+REPORT_ERRORS = (
+    TemplateRenderError,
+    QueryError,
+    BindingError,
+    PlaceholderError,
+    ValidationFailed,
+)
+
+
+def lease_until() -> Any:
+    return utcnow() + timedelta(seconds=current_app.config["LEASE_SECONDS"])
+
+
+def claim_for_generation(entry_id: int) -> Entry | None:
+    """Take a queued entry for this worker; None if it is cancelled or someone else has it."""
+    moved = move_entry(
+        entry_id,
+        EntryStatus.InProgress,
+        from_=[EntryStatus.ParametersPrepared, EntryStatus.Queued],
+        attempts=Entry.attempts + 1,
+        lease_expires_at=lease_until(),
+        stage="generate",
+        error=None,
+    )
+    db.session.commit()
+    return db.session.get(Entry, entry_id) if moved else None
+
+
+def entry_values(ctx: RunContext, entry: Entry) -> dict[str, Any]:
+    """Placeholder namespaces for one entry (shared with delivery)."""
+    repeating = ctx.definition.repeating
+    return placeholder_values(
+        params=ctx.params,
+        data=ctx.data,
+        repeating_alias=repeating.alias if repeating else None,
+        row=entry.row,
+        shared=ctx.shared,
+        extra={"run": {"id": ctx.run_id}, "entry": {"id": entry.id, "seq": entry.seq}},
+    )
+
+
+def template_context(ctx: RunContext, entry: Entry) -> dict[str, Any]:
+    """What a report template sees besides its own data sources and `params`."""
+    context: dict[str, Any] = {**ctx.shared, "data": ctx.data, "job_params": ctx.params}
+    if (repeating := ctx.definition.repeating) is not None:
+        context[repeating.alias] = entry.row or {}
+    context["run"] = {"id": ctx.run_id}
+    context["entry"] = {"id": entry.id, "seq": entry.seq}
+    return context
+
+
+def _render_all(ctx: RunContext, entry: Entry) -> list[Artifact]:
+    values = entry_values(ctx, entry)
+    context = template_context(ctx, entry)
+    artifacts = []
+    for position, report in enumerate(ctx.definition.reports):
+        template = ctx.templates[report.template]
+        artifact = Artifact(entry_id=entry.id, position=position, report_code=template["code"])
+        try:
+            params = bind_parameters(report, template, ctx.params, entry.row)
+            pdf = render_report_pdf(
+                template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
+            )
+            name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
+            artifact.filename = safe_filename(substitute(report.filename, name_values))
+            folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
+            artifact.storage_key = f"{folder}/{position}-{artifact.filename}"
+            artifact.size = storage.save(artifact.storage_key, pdf)
+            artifact.status = "generated"
+        except REPORT_ERRORS as exc:
+            artifact.status, artifact.error = "failed", str(exc)
+        except Exception as exc:  # a WeasyPrint or data bug must not take other reports down
+            log.exception("report %s of entry %s failed", template["code"], entry.id)
+            artifact.status, artifact.error = (
+                "failed",
+                f"rendering failed: {type(exc).__name__}: {exc}",
+            )
+        artifact.filename = artifact.filename or f"{template['code']}.pdf"
+        artifacts.append(artifact)
+    return artifacts
+
+
+def generate_entry(entry_id: int) -> None:
+    """Render an entry's reports; then hold it for review, deliver it, or end it."""
+    entry = claim_for_generation(entry_id)
+    if entry is None:
+        return
+    ctx = run_context(entry.run_id)
+    if entry.attempts > current_app.config["MAX_ENTRY_ATTEMPTS"]:
+        _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
+        return
+    # A retried entry starts from scratch: drop what an interrupted attempt stored.
+    db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
+    artifacts = _render_all(ctx, entry)
+    db.session.add_all(artifacts)
+    if not any(a.status == "generated" for a in artifacts):
+        _skip_deliveries(entry.id, "not sent: no report was generated")
+        settle_entry(entry.id, entry.run_id)
+        db.session.commit()
+        return
+    if ctx.definition.hold_for_review:
+        move_entry(entry.id, EntryStatus.PendingReview, from_=[EntryStatus.InProgress])
+        finish_run_if_done(entry.run_id)
+        db.session.commit()
+        return
+    if not ctx.definition.deliveries:
+        settle_entry(entry.id, entry.run_id)
+        db.session.commit()
+        return
+    db.session.execute(
+        update(Entry)
+        .where(Entry.id == entry.id)
+        .values(stage="deliver", lease_expires_at=lease_until(), updated_at=utcnow())
+    )
+    db.session.commit()
+    dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+
+
+def _skip_deliveries(entry_id: int, reason: str) -> None:
+    db.session.execute(
+        update(EntryDelivery)
+        .where(EntryDelivery.entry_id == entry_id, EntryDelivery.status == DeliveryStatus.pending)
+        .values(status=DeliveryStatus.skipped, last_error=reason, updated_at=utcnow())
+    )
+
+
+def _give_up(entry: Entry, reason: str) -> None:
+    _skip_deliveries(entry.id, "not sent: generation did not finish")
+    move_entry(entry.id, EntryStatus.GenerationFailed, from_=[EntryStatus.InProgress], error=reason)
+    finish_run_if_done(entry.run_id)
+    db.session.commit()

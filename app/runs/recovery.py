@@ -1,0 +1,129 @@
+"""Finding work that a dead worker or an emptied Redis left behind, and putting it back in line.
+
+Safe to run any number of times from any number of processes: every worker claims its item
+with a conditional UPDATE, so an item queued twice is still done once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.database import utcnow
+from app.delivery.service import reset_interrupted
+from app.extensions import db
+from app.models import Entry, Run
+from app.runs import dispatch
+from app.runs.states import EntryStatus, RunStatus, move_entries, move_entry, move_run
+
+BATCH = 2000
+
+
+def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
+    """Re-queue stalled runs and entries; return how many of each kind were touched."""
+    now = now or utcnow()
+    config = current_app.config
+    stale = now - timedelta(seconds=config["STALE_QUEUED_SECONDS"])
+    return {
+        "runs_requeued": _requeue_pending_runs(stale, now),
+        "runs_restarted": _restart_interrupted_preparations(now),
+        "entries_requeued": _requeue_lost_entries(stale, now),
+        "entries_recovered": _recover_expired_leases(now),
+    }
+
+
+def _requeue_pending_runs(stale: datetime, now: datetime) -> int:
+    runs = db.session.scalars(
+        select(Run).where(Run.status == RunStatus.pending, Run.updated_at < stale).limit(BATCH)
+    ).all()
+    lost = [
+        r
+        for r, present in zip(
+            runs,
+            dispatch.jobs_present([dispatch.prepare_job_id(r.id, r.attempts) for r in runs]),
+            strict=True,
+        )
+        if not present
+    ]
+    for run in lost:
+        run.updated_at = now
+    db.session.commit()
+    for run in lost:
+        dispatch.enqueue_prepare(run.id, run.attempts)
+    return len(lost)
+
+
+def _restart_interrupted_preparations(now: datetime) -> int:
+    lease = timedelta(seconds=current_app.config["LEASE_SECONDS"])
+    runs = db.session.scalars(
+        select(Run).where(Run.status == RunStatus.preparing, Run.updated_at < now - lease)
+    ).all()
+    restarted = []
+    for run in runs:
+        if run.attempts >= current_app.config["MAX_ENTRY_ATTEMPTS"]:
+            move_run(
+                run.id,
+                RunStatus.failed,
+                from_=[RunStatus.preparing],
+                error=f"preparation was interrupted {run.attempts} times",
+            )
+        elif move_run(run.id, RunStatus.pending, from_=[RunStatus.preparing]):
+            restarted.append(run)
+    db.session.commit()
+    for run in restarted:
+        dispatch.enqueue_prepare(run.id, run.attempts)
+    return len(runs)
+
+
+def _requeue_lost_entries(stale: datetime, now: datetime) -> int:
+    entries = db.session.execute(
+        select(Entry.id, Entry.attempts)
+        .where(
+            Entry.status.in_([EntryStatus.ParametersPrepared, EntryStatus.Queued]),
+            Entry.updated_at < stale,
+        )
+        .limit(BATCH)
+    ).all()
+    present = dispatch.jobs_present([dispatch.generate_job_id(i, a) for i, a in entries])
+    lost = [(i, a) for (i, a), here in zip(entries, present, strict=True) if not here]
+    if not lost:
+        return 0
+    ids = [i for i, _ in lost]
+    move_entries(ids, EntryStatus.Queued, from_=[EntryStatus.ParametersPrepared])
+    db.session.execute(update(Entry).where(Entry.id.in_(ids)).values(updated_at=now))
+    db.session.commit()
+    dispatch.enqueue_generate(lost)
+    return len(lost)
+
+
+def _recover_expired_leases(now: datetime) -> int:
+    entries = db.session.execute(
+        select(Entry.id, Entry.attempts, Entry.stage)
+        .where(Entry.status == EntryStatus.InProgress, Entry.lease_expires_at < now)
+        .limit(BATCH)
+    ).all()
+    lease = now + timedelta(seconds=current_app.config["LEASE_SECONDS"])
+    regenerate, redeliver = [], []
+    for entry_id, attempts, stage in entries:
+        if stage == "deliver":
+            if dispatch.jobs_present([dispatch.deliver_job_id(entry_id, attempts)])[0]:
+                continue  # still waiting in a long delivery queue
+            reset_interrupted(entry_id)
+            db.session.execute(
+                update(Entry).where(Entry.id == entry_id).values(lease_expires_at=lease)
+            )
+            redeliver.append((entry_id, attempts))
+        elif move_entry(
+            entry_id,
+            EntryStatus.Queued,
+            from_=[EntryStatus.InProgress],
+            lease_expires_at=None,
+            error=f"the worker stopped during attempt {attempts}; queued again",
+        ):
+            regenerate.append((entry_id, attempts))
+    db.session.commit()
+    dispatch.enqueue_generate(regenerate)
+    dispatch.enqueue_deliver(redeliver)
+    return len(regenerate) + len(redeliver)

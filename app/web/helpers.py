@@ -1,0 +1,41 @@
+"""Shared pieces of the screens: page-or-fragment rendering and the navigation context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, make_response, render_template, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from app.access import get_workspace, workspaces_of
+from app.models import Role, Workspace
+
+
+def is_fragment_request() -> bool:
+    """True when htmx asks for a fragment (but not when it restores history: that needs a page)."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def page_or_fragment(page: str, fragment: str, status: int = 200, **context: Any) -> Response:
+    """Render the fragment for htmx, the whole page otherwise; always `Vary: HX-Request`."""
+    template = fragment if is_fragment_request() else page
+    response = make_response(render_template(template, **context), status)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def workspace_for(code: str, need: Role = Role.viewer) -> Workspace:
+    """The workspace in the URL, if the current user may see it (404 otherwise)."""
+    return get_workspace(current_user, code, need)
+
+
+def inject_navigation() -> dict[str, Any]:
+    if not current_user.is_authenticated:
+        return {"memberships": [], "outbox_enabled": False}
+    return {
+        "memberships": workspaces_of(current_user),
+        "outbox_enabled": bool(current_app.config.get("OUTBOX_DIR")),
+    }
