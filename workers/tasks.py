@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
 
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 
 
 @cache
@@ -18,23 +17,19 @@ def _app() -> Flask:
 
 
 @contextmanager
-def _context() -> Any:
-    """Reuse the caller's app context (in-process test workers), else this process's app."""
-    if has_app_context():
-        yield
-        return
-    with _app().app_context():
+def _context() -> Iterator[None]:
+    """A fresh app context per job, so each job gets its own database session, closed after.
+
+    Inside a caller's context (an in-process test worker) the caller's app is reused.
+    """
+    app = current_app._get_current_object() if has_app_context() else _app()  # type: ignore[attr-defined]
+    with app.app_context():
         yield
 
 
 def _run(func: Callable[[int], None], item_id: int) -> None:
     with _context():
-        from app.extensions import db
-
-        try:
-            func(item_id)
-        finally:
-            db.session.remove()
+        func(item_id)
 
 
 def prepare_run(run_id: int) -> None:

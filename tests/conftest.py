@@ -1,0 +1,215 @@
+"""Fixtures: a real Redis, a real SMTP server, a migrated database and in-process RQ workers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+from rq import SimpleWorker
+from sqlalchemy import text
+
+from app.embedded_redis import start_redis
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = start_redis(tmp_path_factory.mktemp("redis"), persist=False)
+    yield url
+    process.terminate()
+    process.wait(5)
+
+
+class Mailbox:
+    """What the test SMTP server received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[list[str]] = []
+        self.lock = threading.Lock()
+        self.reject_with: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.reject_with:
+            return self.reject_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        with self.lock:
+            self.messages.append(
+                message_from_bytes(envelope.original_content, policy=policy.default)
+            )
+            self.envelopes.append(list(envelope.rcpt_tos))
+        return "250 Message accepted"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.envelopes.clear()
+            self.reject_with = None
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.mailbox = Mailbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "from": "Northwind Billing <billing@northwind.example>",
+            "reply_to": "billing@northwind.example",
+        }
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Flask:
+    from app import create_app
+
+    instance = tmp_path_factory.mktemp("instance")
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": redis_url,
+            "STORAGE_DIR": str(instance / "storage"),
+            "OUTBOX_DIR": None,
+            "DELIVERY_RETRY_DELAYS": [0, 0],
+            "SQL_TIMEOUT_SECONDS": 2,
+        }
+    )
+    app.instance_path = str(instance)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from app.extensions import db
+
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()  # the real migrations, so they are tested on every run
+    return app
+
+
+@pytest.fixture
+def app(_app: Flask, smtp_server: SmtpServer) -> Iterator[Flask]:
+    """The app inside an app context; every table is emptied and Redis flushed afterwards."""
+    from app.delivery.smtp import close_all as close_smtp_sessions
+    from app.extensions import db, queues
+    from app.runs.context import _load
+
+    with _app.app_context():
+        yield _app
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        queues.connection.flushdb()
+        _load.cache_clear()
+        close_smtp_sessions()
+        smtp_server.mailbox.clear()
+        if smtp_server.controller is None:
+            smtp_server.start()
+        shutil.rmtree(_app.config["STORAGE_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> Mailbox:
+    return smtp_server.mailbox
+
+
+def drain(app: Flask) -> None:
+    """Run every queued job to completion in this process, as a real RQ worker does."""
+    from app.extensions import QUEUE_NAMES, queues
+
+    worker = SimpleWorker([queues.queue(n) for n in QUEUE_NAMES], connection=queues.connection)
+    worker.work(burst=True, logging_level="WARNING")
+
+
+@pytest.fixture
+def work(app: Flask):
+    return lambda: drain(app)
+
+
+@pytest.fixture
+def demo(app: Flask, smtp_server: SmtpServer):
+    """The demo workspace, mailing to the test SMTP server."""
+    from app.demo.seed import seed_demo
+
+    return seed_demo(smtp_server.settings, customers=30)
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def login(self, email: str = "demo@herald.local", password: str = "herald-demo"):
+        token = csrf_from(self.client, "/login")
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs: Any):
+        """POST a form with the CSRF token taken from `page` (default: the URL itself)."""
+        token = csrf_from(self.client, page or url)
+        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)

@@ -1,0 +1,33 @@
+"""Small helpers shared by tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from pypdf import PdfReader
+
+from app.extensions import db
+from app.models import Entry, Job, Run, Workspace
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def job(workspace: Workspace, code: str = "monthly-statements") -> Job:
+    return db.session.scalars(db.select(Job).filter_by(workspace_id=workspace.id, code=code)).one()
+
+
+def reload_run(run_id: int) -> Run:
+    db.session.expire_all()
+    return db.session.get(Run, run_id)
+
+
+def entries_of(run_id: int) -> list[Entry]:
+    db.session.expire_all()
+    return list(db.session.scalars(db.select(Entry).filter_by(run_id=run_id).order_by(Entry.seq)))
+
+
+def attachments(message: Any) -> list[tuple[str, bytes]]:
+    return [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
