@@ -20,7 +20,10 @@ from tests import factories as make
 from tests.helpers import entries_of, reload_run
 
 # Enough table rows that WeasyPrint takes seconds: time to kill the worker mid-entry.
-SLOW_TEMPLATE = "<table>{% for i in range(6000) %}<tr><td>{{ people.name }} {{ i }}</td></tr>{% endfor %}</table>"
+SLOW_TEMPLATE = (
+    "<table>{% for i in range(6000) %}<tr><td>{{ people.name }} {{ i }}</td></tr>{% endfor %}"
+    "</table>"
+)
 
 
 def later(seconds: int = 3600):
