@@ -165,10 +165,12 @@ def mailbox(smtp_server: SmtpServer) -> Mailbox:
 
 def drain(app: Flask) -> None:
     """Run every queued job to completion in this process, as a real RQ worker does."""
-    from app.extensions import QUEUE_NAMES, queues
+    from app.extensions import QUEUE_NAMES, db, queues
 
     worker = SimpleWorker([queues.queue(n) for n in QUEUE_NAMES], connection=queues.connection)
     worker.work(burst=True, logging_level="WARNING")
+    # The worker wrote through its own session; what this test's session holds is stale now.
+    db.session.expire_all()
 
 
 @pytest.fixture

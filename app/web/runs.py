@@ -13,7 +13,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Artifact, Entry, Job, Role, Run
 from app.runs.create import cancel_run
-from app.runs.states import BUCKETS, QUEUED, RunStatus, bucket_counts
+from app.runs.states import BUCKETS, RunStatus, bucket_counts
 from app.web.helpers import page_or_fragment, workspace_for
 
 bp = Blueprint("runs", __name__, url_prefix="/w/<ws>")
@@ -83,7 +83,6 @@ def detail(ws: str, run_id: int) -> Response:
         has_next=has_next,
         page=page,
         bucket=bucket,
-        queued_statuses={s.value for s in QUEUED},
         **view,
     )
 
