@@ -22,6 +22,14 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs given without a driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
@@ -31,8 +39,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
     storage_dir = os.environ.get("HERALD_STORAGE_DIR", str(instance_path / "storage"))
     return {
         "SECRET_KEY": _secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance_path / 'herald.db'}"
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'herald.db'}"
         ),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "STORAGE_DIR": storage_dir,

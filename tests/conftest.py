@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -102,9 +104,12 @@ def smtp_server() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Flask:
     from app import create_app
+    from app.config import database_url as normalize_url
 
     instance = tmp_path_factory.mktemp("instance")
-    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    database_url = normalize_url(
+        os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{instance / 'test.db'}"
+    )
     app = create_app(
         {
             "TESTING": True,
@@ -215,3 +220,24 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+def worker_env(app: Flask) -> dict[str, str]:
+    """Environment for a real worker process sharing this test's database, Redis and storage."""
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "HERALD_INSTANCE_PATH": app.instance_path,
+    }
+
+
+def start_worker(app: Flask) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.worker"],
+        env=worker_env(app),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -70,7 +70,9 @@ def seed_demo(smtp: dict[str, Any], customers: int = 30) -> Workspace:
     from app.demo.data import build_demo_database
 
     workspace = _get_or_add(
-        Workspace, {"name": "Northwind demo", "timezone": "America/Los_Angeles"}, code=DEMO_WORKSPACE
+        Workspace,
+        {"name": "Northwind demo", "timezone": "America/Los_Angeles"},
+        code=DEMO_WORKSPACE,
     )
     _member(_user(DEMO_EMAIL, "Demo Admin"), workspace, "admin")
     _member(_user(VIEWER_EMAIL, "Demo Viewer"), workspace, "viewer")

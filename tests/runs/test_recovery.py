@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -17,6 +14,7 @@ from app.runs.prepare import prepare_run
 from app.runs.recovery import recover_stalled_work
 from app.runs.states import bucket_counts
 from tests import factories as make
+from tests.conftest import start_worker
 from tests.helpers import entries_of, reload_run
 
 # Enough table rows that WeasyPrint takes seconds: time to kill the worker mid-entry.
@@ -28,23 +26,6 @@ SLOW_TEMPLATE = (
 
 def later(seconds: int = 3600):
     return utcnow() + timedelta(seconds=seconds)
-
-
-def start_worker(app) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "HERALD_INSTANCE_PATH": app.instance_path,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def wait_for(predicate, timeout: float = 60) -> None:

@@ -1,0 +1,142 @@
+"""Start Herald with embedded defaults: web, workers, clock, a private Redis and a mail catcher.
+
+Every part can be switched to a real service with an environment variable:
+PORT, DATABASE_URL, REDIS_URL, SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASSWORD/SMTP_TLS/SMTP_FROM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = Path(os.environ.get("HERALD_INSTANCE_PATH", ROOT / "instance")).resolve()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _embedded_services(env: dict[str, str]) -> list:
+    """Start what the environment does not point elsewhere; return handles to stop later."""
+    from app.embedded_redis import start_redis
+    from app.mailcatcher import start_catcher
+
+    handles: list = []
+    if not env.get("REDIS_URL"):
+        process, url = start_redis(INSTANCE / "redis")
+        env["REDIS_URL"] = url
+        handles.append(process)
+        print(f"  redis        private server at {url}")
+    if not env.get("SMTP_HOST"):
+        wanted = int(env.get("HERALD_CATCHER_PORT", "8025"))
+        port = wanted if _port_free(wanted) else _free_port()
+        outbox = INSTANCE / "outbox"
+        handles.append(start_catcher(outbox, port=port))
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), HERALD_OUTBOX_DIR=str(outbox))
+        print(f"  mail         catcher on 127.0.0.1:{port}, messages in {outbox}")
+    return handles
+
+
+def _prepare_database(env: dict[str, str]) -> None:
+    """Migrate and seed the demo workspace (idempotent) in a child, with the final settings."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run(
+        [*flask, "db", "upgrade"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [*flask, "demo", "seed"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def _processes(env: dict[str, str], port: int) -> dict[str, list[str]]:
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "wsgi:app",
+        "--bind",
+        f"{env.get('HOST', '127.0.0.1')}:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--log-level",
+        "warning",
+    ]
+    commands = {"web": web, "clock": [sys.executable, "-m", "workers.clock"]}
+    for n in range(int(env.get("HERALD_WORKERS", "2"))):
+        commands[f"worker-{n + 1}"] = [sys.executable, "-m", "workers.worker"]
+    return commands
+
+
+def main() -> None:
+    env = dict(os.environ)
+    env["HERALD_INSTANCE_PATH"] = str(INSTANCE)
+    port = int(env.get("PORT", "8000"))
+    print("Starting Herald")
+    handles = _embedded_services(env)
+    _prepare_database(env)
+    commands = _processes(env, port)
+    children = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}
+    host = env.get("HOST", "127.0.0.1")
+    print(
+        f"\n  Herald is running at http://{'localhost' if host == '127.0.0.1' else host}:{port}/\n"
+        "  Log in as demo@herald.local / herald-demo\n"
+        "  (the demo workspace's job 'monthly-statements' is ready to Run now)\n"
+        "  Press Ctrl+C to stop.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for name, child in list(children.items()):
+                if child.poll() is not None and not stopping:
+                    print(f"  {name} exited with {child.returncode}; restarting", flush=True)
+                    children[name] = subprocess.Popen(commands[name], env=env, cwd=ROOT)
+            time.sleep(0.5)
+    finally:
+        for child in children.values():
+            child.terminate()
+        for child in children.values():
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for handle in handles:
+            if isinstance(handle, subprocess.Popen):
+                handle.terminate()
+                handle.wait(10)
+            else:
+                handle.stop()
+        print("Herald stopped.")
+
+
+if __name__ == "__main__":
+    main()
