@@ -93,6 +93,8 @@ def main() -> None:
     env = dict(os.environ)
     env["HERALD_INSTANCE_PATH"] = str(INSTANCE)
     port = int(env.get("PORT", "8000"))
+    if not _port_free(port):
+        sys.exit(f"Port {port} is already in use (another Herald?). Set PORT to use another one.")
     print("Starting Herald")
     handles = _embedded_services(env)
     _prepare_database(env)
@@ -114,12 +116,20 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    restarts: dict[str, list[float]] = {name: [] for name in children}
     try:
         while not stopping:
             for name, child in list(children.items()):
-                if child.poll() is not None and not stopping:
-                    print(f"  {name} exited with {child.returncode}; restarting", flush=True)
-                    children[name] = subprocess.Popen(commands[name], env=env, cwd=ROOT)
+                if child.poll() is None or stopping:
+                    continue
+                recent = [t for t in restarts[name] if time.monotonic() - t < 60]
+                if len(recent) >= 3:
+                    print(f"  {name} keeps exiting; stopping Herald", flush=True)
+                    stopping = True
+                    break
+                print(f"  {name} exited with {child.returncode}; restarting", flush=True)
+                restarts[name] = [*recent, time.monotonic()]
+                children[name] = subprocess.Popen(commands[name], env=env, cwd=ROOT)
             time.sleep(0.5)
     finally:
         for child in children.values():

@@ -30,7 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="run one tick and exit")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s clock %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s clock %(name)s %(message)s")
+    for name in ("app", "herald", "rq.worker"):
+        logging.getLogger(name).setLevel(logging.INFO)
     stopping = False
 
     def stop(*_: object) -> None:

@@ -20,7 +20,9 @@ def main() -> None:
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(name)s %(message)s")
+    for name in ("app", "herald", "rq.worker"):
+        logging.getLogger(name).setLevel(logging.INFO)
     app = _app()
     with app.app_context():
         worker = SimpleWorker(
