@@ -122,9 +122,10 @@ def generate_entry(entry_id: int) -> None:
     if entry.attempts > current_app.config["MAX_ENTRY_ATTEMPTS"]:
         _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
         return
+    # Render with no transaction open: SQLite would hold its write lock through the render.
+    artifacts = _render_all(ctx, entry)
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
-    artifacts = _render_all(ctx, entry)
     db.session.add_all(artifacts)
     if not any(a.status == "generated" for a in artifacts):
         _skip_deliveries(entry.id, "not sent: no report was generated")

@@ -1,0 +1,268 @@
+"""Burst benchmark: Herald vs the naive serial script vs raw WeasyPrint in 2 processes.
+
+    .venv/bin/python bench/burst.py [--customers 1000] [--workers 2]
+
+Each contender turns the same customers into the same one-page statements; Herald and the
+naive script also email each one to a local aiosmtpd server. Prints PDFs/s and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import smtplib
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+from app.demo.data import build_demo_database  # noqa: E402
+from app.demo.seed import QUERIES  # noqa: E402
+from app.embedded_redis import start_redis  # noqa: E402
+
+PERIOD = None  # set in main: the current month, as the demo job's default
+
+
+class CountingHandler:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        self.count += 1
+        return "250 OK"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the naive script a user would write -------------------------------------------------
+
+
+def _rows(conn: sqlite3.Connection, query: str, binds: dict) -> list[dict]:
+    conn.row_factory = sqlite3.Row
+    return [dict(r) for r in conn.execute(query, binds)]
+
+
+def naive_context(conn: sqlite3.Connection, customer_id: int) -> dict:
+    binds = {"customerId": customer_id, "period": PERIOD}
+    return {
+        "params": binds,
+        "customer": _rows(conn, QUERIES["customer"][1], binds),
+        "transactions": _rows(conn, QUERIES["transactions"][1], binds),
+        "opening": _rows(conn, QUERIES["opening"][1], binds),
+    }
+
+
+def jinja_env():
+    import jinja2
+
+    from app.rendering.environment import format_date, money, month_end
+
+    env = jinja2.Environment(autoescape=True)
+    env.filters.update(money=money, date=format_date, month_end=month_end)
+    return env
+
+
+def naive_script(db_path: Path, smtp_port: int, limit: int) -> tuple[int, float]:
+    """Query, render, convert and send row by row, as a cron script would."""
+    import weasyprint
+
+    html_source = (ROOT / "app/demo/customer-statement.html").read_text()
+    css = (ROOT / "app/demo/customer-statement.css").read_text()
+    template = jinja_env().from_string(html_source)
+    started = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    customers = _rows(conn, QUERIES["customers"][1], {})[:limit]
+    smtp = smtplib.SMTP("127.0.0.1", smtp_port)
+    made = 0
+    for customer in customers:
+        html = template.render(naive_context(conn, customer["id"]))
+        pdf = weasyprint.HTML(string=html).write_pdf(stylesheets=[weasyprint.CSS(string=css)])
+        made += 1
+        if not customer["email"]:
+            continue
+        message = EmailMessage()
+        message["From"], message["To"] = "billing@northwind.example", customer["email"]
+        message["Subject"] = f"Your statement for {PERIOD}"
+        message.set_content(f"Dear {customer['name']}, your statement is attached.")
+        message.add_attachment(
+            pdf, maintype="application", subtype="pdf", filename=f"statement-{customer['id']}.pdf"
+        )
+        smtp.send_message(message)
+    smtp.quit()
+    return made, time.perf_counter() - started
+
+
+# --- raw WeasyPrint in 2 processes --------------------------------------------------------
+
+_font_config = None
+
+
+def _raw_render(args: tuple[str, str]) -> int:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    global _font_config
+    _font_config = _font_config or FontConfiguration()
+    html, css = args
+    pdf = weasyprint.HTML(string=html).write_pdf(
+        stylesheets=[weasyprint.CSS(string=css, font_config=_font_config)],
+        font_config=_font_config,
+    )
+    return len(pdf)
+
+
+def raw_weasyprint(db_path: Path, limit: int, processes: int) -> tuple[int, float]:
+    """Only the HTML→PDF conversion of pre-rendered statements, in a process pool."""
+    html_source = (ROOT / "app/demo/customer-statement.html").read_text()
+    css = (ROOT / "app/demo/customer-statement.css").read_text()
+    template = jinja_env().from_string(html_source)
+    conn = sqlite3.connect(db_path)
+    customers = _rows(conn, QUERIES["customers"][1], {})[:limit]
+    pages = [(template.render(naive_context(conn, c["id"])), css) for c in customers]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.map(_raw_render, pages[: processes * 2])  # warm both processes
+        started = time.perf_counter()
+        sizes = pool.map(_raw_render, pages, chunksize=4)
+    return len(sizes), time.perf_counter() - started
+
+
+# --- Herald -------------------------------------------------------------------------------
+
+
+def herald_burst(
+    instance: Path, redis_url: str, smtp_port: int, customers: int, workers: int
+) -> dict:
+    env = {
+        **os.environ,
+        "HERALD_INSTANCE_PATH": str(instance),
+        "REDIS_URL": redis_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [*flask, "demo", "seed", "--customers", str(customers)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "workers.worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
+    time.sleep(3)  # workers import and connect
+    os.environ.update(env)
+    from app import create_app
+    from app.extensions import db
+    from app.models import Job
+    from app.runs.create import start_run
+    from app.runs.states import bucket_counts
+
+    app = create_app()
+    with app.app_context():
+        job = db.session.scalars(db.select(Job).filter_by(code="monthly-statements")).one()
+        started = time.perf_counter()
+        run_id = start_run(job, None, params={"period": PERIOD}).id
+        rss_early = None
+        while True:
+            time.sleep(0.2)
+            db.session.expire_all()
+            counts = bucket_counts(run_id)
+            if rss_early is None and counts["total"] and counts["completed"] >= 50:
+                rss_early = [rss_mb(p.pid) for p in procs]
+            if counts["total"] == customers and counts["queued"] == 0:
+                break
+        elapsed = time.perf_counter() - started
+        rss_late = [rss_mb(p.pid) for p in procs]
+    for p in procs:
+        p.terminate()
+        p.wait(10)
+    return {
+        "pdfs": counts["total"],
+        "seconds": elapsed,
+        "counts": counts,
+        "rss_early": rss_early,
+        "rss_late": rss_late,
+    }
+
+
+def main() -> None:
+    global PERIOD
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    from datetime import date
+
+    PERIOD = date.today().replace(day=1).isoformat()
+    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp:
+        tmp_path = Path(tmp)
+        instance = tmp_path / "instance"
+        db_path = instance / "demo" / "northwind.db"
+        build_demo_database(db_path, customers=args.customers)
+        redis, redis_url = start_redis(tmp_path / "redis", persist=False)
+        handler = CountingHandler()
+        smtp_port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        try:
+            herald = herald_burst(instance, redis_url, smtp_port, args.customers, args.workers)
+            herald_mails = handler.count
+            naive_n, naive_s = naive_script(db_path, smtp_port, args.customers)
+            raw_n, raw_s = raw_weasyprint(db_path, args.customers, args.workers)
+        finally:
+            controller.stop()
+            redis.terminate()
+    herald_rate = herald["pdfs"] / herald["seconds"]
+    naive_rate = naive_n / naive_s
+    raw_rate = raw_n / raw_s
+    print(f"customers: {args.customers}, workers: {args.workers}, period {PERIOD}")
+    print(
+        f"herald     {herald['pdfs']:5d} PDFs in {herald['seconds']:7.1f} s = {herald_rate:6.2f} "
+        f"PDF/s  ({herald_mails} emails; buckets {herald['counts']})"
+    )
+    print(f"naive      {naive_n:5d} PDFs in {naive_s:7.1f} s = {naive_rate:6.2f} PDF/s (serial)")
+    print(
+        f"raw x{args.workers}     {raw_n:5d} PDFs in {raw_s:7.1f} s = {raw_rate:6.2f} PDF/s "
+        "(WeasyPrint only)"
+    )
+    print(f"herald / naive = {herald_rate / naive_rate:.2f}x   (target >= 1.8x)")
+    print(f"herald / raw   = {100 * herald_rate / raw_rate:.0f}%    (target >= 85%)")
+    print(
+        f"worker RSS MB after 50 entries {[round(x) for x in herald['rss_early'] or []]} "
+        f"-> at the end {[round(x) for x in herald['rss_late']]}"
+    )
+
+
+if __name__ == "__main__":
+    main()
