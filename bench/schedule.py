@@ -76,10 +76,96 @@ def bench_preview() -> dict[str, tuple[float, float]]:
     return results
 
 
+def bench_clock_lag(jobs: int = 200) -> dict[str, float]:
+    """Lag (run created − scheduled_for) of a real clock process with `jobs` due in one minute."""
+    import os
+    import subprocess
+    import tempfile
+
+    from app.embedded_redis import start_redis
+
+    with tempfile.TemporaryDirectory(prefix="herald-clock-bench-") as tmp:
+        redis, redis_url = start_redis(Path(tmp) / "redis", persist=False)
+        env = {
+            **os.environ,
+            "HERALD_INSTANCE_PATH": str(Path(tmp) / "instance"),
+            "REDIS_URL": redis_url,
+        }
+        os.environ.update(env)
+        root = Path(__file__).resolve().parent.parent
+        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+        subprocess.run(
+            [*flask, "db", "upgrade"], env=env, cwd=root, check=True, capture_output=True
+        )
+        from app import create_app
+        from app.extensions import db
+        from app.jobs.service import save_job
+        from app.models import DataSource, ReportTemplate, Run, Workspace
+
+        app = create_app()
+        with app.app_context():
+            ws = Workspace(code="bench", name="Bench")
+            db.session.add(ws)
+            db.session.flush()
+            db.session.add(ReportTemplate(workspace_id=ws.id, code="t", name="t", html="<p>x</p>"))
+            db.session.add(
+                DataSource(
+                    workspace_id=ws.id, code="rows", name="rows", kind="json", content='[{"a": 1}]'
+                )
+            )
+            db.session.commit()
+            rule = {"start": "2026-01-01T00:00", "trigger": "cron", "cron": "* * * * *"}
+            for n in range(jobs):
+                save_job(
+                    ws,
+                    None,
+                    {
+                        "code": f"job-{n}",
+                        "name": f"Job {n}",
+                        "scheduled": True,
+                        "schedule": rule,
+                        "reports": [{"template": "t"}],
+                    },
+                )
+            clock = subprocess.Popen(
+                [sys.executable, "-m", "workers.clock"],
+                env=env,
+                cwd=root,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                # Wait for the next minute's fires to be created, plus a margin.
+                time.sleep(62 - datetime.now(UTC).second + 3)
+            finally:
+                clock.terminate()
+                clock.wait(10)
+                redis.terminate()
+            runs = db.session.scalars(db.select(Run).where(Run.scheduled_for.is_not(None))).all()
+            first = min(r.scheduled_for for r in runs)
+            lags = sorted(
+                (r.created_at - r.scheduled_for).total_seconds()
+                for r in runs
+                if r.scheduled_for == first
+            )
+    return {
+        "runs": len(lags),
+        "p50": lags[len(lags) // 2],
+        "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+        "max": lags[-1],
+    }
+
+
 def main() -> None:
     print(f"preview: {PREVIEW_COUNT} fires, {PREVIEW_RUNS} runs per rule (ms)")
     for name, (median, p90) in bench_preview().items():
         print(f"  {name:32} median {median:7.3f}   p90 {p90:7.3f}")
+    if "--no-clock" not in sys.argv:
+        lag = bench_clock_lag()
+        print(
+            f"clock lag, {lag['runs']} jobs due in the same minute (s): "
+            f"p50 {lag['p50']:.3f}  p99 {lag['p99']:.3f}  max {lag['max']:.3f}"
+        )
 
 
 if __name__ == "__main__":

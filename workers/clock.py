@@ -1,7 +1,8 @@
-"""The clock: one small process that keeps work moving.
+"""The clock: one small process that creates scheduled runs and keeps work moving.
 
-Every few seconds it puts stalled work back in line (dead workers, an emptied Redis, deliveries
-due for another attempt). Any number of clocks may run: everything it does is idempotent.
+It wakes at the earliest next fire time (at least every 2 s, so edits are noticed), creates
+due runs exactly once, and every few seconds puts stalled work back in line (dead workers,
+an emptied Redis, deliveries due for another attempt). Any number of clocks may run.
 """
 
 from __future__ import annotations
@@ -10,15 +11,26 @@ import argparse
 import logging
 import signal
 import time
+from datetime import datetime
 
 from workers.tasks import _app
 
 log = logging.getLogger("herald.clock")
-TICK_SECONDS = 5.0
+MAX_SLEEP_SECONDS = 2.0
+RECOVERY_EVERY_SECONDS = 5.0
 
 
-def tick() -> None:
-    """One pass of the clock's duties."""
+def fire(now: datetime | None = None) -> list[int]:
+    """Create the runs that are due; log what was created."""
+    from app.runs.scheduled import fire_due_jobs
+
+    created = fire_due_jobs(now)
+    if created:
+        log.info("created scheduled runs %s", created)
+    return created
+
+
+def recover() -> None:
     from app.runs.recovery import recover_stalled_work
 
     counts = recover_stalled_work()
@@ -26,13 +38,34 @@ def tick() -> None:
         log.info("recovered stalled work: %s", counts)
 
 
+def seconds_until_next_fire() -> float:
+    from app.database import utcnow
+    from app.runs.scheduled import earliest_next_fire
+
+    upcoming = earliest_next_fire()
+    if upcoming is None:
+        return MAX_SLEEP_SECONDS
+    return min(MAX_SLEEP_SECONDS, max(0.0, (upcoming - utcnow()).total_seconds()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--once", action="store_true", help="run one tick and exit")
+    parser.add_argument("--once", action="store_true", help="fire due runs once and exit")
+    parser.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        default=None,
+        help="with --once: the instant to fire for (ISO 8601 with offset)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s clock %(name)s %(message)s")
     for name in ("app", "herald", "rq.worker"):
         logging.getLogger(name).setLevel(logging.INFO)
+    app = _app()
+    if args.once:
+        with app.app_context():
+            fire(args.now)
+        return
     stopping = False
 
     def stop(*_: object) -> None:
@@ -41,17 +74,19 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    app = _app()
+    last_recovery = 0.0
     while not stopping:
-        started = time.monotonic()
         with app.app_context():
             try:
-                tick()
+                fire()
+                if time.monotonic() - last_recovery >= RECOVERY_EVERY_SECONDS:
+                    recover()
+                    last_recovery = time.monotonic()
+                pause = seconds_until_next_fire()
             except Exception:  # the clock must outlive a failed tick (database restarting, ...)
                 log.exception("clock tick failed")
-        if args.once:
-            return
-        time.sleep(max(0.0, TICK_SECONDS - (time.monotonic() - started)))
+                pause = MAX_SLEEP_SECONDS
+        time.sleep(pause)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.datasources.parameters import RELATIVE_DATES, coerce_value
 from app.errors import ValidationFailed
+from app.scheduling import ScheduleRuleError, parse_rule
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -103,6 +104,16 @@ class JobDefinition(Strict):
     deliveries: list[Delivery] = []
     schedule: dict[str, Any] | None = None
     misfire_grace_seconds: int = Field(default=3600, ge=0)
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_rule(cls, schedule: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schedule is None:
+            return None
+        try:
+            return parse_rule(schedule).model_dump(mode="json", exclude_defaults=True)
+        except ScheduleRuleError as exc:
+            raise ValueError(f"{exc.field}: {exc.message}") from None
 
     @model_validator(mode="after")
     def _consistent(self) -> JobDefinition:

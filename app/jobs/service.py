@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.access import require
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.schedule import refresh_next_fire
 from app.jobs.schema import JobDefinition, parse_definition
 from app.models import DataSource, Job, ReportTemplate, Role, User, Workspace
 
@@ -89,6 +90,7 @@ def save_job(workspace: Workspace, user: User | None, data: Any, *, job: Job | N
     dumped = definition.model_dump(mode="json", by_alias=True)
     for field in DEFINITION_FIELDS:
         setattr(job, field, dumped[field])
+    refresh_next_fire(job)
     db.session.add(job)
     db.session.commit()
     return job

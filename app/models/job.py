@@ -39,3 +39,17 @@ class Job(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     workspace = relationship("Workspace")
+
+
+class ScheduleMiss(db.Model):
+    """A scheduled fire that produced no run (the clock was down past the misfire grace)."""
+
+    __tablename__ = "schedule_misses"
+    __table_args__ = (UniqueConstraint("job_id", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime] = mapped_column()
+    missed_fires: Mapped[int] = mapped_column(default=1)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app.access import get_job, role_in
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.schedule import recent_misses, schedule_summary
 from app.jobs.service import definition_of
 from app.models import Job, Role, Run
 from app.runs.create import start_run
@@ -41,6 +42,8 @@ def _detail(ws: str, code: str, errors: dict[str, str] | None = None, status: in
         job=job,
         definition=definition_of(job),
         runs=[(run, bucket_counts(run.id)) for run in runs],
+        schedule=schedule_summary(job),
+        misses=recent_misses(job),
         can_run=role_in(current_user, workspace).rank >= Role.editor.rank,
         errors=errors or {},
         values=request.form,

@@ -1,0 +1,63 @@
+"""A job's schedule in the database: the next fire time it is due at."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import Job, ScheduleMiss
+from app.scheduling import (
+    ScheduleRule,
+    describe,
+    empty_preview_reason,
+    next_fire_after,
+    parse_rule,
+    preview,
+)
+
+
+def rule_of(job: Job) -> ScheduleRule | None:
+    """The job's schedule rule (validated when the job was saved)."""
+    return _parsed(json.dumps(job.schedule, sort_keys=True)) if job.schedule else None
+
+
+@lru_cache(maxsize=1024)
+def _parsed(rule_json: str) -> ScheduleRule:
+    # The clock reads the same rules every minute; validating them once is enough.
+    return parse_rule(json.loads(rule_json))
+
+
+def refresh_next_fire(job: Job, after: datetime | None = None) -> None:
+    """Set next_fire_at from the rule: None when disabled, ended, or a fired `once` rule."""
+    rule = rule_of(job) if job.scheduled else None
+    job.next_fire_at = next_fire_after(rule, after or utcnow()) if rule else None
+
+
+def schedule_summary(job: Job, now: datetime | None = None, count: int = 5) -> dict | None:
+    """What the job page shows of a schedule: a description and the next fire times."""
+    rule = rule_of(job)
+    if rule is None:
+        return None
+    now = now or utcnow()
+    fires = preview(rule, now, count)
+    return {
+        "description": describe(rule),
+        "fires": fires,
+        "empty_reason": None if fires else empty_preview_reason(rule, now),
+    }
+
+
+def recent_misses(job: Job, limit: int = 10) -> list[ScheduleMiss]:
+    return list(
+        db.session.scalars(
+            select(ScheduleMiss)
+            .filter_by(job_id=job.id)
+            .order_by(ScheduleMiss.scheduled_for.desc())
+            .limit(limit)
+        )
+    )
