@@ -46,6 +46,12 @@ class Mailbox:
         self.envelopes: list[list[str]] = []
         self.lock = threading.Lock()
         self.reject_with: str | None = None
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.reject_with:
@@ -66,6 +72,7 @@ class Mailbox:
             self.messages.clear()
             self.envelopes.clear()
             self.reject_with = None
+            self.sessions = 0
 
 
 class SmtpServer:

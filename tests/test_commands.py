@@ -135,3 +135,36 @@ def test_the_demo_seed_is_idempotent(app, smtp_server):
     assert "demo@herald.local / herald-demo" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(Workspace)) == 1
     assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1
+
+
+def test_a_csv_upload_becomes_a_repeating_source_of_a_job(app, smtp_server, tmp_path):
+    ws = make.workspace(smtp=smtp_server.settings)
+    path = tmp_path / "people.csv"
+    path.write_text("name,email\nAda,ada@example.com\nBob,bob@example.com\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["sources", "import", str(path), "--workspace", ws.code, "--code", "people"]
+    )
+    assert result.exit_code == 0, result.output
+    make.template(ws, "letter", "<p>{{ people.name }}</p>")
+    make.job(
+        ws,
+        data_sources=[{"alias": "people", "source": "people", "repeating": True}],
+        reports=[{"template": "letter"}],
+    )
+    result = runner.invoke(args=["jobs", "run", "test-job", "--workspace", ws.code, "--wait"])
+    assert "entries=2 queued=0 completed=2" in result.output
+
+
+def test_a_malformed_csv_is_refused_and_nothing_is_saved(app, tmp_path):
+    from app.models import DataSource
+
+    ws = make.workspace()
+    path = tmp_path / "people.csv"
+    path.write_text("name,email\nAda,ada@example.com,surplus\n")
+    result = app.test_cli_runner().invoke(
+        args=["sources", "import", str(path), "--workspace", ws.code, "--code", "people"]
+    )
+    assert result.exit_code == 1
+    assert "content: CSV line 2 has more fields than the header" in result.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(DataSource)) == 0

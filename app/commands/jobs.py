@@ -38,7 +38,7 @@ def _job(workspace: Workspace, code: str) -> Job:
 def _fail(exc: HeraldError) -> click.ClickException:
     if isinstance(exc, ValidationFailed):
         lines = [f"  {field or '(job)'}: {msg}" for field, msg in exc.errors.items()]
-        return click.ClickException("invalid job definition:\n" + "\n".join(lines))
+        return click.ClickException("invalid input:\n" + "\n".join(lines))
     return click.ClickException(str(exc))
 
 

@@ -23,7 +23,7 @@ class QueryError(Exception):
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
-_READ_ONLY_START = re.compile(r"^\s*(select|with|values)\b", re.IGNORECASE)
+READ_ONLY_START = re.compile(r"^\s*(select|with|values)\b", re.IGNORECASE)
 
 
 def connection_url(settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> URL:
@@ -87,7 +87,7 @@ def run_query(
     timeout_seconds: int,
 ) -> list[dict[str, Any]]:
     """Run one read-only statement with named `:binds`; rows come back as JSON-ready dicts."""
-    if not _READ_ONLY_START.match(query or ""):
+    if not READ_ONLY_START.match(query or ""):
         raise QueryError("only SELECT (or WITH … SELECT) queries are allowed")
     statement = text(query)
     needed = set(statement.compile().params)
