@@ -207,3 +207,30 @@ def test_the_job_page_shows_the_schedule_next_fires_and_misses(auth, client, app
     assert "Day 1 of every month at 07:00, America/Los_Angeles" in page
     assert "07:00 PST" in page or "07:00 PDT" in page
     assert "missed while the clock was not running" in page
+
+
+def test_the_clock_process_fires_a_job_due_in_the_past_minute_once(app):
+    import time
+
+    ws = make.workspace()
+    job = scheduled_job(ws, {"start": "2026-01-01T00:00", "trigger": "cron", "cron": "* * * * *"})
+    due = utcnow().replace(second=0, microsecond=0)
+    set_next_fire(job, due)
+    clock = subprocess.Popen(
+        [sys.executable, "-m", "workers.clock"],
+        env=worker_env(app),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not runs_of(job.id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2.5)  # a few more clock ticks: they must not create it again
+    finally:
+        clock.terminate()
+        clock.wait(10)
+    runs = [r for r in runs_of(job.id) if r.scheduled_for == due]
+    assert len(runs) == 1
+    assert runs[0].trigger == "schedule"
+    assert db.session.get(Job, job.id).next_fire_at > due
