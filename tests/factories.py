@@ -115,3 +115,11 @@ def people_job(ws: Workspace, rows: list[dict[str, Any]], html: str, **extra: An
     }
     definition.update(extra)
     return job(ws, **definition)
+
+
+def mailing_job(
+    ws: Workspace, rows: list[dict[str, Any]], html: str = "<p>{{ people.name }}</p>", **extra: Any
+) -> Job:
+    """`people_job` with one Email delivery to each row's `email`."""
+    delivery = {"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}
+    return people_job(ws, rows, html, deliveries=[delivery], **extra)

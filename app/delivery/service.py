@@ -84,18 +84,10 @@ def _attempt(
     except TransientDeliveryError as exc:
         _retry_later(delivery_id, attempts, str(exc))
     except (DeliveryError, PlaceholderError) as exc:
-        move_delivery(
-            delivery_id, D.failed, from_=[D.sending], last_error=str(exc), lease_expires_at=None
-        )
+        _fail(delivery_id, str(exc))
     except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
         log.exception("delivery %s failed", delivery_id)
-        move_delivery(
-            delivery_id,
-            D.failed,
-            from_=[D.sending],
-            last_error=f"{type(exc).__name__}: {exc}",
-            lease_expires_at=None,
-        )
+        _fail(delivery_id, f"{type(exc).__name__}: {exc}")
     else:
         move_delivery(
             delivery_id,
@@ -109,16 +101,14 @@ def _attempt(
     db.session.commit()
 
 
+def _fail(delivery_id: int, error: str) -> None:
+    move_delivery(delivery_id, D.failed, from_=[D.sending], last_error=error, lease_expires_at=None)
+
+
 def _retry_later(delivery_id: int, attempts: int, error: str) -> None:
     delays = current_app.config["DELIVERY_RETRY_DELAYS"]
     if attempts > len(delays):
-        move_delivery(
-            delivery_id,
-            D.failed,
-            from_=[D.sending],
-            lease_expires_at=None,
-            last_error=f"gave up after {attempts} attempts: {error}",
-        )
+        _fail(delivery_id, f"gave up after {attempts} attempts: {error}")
         return
     move_delivery(
         delivery_id,

@@ -95,12 +95,7 @@ def test_an_invalid_recipient_fails_only_its_delivery(app, work, smtp_server, ma
 def test_a_burst_reuses_one_smtp_session(app, work, smtp_server, mailbox):
     ws = make.workspace(smtp=smtp_server.settings)
     rows = [{"name": f"P{n}", "email": f"p{n}@example.com"} for n in range(8)]
-    job = make.people_job(
-        ws,
-        rows,
-        "<p>{{ people.name }}</p>",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
-    )
+    job = make.mailing_job(ws, rows, "<p>{{ people.name }}</p>")
     start_run(job, None)
     work()
 
@@ -110,12 +105,7 @@ def test_a_burst_reuses_one_smtp_session(app, work, smtp_server, mailbox):
 
 def test_a_dropped_smtp_session_is_reopened(app, work, smtp_server, mailbox):
     ws = make.workspace(smtp=smtp_server.settings)
-    job = make.people_job(
-        ws,
-        [{"name": "A", "email": "a@example.com"}],
-        "<p>x</p>",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
-    )
+    job = make.mailing_job(ws, [{"name": "A", "email": "a@example.com"}], "<p>x</p>")
     start_run(job, None)
     work()
     smtp_server.stop()  # the kept connection dies with the server

@@ -77,11 +77,8 @@ def test_when_every_report_fails_deliveries_are_skipped_with_the_reason(
     app, work, smtp_server, mailbox
 ):
     ws = make.workspace(smtp=smtp_server.settings)
-    job = make.people_job(
-        ws,
-        [{"name": "Ada", "email": "a@example.com"}],
-        "{{ missing_variable }}",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
+    job = make.mailing_job(
+        ws, [{"name": "Ada", "email": "a@example.com"}], "{{ missing_variable }}"
     )
     run_id = start_run(job, None).id
     work()

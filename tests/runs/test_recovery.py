@@ -37,12 +37,7 @@ def wait_for(predicate, timeout: float = 60) -> None:
 
 def test_an_entry_of_a_killed_worker_is_generated_again(app, work, smtp_server, mailbox):
     ws = make.workspace(smtp=smtp_server.settings)
-    job = make.people_job(
-        ws,
-        [{"name": "Ada", "email": "ada@example.com"}],
-        SLOW_TEMPLATE,
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
-    )
+    job = make.mailing_job(ws, [{"name": "Ada", "email": "ada@example.com"}], SLOW_TEMPLATE)
     run_id = start_run(job, None).id
     worker = start_worker(app)
     try:
@@ -95,12 +90,7 @@ def test_an_entry_that_keeps_killing_workers_ends_in_an_error_saying_why(app, wo
 def test_work_lost_with_an_emptied_redis_is_queued_again(app, work, smtp_server, mailbox):
     ws = make.workspace(smtp=smtp_server.settings)
     rows = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
-    job = make.people_job(
-        ws,
-        rows,
-        "<p>{{ people.name }}</p>",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
-    )
+    job = make.mailing_job(ws, rows, "<p>{{ people.name }}</p>")
     run_id = start_run(job, None).id
     queues.connection.flushdb()  # Redis restarted empty before prepare_run ran
 
@@ -139,12 +129,7 @@ def test_deliveries_wait_for_a_dead_smtp_server_and_go_out_when_it_is_back(
         {"name": "Ada", "email": "ada@example.com"},
         {"name": "Bob", "email": "bob@example.com"},
     ]
-    job = make.people_job(
-        ws,
-        rows,
-        "<p>{{ people.name }}</p>",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
-    )
+    job = make.mailing_job(ws, rows, "<p>{{ people.name }}</p>")
     smtp_server.stop()
     run_id = start_run(job, None).id
     work()
@@ -170,11 +155,8 @@ def test_a_server_that_never_comes_back_fails_the_delivery_after_the_last_retry(
     app, work, smtp_server
 ):
     ws = make.workspace(smtp=smtp_server.settings)
-    job = make.people_job(
-        ws,
-        [{"name": "Ada", "email": "ada@example.com"}],
-        "<p>{{ people.name }}</p>",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
+    job = make.mailing_job(
+        ws, [{"name": "Ada", "email": "ada@example.com"}], "<p>{{ people.name }}</p>"
     )
     smtp_server.stop()
     run_id = start_run(job, None).id
@@ -192,11 +174,8 @@ def test_a_server_that_never_comes_back_fails_the_delivery_after_the_last_retry(
 
 def test_a_rejected_recipient_fails_at_once_without_retries(app, work, smtp_server, mailbox):
     ws = make.workspace(smtp=smtp_server.settings)
-    job = make.people_job(
-        ws,
-        [{"name": "Ada", "email": "ada@example.com"}],
-        "<p>{{ people.name }}</p>",
-        deliveries=[{"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}],
+    job = make.mailing_job(
+        ws, [{"name": "Ada", "email": "ada@example.com"}], "<p>{{ people.name }}</p>"
     )
     mailbox.reject_with = "550 5.1.1 No such user"
     run_id = start_run(job, None).id
