@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from typing import Any
 
@@ -70,10 +71,18 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+@dataclass(frozen=True)
+class Attachment:
+    report_code: str
+    filename: str
+    content: bytes
+    content_type: str = "application/pdf"
+
+
 def build_message(
     config: EmailDelivery,
     values: Mapping[str, Mapping[str, Any]],
-    artifacts: Sequence[Artifact],
+    attachments: Sequence[Attachment],
     connection: Connection,
 ) -> tuple[Message, dict[str, Any]]:
     """The message for one entry and a summary of it for the run history."""
@@ -101,14 +110,14 @@ def build_message(
         body=html_to_text(body_html),
     )
     names = []
-    for artifact in artifacts:
-        name = artifact.filename
+    for attachment in attachments:
+        name = attachment.filename
         if config.attachment_name:
-            report = {"code": artifact.report_code, "name": artifact.report_code}
+            report = {"code": attachment.report_code, "name": attachment.report_code}
             name = substitute(config.attachment_name, {**values, "report": report})
-        name = _header(name) or artifact.filename
+        name = _header(name) or attachment.filename
         names.append(name)
-        message.attach(name, artifact.content_type, storage.load(artifact.storage_key))
+        message.attach(name, attachment.content_type, attachment.content)
     detail = {"to": to, "cc": cc, "bcc": bcc, "subject": subject, "attachments": names}
     return message, detail
 
@@ -121,7 +130,11 @@ def send_email(
 ) -> dict[str, Any]:
     """Send one entry's email over the workspace's SMTP connection; return what was sent."""
     connection = smtp_connection(workspace_id, config.connection)
-    message, detail = build_message(config, values, artifacts, connection)
+    attachments = [
+        Attachment(a.report_code, a.filename, storage.load(a.storage_key), a.content_type)
+        for a in artifacts
+    ]
+    message, detail = build_message(config, values, attachments, connection)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
     session_for(settings).send(message)
     return detail

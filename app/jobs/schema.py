@@ -117,29 +117,70 @@ class JobDefinition(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> JobDefinition:
-        names = [p.name for p in self.parameters]
-        if len(set(names)) != len(names):
-            raise ValueError("parameters: names must be unique")
-        aliases = [d.alias for d in self.data_sources]
-        if len(set(aliases)) != len(aliases):
-            raise ValueError("data_sources: aliases must be unique")
-        if sum(d.repeating for d in self.data_sources) > 1:
-            raise ValueError("data_sources: at most one data source may be Repeating")
-        has_repeating = any(d.repeating for d in self.data_sources)
-        for i, report in enumerate(self.reports):
-            for key, binding in report.bindings.items():
-                where = f"reports.{i}.bindings.{key}"
-                if isinstance(binding, ParamBinding) and binding.param not in names:
-                    raise ValueError(f"{where}: unknown job parameter '{binding.param}'")
-                if isinstance(binding, ColumnBinding) and not has_repeating:
-                    raise ValueError(f"{where}: a column binding needs a Repeating data source")
+        errors = {
+            **parameter_errors(self.parameters),
+            **data_source_errors(self.data_sources),
+            **binding_errors(
+                self.reports, {p.name for p in self.parameters}, any_repeating(self.data_sources)
+            ),
+        }
         if self.scheduled and self.schedule is None:
-            raise ValueError("schedule: required when scheduled generation is enabled")
+            errors["schedule"] = "required when scheduled generation is enabled"
+        if errors:
+            # One error at a time through pydantic; ValidationFailed callers get them all.
+            field, message = next(iter(errors.items()))
+            raise ValueError(f"{field}: {message}")
         return self
 
     @property
     def repeating(self) -> DataSourceRef | None:
         return next((d for d in self.data_sources if d.repeating), None)
+
+
+def any_repeating(data_sources: list[DataSourceRef]) -> bool:
+    return any(d.repeating for d in data_sources)
+
+
+def parameter_errors(parameters: list[ParameterDef]) -> dict[str, str]:
+    """Problems across parameters (each one alone is checked by ParameterDef)."""
+    seen: set[str] = set()
+    errors = {}
+    for i, param in enumerate(parameters):
+        if param.name in seen:
+            errors[f"parameters.{i}.name"] = f"'{param.name}' is used twice"
+        seen.add(param.name)
+    return errors
+
+
+def data_source_errors(data_sources: list[DataSourceRef]) -> dict[str, str]:
+    """Aliases must be unique and at most one source may be Repeating."""
+    seen: set[str] = set()
+    errors = {}
+    for i, ref in enumerate(data_sources):
+        if ref.alias in seen:
+            errors[f"data_sources.{i}.alias"] = f"'{ref.alias}' is used twice"
+        seen.add(ref.alias)
+    repeating = [i for i, ref in enumerate(data_sources) if ref.repeating]
+    for i in repeating[1:]:
+        errors[f"data_sources.{i}.repeating"] = (
+            "at most one data source may be Repeating: a run makes one entry per row of it"
+        )
+    return errors
+
+
+def binding_errors(
+    reports: list[ReportRef], parameter_names: set[str], has_repeating: bool
+) -> dict[str, str]:
+    """Report bindings must name a job parameter, or a column only when a source repeats."""
+    errors = {}
+    for i, report in enumerate(reports):
+        for key, binding in report.bindings.items():
+            where = f"reports.{i}.bindings.{key}"
+            if isinstance(binding, ParamBinding) and binding.param not in parameter_names:
+                errors[where] = f"unknown job parameter '{binding.param}'"
+            if isinstance(binding, ColumnBinding) and not has_repeating:
+                errors[where] = "a column binding needs a Repeating data source"
+    return errors
 
 
 def parse_definition(data: Any) -> JobDefinition:

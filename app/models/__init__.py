@@ -1,6 +1,6 @@
 """All models, imported so Alembic and the app see every table."""
 
-from app.models.job import Job, ScheduleMiss
+from app.models.job import Job, JobDraft, ScheduleMiss
 from app.models.resources import Asset, Connection, DataSource, ReportTemplate
 from app.models.run import Artifact, Entry, EntryDelivery, Run
 from app.models.workspace import Membership, Role, User, Workspace
@@ -13,6 +13,7 @@ __all__ = [
     "Entry",
     "EntryDelivery",
     "Job",
+    "JobDraft",
     "Membership",
     "ReportTemplate",
     "Role",

@@ -30,8 +30,6 @@ class Job(db.Model):
     deliveries: Mapped[list[Any]] = mapped_column(default=list)
     schedule: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     misfire_grace_seconds: Mapped[int] = mapped_column(default=3600)
-    # The definition being edited but not yet saved (wizard drafts).
-    draft: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     next_fire_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     last_run_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_run_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -53,3 +51,23 @@ class ScheduleMiss(db.Model):
     missed_fires: Mapped[int] = mapped_column(default=1)
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobDraft(db.Model):
+    """A job definition being edited in the wizard; the job changes only when it is saved."""
+
+    __tablename__ = "job_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="CASCADE"), nullable=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Steps whose input passed validation; the others are shown as to-do.
+    valid_steps: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    job = relationship("Job")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -82,33 +83,57 @@ def template_context(ctx: RunContext, entry: Entry) -> dict[str, Any]:
     return context
 
 
-def _render_all(ctx: RunContext, entry: Entry) -> list[Artifact]:
+@dataclass
+class RenderedReport:
+    """One report of one entry: its PDF, or the error that prevented it."""
+
+    position: int
+    report_code: str
+    filename: str
+    pdf: bytes | None = None
+    error: str | None = None
+
+
+def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
+    """Render every report of an entry; a failing report does not stop the others."""
     values = entry_values(ctx, entry)
     context = template_context(ctx, entry)
-    artifacts = []
+    results = []
     for position, report in enumerate(ctx.definition.reports):
         template = ctx.templates[report.template]
-        artifact = Artifact(entry_id=entry.id, position=position, report_code=template["code"])
+        result = RenderedReport(position, template["code"], f"{template['code']}.pdf")
         try:
             params = bind_parameters(report, template, ctx.params, entry.row)
-            pdf = render_report_pdf(
+            result.pdf = render_report_pdf(
                 template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
             )
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
-            artifact.filename = safe_filename(substitute(report.filename, name_values))
-            folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
-            artifact.storage_key = f"{folder}/{position}-{artifact.filename}"
-            artifact.size = storage.save(artifact.storage_key, pdf)
-            artifact.status = "generated"
+            result.filename = safe_filename(substitute(report.filename, name_values))
         except REPORT_ERRORS as exc:
-            artifact.status, artifact.error = "failed", str(exc)
+            result.pdf, result.error = None, str(exc)
         except Exception as exc:  # a WeasyPrint or data bug must not take other reports down
             log.exception("report %s of entry %s failed", template["code"], entry.id)
-            artifact.status, artifact.error = (
-                "failed",
-                f"rendering failed: {type(exc).__name__}: {exc}",
-            )
-        artifact.filename = artifact.filename or f"{template['code']}.pdf"
+            result.pdf, result.error = None, f"rendering failed: {type(exc).__name__}: {exc}"
+        results.append(result)
+    return results
+
+
+def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> list[Artifact]:
+    artifacts = []
+    for report in rendered:
+        artifact = Artifact(
+            entry_id=entry.id,
+            position=report.position,
+            report_code=report.report_code,
+            filename=report.filename,
+        )
+        if report.pdf is None:
+            artifact.status, artifact.error = "failed", report.error
+        else:
+            folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
+            artifact.storage_key = f"{folder}/{report.position}-{report.filename}"
+            artifact.size = storage.save(artifact.storage_key, report.pdf)
+            artifact.status = "generated"
         artifacts.append(artifact)
     return artifacts
 
@@ -123,7 +148,7 @@ def generate_entry(entry_id: int) -> None:
         _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
         return
     # Render with no transaction open: SQLite would hold its write lock through the render.
-    artifacts = _render_all(ctx, entry)
+    artifacts = _store(ctx, entry, render_reports(ctx, entry))
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
     db.session.add_all(artifacts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from app.datasources.parameters import resolve_parameters
 from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.schema import JobDefinition
 from app.models import Entry, EntryDelivery, Run
 from app.runs import dispatch
 from app.runs.context import query_binds
@@ -33,6 +35,31 @@ def _zone(definition: Any) -> str:
     return zone
 
 
+def run_inputs(
+    definition: JobDefinition,
+    sources: dict[str, dict[str, Any]],
+    requested: dict[str, Any],
+    data: dict[str, Any],
+    at: datetime,
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], list[dict[str, Any] | None]]:
+    """Effective parameters, shared data (fetched once) and the rows the entries are made of.
+
+    Raises ValidationFailed (a parameter without value) or QueryError (a data source failed).
+    """
+    params = resolve_parameters(definition.parameters, requested, at=at, timezone=_zone(definition))
+    binds = query_binds(params, data)
+    shared = {
+        ref.alias: fetch_rows(sources[ref.source], binds)
+        for ref in definition.data_sources
+        if not ref.repeating
+    }
+    repeating = definition.repeating
+    rows: list[dict[str, Any] | None] = (
+        fetch_rows(sources[repeating.source], binds) if repeating else [None]
+    )
+    return params, shared, rows
+
+
 def prepare_run(run_id: int) -> None:
     """Turn a pending run into queued entries, or fail it with a message that says why."""
     if not move_run(run_id, RunStatus.preparing, from_=[RunStatus.pending]):
@@ -43,21 +70,12 @@ def prepare_run(run_id: int) -> None:
     run = db.session.get(Run, run_id)
     definition = definition_from(run.snapshot)
     try:
-        params = resolve_parameters(
-            definition.parameters,
+        params, shared, rows = run_inputs(
+            definition,
+            run.snapshot["sources"],
             run.requested_params,
+            run.data,
             at=run.scheduled_for or run.created_at,
-            timezone=_zone(definition),
-        )
-        binds = query_binds(params, run.data)
-        shared = {
-            ref.alias: fetch_rows(run.snapshot["sources"][ref.source], binds)
-            for ref in definition.data_sources
-            if not ref.repeating
-        }
-        repeating = definition.repeating
-        rows: list[dict[str, Any] | None] = (
-            fetch_rows(run.snapshot["sources"][repeating.source], binds) if repeating else [None]
         )
     except (ValidationFailed, QueryError) as exc:
         move_run(run_id, RunStatus.failed, error=str(exc))

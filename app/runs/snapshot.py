@@ -27,12 +27,16 @@ def template_snapshot(template: ReportTemplate) -> dict[str, Any]:
 
 def take_snapshot(job: Job) -> dict[str, Any]:
     """The job as it is now, with every template and data source it uses, by code."""
-    definition = definition_of(job)
-    templates = _by_code(ReportTemplate, job.workspace_id, {r.template for r in definition.reports})
+    return snapshot_of(job.workspace_id, definition_of(job))
+
+
+def snapshot_of(workspace_id: int, definition: JobDefinition) -> dict[str, Any]:
+    """A definition with every template and data source it uses, by code, as they are now."""
+    templates = _by_code(ReportTemplate, workspace_id, {r.template for r in definition.reports})
     source_codes = {d.source for d in definition.data_sources}
     for template in templates.values():
         source_codes |= {d["source"] for d in template.data_sources}
-    sources = _by_code(DataSource, job.workspace_id, source_codes)
+    sources = _by_code(DataSource, workspace_id, source_codes)
     return {
         "job": definition.model_dump(mode="json", by_alias=True),
         "templates": {code: template_snapshot(t) for code, t in templates.items()},

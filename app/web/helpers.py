@@ -13,9 +13,12 @@ from app.models import Role, Workspace
 
 
 def is_fragment_request() -> bool:
-    """True when htmx asks for a fragment (but not when it restores history: that needs a page)."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get(
-        "HX-History-Restore-Request"
+    """True when htmx asks for a fragment; boosted links and history restores need a page."""
+    headers = request.headers
+    return (
+        bool(headers.get("HX-Request"))
+        and not headers.get("HX-Boosted")
+        and not headers.get("HX-History-Restore-Request")
     )
 
 

@@ -2,6 +2,268 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import copy
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import Blueprint, Response, redirect, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app import storage
+from app.access import get_job
+from app.database import utcnow
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.jobs.drafts import (
+    STEPS,
+    commit_draft,
+    discard_draft,
+    get_draft,
+    start_draft,
+    step_of,
+    suggest_code,
+    update_step,
+)
+from app.jobs.dryrun import dry_run
+from app.jobs.samples import known_placeholders, samples
+from app.jobs.schema import parse_definition
+from app.jobs.service import check_references
+from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
+from app.scheduling import (
+    ScheduleRuleError,
+    describe,
+    empty_preview_reason,
+    parse_rule,
+    preview,
+)
+from app.web import wizard_forms as forms
+from app.web.helpers import page_or_fragment, workspace_for
 
 bp = Blueprint("wizard", __name__, url_prefix="/w/<ws>/jobs")
+ZONES = sorted(available_timezones() - {"localtime"})
+RELATIVE_DATES = (
+    "today",
+    "yesterday",
+    "start_of_month",
+    "start_of_previous_month",
+    "end_of_previous_month",
+    "start_of_year",
+)
+
+
+def _draft(ws: str, draft_id: int) -> tuple[Workspace, JobDraft]:
+    workspace = workspace_for(ws, Role.editor)
+    return workspace, get_draft(workspace, current_user, draft_id)
+
+
+def _codes(model: Any, workspace: Workspace, **filters: Any) -> list[Any]:
+    query = select(model).filter_by(workspace_id=workspace.id, **filters).order_by(model.code)
+    return list(db.session.scalars(query))
+
+
+def _step_context(workspace: Workspace, draft: JobDraft, step: str, data: dict) -> dict:
+    if step == "data-sources":
+        return {"sources": _codes(DataSource, workspace), "samples": samples(workspace.id, data)}
+    if step == "reports":
+        repeating = next((s for s in samples(workspace.id, data, 1) if s.repeating), None)
+        return {
+            "templates": {t.code: t for t in _codes(ReportTemplate, workspace)},
+            "columns": repeating.columns if repeating else [],
+        }
+    if step == "schedule":
+        return {"zones": ZONES, "weekdays": forms.WEEKDAYS}
+    if step == "deliveries":
+        known = known_placeholders(workspace.id, data)
+        return {
+            "connections": _codes(Connection, workspace, kind="smtp"),
+            "placeholders": sorted(
+                f"{{{ns}.{key}}}" for ns, keys in known.items() if keys for key in keys
+            ),
+        }
+    return {}
+
+
+def _render_step(
+    workspace: Workspace, draft: JobDraft, step: str, data: dict, errors: dict, status: int = 200
+) -> Response:
+    return page_or_fragment(
+        "wizard/step.html",
+        "wizard/_form.html",
+        status,
+        workspace=workspace,
+        draft=draft,
+        step=step,
+        steps=STEPS,
+        data=data,
+        errors=errors,
+        relative_dates=RELATIVE_DATES,
+        **_step_context(workspace, draft, step, data),
+    )
+
+
+@bp.get("/new")
+@login_required
+def new(ws: str) -> Response:
+    workspace = workspace_for(ws, Role.editor)
+    draft = start_draft(workspace, current_user)
+    return redirect(url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration"))
+
+
+@bp.post("/<code>/edit")
+@login_required
+def edit(ws: str, code: str) -> Response:
+    workspace = workspace_for(ws, Role.editor)
+    draft = start_draft(
+        workspace, current_user, get_job(workspace, code, current_user, Role.editor)
+    )
+    return redirect(url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration"), 303)
+
+
+@bp.route("/drafts/<int:draft_id>/<step>", methods=["GET", "POST"])
+@login_required
+def step(ws: str, draft_id: int, step: str) -> Response:
+    if step not in STEPS:
+        raise NotFound("no such wizard step")
+    workspace, draft = _draft(ws, draft_id)
+    if step != "configuration" and "configuration" not in draft.valid_steps:
+        return redirect(url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration"))
+    if request.method == "GET":
+        return _render_step(workspace, draft, step, draft.data, {})
+    values = forms.PARSERS[step](request.form)
+    if step == "configuration" and not values["code"]:
+        values["code"] = suggest_code(values["name"])
+    data = {**draft.data, **values}
+    action = request.form.get("action", "save")
+    if action != "save":  # add / remove / reorder / refresh: show the form again, store nothing
+        if step in forms.BLANK_ROWS:
+            key, blank = forms.BLANK_ROWS[step]
+            data[key] = forms.apply_row_action(data[key], action, copy.deepcopy(blank))
+        return _render_step(workspace, draft, step, data, {})
+    try:
+        update_step(draft, step, values)
+    except ValidationFailed as exc:
+        return _render_step(workspace, draft, step, data, exc.errors, 422)
+    names = list(STEPS)
+    following = names[names.index(step) + 1] if step != names[-1] else None
+    target = (
+        url_for("wizard.step", ws=ws, draft_id=draft.id, step=following)
+        if following
+        else url_for("wizard.review", ws=ws, draft_id=draft.id)
+    )
+    return redirect(target, 303)
+
+
+@bp.post("/drafts/<int:draft_id>/schedule/preview")
+@login_required
+def schedule_preview(ws: str, draft_id: int) -> Response:
+    """The live preview of the Schedule step, from the fields as they are typed."""
+    _draft(ws, draft_id)
+    rule_data = forms.schedule(request.form)["schedule"]
+    context: dict[str, Any] = {"fires": [], "error": None, "summary": None, "reason": None}
+    if rule_data is None:
+        context["error"] = "Set a start date to see the next fire times."
+    else:
+        try:
+            rule = parse_rule(rule_data)
+            context["summary"] = describe(rule)
+            context["fires"] = preview(rule, utcnow(), 10)
+            if not context["fires"]:
+                context["reason"] = empty_preview_reason(rule, utcnow())
+        except ScheduleRuleError as exc:
+            context["error"] = str(exc)
+    return page_or_fragment(
+        "wizard/_schedule_preview.html", "wizard/_schedule_preview.html", **context
+    )
+
+
+def _definition_errors(workspace: Workspace, draft: JobDraft) -> dict[str, str]:
+    try:
+        check_references(workspace, parse_definition(draft.data))
+    except ValidationFailed as exc:
+        return exc.errors
+    return {}
+
+
+def _review(workspace: Workspace, draft: JobDraft, status: int = 200, **extra: Any) -> Response:
+    errors = extra.pop("errors", None) or _definition_errors(workspace, draft)
+    return page_or_fragment(
+        "wizard/review.html",
+        "wizard/review.html",
+        status,
+        workspace=workspace,
+        draft=draft,
+        steps=STEPS,
+        step="review",
+        data=draft.data,
+        errors=errors,
+        error_steps={field: step_of(field) for field in errors},
+        code_changed=draft.job is not None and draft.data.get("code") != draft.job.code,
+        **extra,
+    )
+
+
+@bp.get("/drafts/<int:draft_id>/review")
+@login_required
+def review(ws: str, draft_id: int) -> Response:
+    workspace, draft = _draft(ws, draft_id)
+    return _review(workspace, draft)
+
+
+@bp.post("/drafts/<int:draft_id>/dry-run")
+@login_required
+def dry_run_view(ws: str, draft_id: int) -> Response:
+    workspace, draft = _draft(ws, draft_id)
+    try:
+        result = dry_run(workspace, current_user, draft.data)
+    except ValidationFailed as exc:
+        return _review(workspace, draft, 422, errors=exc.errors)
+    for report in result.reports:
+        if report.pdf:
+            storage.save(f"drafts/{draft.id}/{report.position}.pdf", report.pdf)
+    return page_or_fragment(
+        "wizard/review.html",
+        "wizard/_dry_run.html",
+        workspace=workspace,
+        draft=draft,
+        steps=STEPS,
+        step="review",
+        data=draft.data,
+        errors={},
+        error_steps={},
+        code_changed=False,
+        result=result,
+    )
+
+
+@bp.get("/drafts/<int:draft_id>/dry-run/<int:position>.pdf")
+@login_required
+def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
+    _, draft = _draft(ws, draft_id)
+    path = storage.local_path(f"drafts/{draft.id}/{position}.pdf")
+    if not path.exists():
+        raise NotFound("run the dry run first")
+    return send_file(path, mimetype="application/pdf", max_age=0)
+
+
+@bp.post("/drafts/<int:draft_id>/save")
+@login_required
+def save(ws: str, draft_id: int) -> Response:
+    workspace, draft = _draft(ws, draft_id)
+    try:
+        job = commit_draft(draft, current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _review(workspace, draft, 422, errors=exc.errors)
+    return redirect(url_for("jobs.detail", ws=ws, code=job.code), 303)
+
+
+@bp.post("/drafts/<int:draft_id>/discard")
+@login_required
+def discard(ws: str, draft_id: int) -> Response:
+    _, draft = _draft(ws, draft_id)
+    job = draft.job
+    discard_draft(draft)
+    if job is not None:
+        return redirect(url_for("jobs.detail", ws=ws, code=job.code), 303)
+    return redirect(url_for("jobs.index", ws=ws), 303)

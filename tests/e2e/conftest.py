@@ -70,3 +70,15 @@ def page(browser):
 def screenshot(page):
     ARTIFACTS.mkdir(exist_ok=True)
     return lambda name: page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def htmx_ready(locator) -> None:
+    """Wait until htmx has wired up an element swapped in by a boosted navigation."""
+    locator.wait_for()
+    locator.evaluate(
+        """el => new Promise(resolve => {
+            const ready = () => el["htmx-internal-data"] && el["htmx-internal-data"].initHash;
+            const poll = () => ready() ? resolve() : setTimeout(poll, 10);
+            poll();
+        })"""
+    )

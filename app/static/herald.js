@@ -1,0 +1,40 @@
+// Small progressive enhancements; every screen works without this file.
+(function () {
+  "use strict";
+
+  // Show the viewer's local time beside instants rendered in a schedule's time zone.
+  function localTimes(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      if (el.dataset.done) return;
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var span = document.createElement("span");
+      span.className = "muted local-time";
+      span.textContent = " · your time: " + when.toLocaleString([], {
+        weekday: "short", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit"
+      });
+      el.after(span);
+      el.dataset.done = "1";
+    });
+  }
+
+  // Placeholder buttons insert their text at the cursor of the last focused field.
+  var lastField = null;
+  document.addEventListener("focusin", function (event) {
+    var t = event.target;
+    if (t.matches && t.matches("input[type=text], input:not([type]), textarea")) lastField = t;
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-insert]");
+    if (!button || !lastField) return;
+    var text = button.getAttribute("data-insert");
+    var start = lastField.selectionStart || 0, end = lastField.selectionEnd || 0;
+    lastField.value = lastField.value.slice(0, start) + text + lastField.value.slice(end);
+    lastField.focus();
+    lastField.setSelectionRange(start + text.length, start + text.length);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
+})();

@@ -1,0 +1,214 @@
+"""The six-step wizard: per-step validation, drafts, live schedule preview, dry run, Save."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from app.extensions import db
+from app.models import Job, JobDraft, Run
+from app.runs.create import start_run
+from tests.helpers import job as job_of
+
+STEP_DATA = {
+    "configuration": {"name": "Quarterly Statements", "code": "", "scheduled": "on"},
+    "parameters": {
+        "p-0-name": "period",
+        "p-0-type": "date",
+        "p-0-label": "Period",
+        "p-0-default": "start_of_month",
+    },
+    "data-sources": {"ds-0-alias": "customers", "ds-0-source": "customers", "ds-0-repeating": "on"},
+    "reports": {
+        "r-0-template": "customer-statement",
+        "r-0-filename": "st-{customers.id}.pdf",
+        "r-0-b-customerId-kind": "column",
+        "r-0-b-customerId-value": "id",
+        "r-0-b-period-kind": "param",
+        "r-0-b-period-value": "period",
+    },
+    "schedule": {
+        "start_date": "2026-01-01",
+        "start_time": "07:00",
+        "timezone": "Europe/Berlin",
+        "trigger": "monthly",
+        "every": "1",
+        "day": "1",
+        "misfire_grace_minutes": "60",
+    },
+    "deliveries": {
+        "d-0-to": "{customers.email}",
+        "d-0-subject": "Statement {params.period}",
+        "d-0-message": "<p>Dear {customers.name}</p>",
+    },
+}
+
+
+def new_draft(auth, client) -> str:
+    auth.login()
+    response = client.get("/w/demo/jobs/new")
+    assert response.status_code == 302
+    return response.headers["Location"].rsplit("/", 1)[0]
+
+
+def post_step(auth, base: str, step: str, data: dict, action: str = "save"):
+    return auth.post(f"{base}/{step}", {**data, "action": action}, page=f"{base}/configuration")
+
+
+def test_the_quickstart_job_through_all_six_steps(auth, client, demo, mailbox):
+    base = new_draft(auth, client)
+    steps = list(STEP_DATA)
+    for step, following in zip(steps, [*steps[1:], None], strict=True):
+        response = post_step(auth, base, step, STEP_DATA[step])
+        assert response.status_code == 303, (step, response.text[:2000])
+        expected = f"{base}/{following}" if following else f"{base}/review"
+        assert response.headers["Location"] == expected
+    assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1  # not saved yet
+
+    review = client.get(f"{base}/review").text
+    assert "cannot be saved" not in review
+    dry = auth.post(f"{base}/dry-run", page=f"{base}/review")
+    assert dry.status_code == 200
+    assert "Nothing was sent." in dry.text
+    assert "mason.moore@example.com" in dry.text
+    assert "Statement " + date.today().replace(day=1).isoformat() in dry.text
+    pdf_url = re.search(r'src="([^"]+/dry-run/0\.pdf)"', dry.text)[1]
+    assert client.get(pdf_url).data.startswith(b"%PDF")
+    assert mailbox.messages == []
+
+    saved = auth.post(f"{base}/save", page=f"{base}/review")
+    assert saved.status_code == 303
+    assert saved.headers["Location"] == "/w/demo/jobs/quarterly-statements"
+    job = job_of(demo, "quarterly-statements")
+    assert job.scheduled and job.next_fire_at is not None
+    assert job.reports == [
+        {
+            "template": "customer-statement",
+            "filename": "st-{customers.id}.pdf",
+            "bindings": {"customerId": {"column": "id"}, "period": {"param": "period"}},
+        }
+    ]
+    assert job.schedule == {
+        "start": "2026-01-01T07:00",
+        "timezone": "Europe/Berlin",
+        "trigger": "monthly",
+        "day": 1,
+    }
+    assert db.session.scalar(db.select(db.func.count()).select_from(JobDraft)) == 0
+
+
+def test_a_step_error_is_shown_beside_its_field_and_changes_nothing(auth, client, demo):
+    base = new_draft(auth, client)
+    response = post_step(auth, base, "configuration", {"name": "", "code": "Bad Code"})
+    assert response.status_code == 422
+    assert 'id="err-name">a job needs a name<' in response.text
+    assert 'id="err-code">use lowercase letters' in response.text
+    draft = db.session.scalars(db.select(JobDraft)).one()
+    assert draft.data["name"] == "" and draft.valid_steps == []
+
+
+def test_other_steps_open_only_after_configuration_is_valid(auth, client, demo):
+    base = new_draft(auth, client)
+    response = client.get(f"{base}/reports")
+    assert response.headers["Location"] == f"{base}/configuration"
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    assert client.get(f"{base}/deliveries").status_code == 200  # any order from now on
+
+
+def test_a_second_repeating_source_is_refused_with_the_reason(auth, client, demo):
+    base = new_draft(auth, client)
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    response = post_step(
+        auth,
+        base,
+        "data-sources",
+        {
+            "ds-0-alias": "customers",
+            "ds-0-source": "customers",
+            "ds-0-repeating": "on",
+            "ds-1-alias": "tx",
+            "ds-1-source": "transactions",
+            "ds-1-repeating": "on",
+        },
+    )
+    assert response.status_code == 422
+    assert "at most one data source may be Repeating" in response.text
+
+
+def test_unknown_placeholders_are_flagged_before_saving(auth, client, demo):
+    base = new_draft(auth, client)
+    for step in ("configuration", "parameters", "data-sources"):
+        post_step(auth, base, step, STEP_DATA[step])
+    response = post_step(
+        auth,
+        base,
+        "deliveries",
+        {**STEP_DATA["deliveries"], "d-0-subject": "Hi {customers.nickname} {params.nope}"},
+    )
+    assert response.status_code == 422
+    assert "unknown placeholder {customers.nickname}, {params.nope}" in response.text
+    page = client.get(f"{base}/deliveries").text
+    assert 'data-insert="{customers.email}"' in page  # the picker lists real columns
+
+
+def test_add_and_remove_rows_without_javascript(auth, client, demo):
+    base = new_draft(auth, client)
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    added = post_step(auth, base, "parameters", STEP_DATA["parameters"], action="add")
+    assert 'name="p-1-name"' in added.text
+    removed = post_step(auth, base, "parameters", STEP_DATA["parameters"], action="remove-0")
+    assert 'name="p-0-name"' not in removed.text
+    assert db.session.scalars(db.select(JobDraft)).one().data["parameters"] == []
+
+
+def test_the_schedule_preview_follows_the_fields(auth, client, demo):
+    base = new_draft(auth, client)
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    response = auth.post(
+        f"{base}/schedule/preview",
+        STEP_DATA["schedule"],
+        page=f"{base}/schedule",
+        headers={"HX-Request": "true"},
+    )
+    assert "<html" not in response.text
+    assert "Day 1 of every month at 07:00, Europe/Berlin" in response.text
+    fires = re.findall(r'datetime="([^"]+)"', response.text)
+    assert len(fires) == 10
+    assert all(f[8:19] == "01T07:00:00" for f in fires)
+    empty = auth.post(
+        f"{base}/schedule/preview",
+        {
+            **STEP_DATA["schedule"],
+            "day": "31",
+            "trigger": "monthly",
+            "day-sat": "on",
+            "until": "2026-02-01",
+        },
+        page=f"{base}/schedule",
+    )
+    assert "No fire times:" in empty.text
+    bad = auth.post(
+        f"{base}/schedule/preview",
+        {**STEP_DATA["schedule"], "timezone": "Mars/Base"},
+        page=f"{base}/schedule",
+    )
+    assert "timezone" in bad.text
+
+
+def test_editing_works_on_a_draft_and_runs_keep_their_definition(auth, client, demo):
+    auth.login()
+    response = auth.post(
+        "/w/demo/jobs/monthly-statements/edit", page="/w/demo/jobs/monthly-statements"
+    )
+    base = response.headers["Location"].rsplit("/", 1)[0]
+    post_step(auth, base, "configuration", {"name": "Renamed", "code": "monthly-statements"})
+    assert job_of(demo).name == "Monthly Customer Statements"  # not saved yet
+    run = start_run(job_of(demo), None)
+    auth.post(f"{base}/save", page=f"{base}/review")
+    assert job_of(demo).name == "Renamed"
+    assert db.session.get(Run, run.id).snapshot["job"]["name"] == "Monthly Customer Statements"
+
+
+def test_a_viewer_cannot_open_the_wizard(auth, client, demo):
+    auth.login("viewer@herald.local")
+    assert client.get("/w/demo/jobs/new").status_code == 403
