@@ -60,6 +60,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
             for x in os.environ.get("HERALD_DELIVERY_RETRY_DELAYS", "30,120,600,1800").split(",")
         ],
         "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
+        # How long consolidated review documents stay downloadable.
+        "TEMPORARY_FILE_HOURS": _int("HERALD_TEMPORARY_FILE_HOURS", 24),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -31,11 +31,15 @@ def fire(now: datetime | None = None) -> list[int]:
 
 
 def recover() -> None:
+    """Put stalled work back in line and drop expired temporary files."""
+    from app.review.document import delete_expired_files
     from app.runs.recovery import recover_stalled_work
 
     counts = recover_stalled_work()
     if any(counts.values()):
         log.info("recovered stalled work: %s", counts)
+    if expired := delete_expired_files():
+        log.info("deleted %d expired temporary files", expired)
 
 
 def seconds_until_next_fire() -> float:

@@ -48,3 +48,10 @@ def deliver_entry(entry_id: int) -> None:
     from app.delivery.service import deliver_entry as deliver
 
     _run(deliver, entry_id)
+
+
+def build_review_document(file_id: str) -> None:
+    from app.review.document import build_review_document as build
+
+    with _context():
+        build(file_id)

@@ -1,5 +1,6 @@
 """All models, imported so Alembic and the app see every table."""
 
+from app.models.files import TemporaryFile
 from app.models.job import Job, JobDraft, ScheduleMiss
 from app.models.resources import Asset, Connection, DataSource, ReportTemplate
 from app.models.run import Artifact, Entry, EntryDelivery, Run
@@ -17,6 +18,7 @@ __all__ = [
     "Membership",
     "ReportTemplate",
     "Role",
+    "TemporaryFile",
     "Run",
     "ScheduleMiss",
     "User",

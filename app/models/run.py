@@ -78,6 +78,7 @@ class Entry(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     run: Mapped[Run] = relationship()
+    reviewed_by = relationship("User")
     artifacts: Mapped[list[Artifact]] = relationship(
         order_by="Artifact.position", cascade="all, delete-orphan"
     )

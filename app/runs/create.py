@@ -96,4 +96,4 @@ def cancel_run(run: Run, user: User | None) -> int:
     ).scalars()
     cancelled = move_entries(list(not_started), EntryStatus.Cancelled)
     db.session.commit()
-    return cancelled
+    return len(cancelled)

@@ -105,14 +105,14 @@ def move_entries(
     *,
     from_: Iterable[EntryStatus] | None = None,
     **fields: Any,
-) -> int:
-    """Move the given entries to `to` where their current status allows it; return how many moved.
+) -> list[int]:
+    """Move the given entries to `to` where their current status allows it; return those moved.
 
     The status check is part of the UPDATE, so two workers racing for one entry cannot both win.
     Does not commit.
     """
     if not ids:
-        return 0
+        return []
     now = utcnow()
     values: dict[str, Any] = {"status": to.value, "updated_at": now, **fields}
     if to is E.InProgress:
@@ -120,18 +120,19 @@ def move_entries(
     if to in FINAL:
         values.setdefault("finished_at", now)
         values.setdefault("lease_expires_at", None)
-    result = db.session.execute(
+    moved = db.session.scalars(
         update(Entry)
         .where(Entry.id.in_(list(ids)), Entry.status.in_(_sources(ENTRY_TRANSITIONS, to, from_)))
         .values(**values)
+        .returning(Entry.id)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    ).all()
+    return list(moved)
 
 
 def move_entry(entry_id: int, to: EntryStatus, **kwargs: Any) -> bool:
     """Move one entry; True when it moved."""
-    return move_entries([entry_id], to, **kwargs) == 1
+    return bool(move_entries([entry_id], to, **kwargs))
 
 
 def move_run(

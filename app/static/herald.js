@@ -38,3 +38,30 @@
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
 })();
+
+// Review queue keyboard: j/k move between rows, a approves, r rejects, x selects.
+(function () {
+  "use strict";
+  function rows() { return Array.from(document.querySelectorAll("tr.review-row")); }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    var all = rows();
+    if (!all.length) return;
+    var current = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("tr.review-row") : null;
+    var index = all.indexOf(current);
+    if (event.key === "j" || event.key === "k") {
+      var next = event.key === "j" ? Math.min(index + 1, all.length - 1) : Math.max(index - 1, 0);
+      all[next].focus();
+      event.preventDefault();
+    } else if (current && (event.key === "a" || event.key === "r")) {
+      var button = current.querySelector('[data-key="' + event.key + '"]');
+      if (button) { button.click(); event.preventDefault(); }
+    } else if (current && event.key === "x") {
+      var box = current.querySelector("input[type=checkbox]");
+      if (box) { box.checked = !box.checked; event.preventDefault(); }
+    }
+  });
+})();

@@ -1,0 +1,146 @@
+"""The consolidated review document: every selected entry's PDFs in one file, with an index."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from flask import current_app
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from app import storage
+from app.access import require
+from app.database import utcnow
+from app.extensions import db, queues
+from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
+from app.rendering.pdf import html_to_pdf
+
+ROW_SUMMARY_FIELDS = 3
+
+
+def request_review_document(
+    workspace: Workspace, user: User | None, entry_ids: Collection[int], title: str
+) -> TemporaryFile:
+    """Queue the building of a review document; the file says when it is ready."""
+    if user is not None:
+        require(user, workspace, Role.editor)
+    ids = db.session.scalars(
+        select(Entry.id)
+        .join(Run, Run.id == Entry.run_id)
+        .where(Entry.id.in_(list(entry_ids)), Run.workspace_id == workspace.id)
+        .order_by(Entry.run_id, Entry.seq)
+    ).all()
+    file = TemporaryFile(
+        id=str(uuid.uuid4()),
+        workspace_id=workspace.id,
+        kind="review-document",
+        spec={"entry_ids": list(ids), "title": title},
+        filename="review-document.pdf",
+        created_by_id=user.id if user else None,
+        expires_at=utcnow() + timedelta(hours=current_app.config["TEMPORARY_FILE_HOURS"]),
+    )
+    db.session.add(file)
+    db.session.commit()
+    queues.queue("generate").enqueue(
+        "workers.tasks.build_review_document",
+        file.id,
+        job_id=f"review-document-{file.id}",
+        result_ttl=0,
+        failure_ttl=7 * 24 * 3600,
+        job_timeout=3600,
+    )
+    return file
+
+
+def row_summary(row: dict | None) -> str:
+    if not row:
+        return "single entry"
+    return ", ".join(f"{k}: {v}" for k, v in list(row.items())[:ROW_SUMMARY_FIELDS])
+
+
+def build_review_document(file_id: str) -> None:
+    """Merge the entries' PDFs behind a generated index page, with a bookmark per entry."""
+    file = db.session.get(TemporaryFile, file_id)
+    if file is None or file.status != "pending":
+        return
+    try:
+        content, pages = _build(file)
+    except Exception as exc:  # recorded for the person waiting on the status page
+        file.status, file.error = "failed", f"{type(exc).__name__}: {exc}"
+        db.session.commit()
+        raise
+    file.storage_key = f"ws{file.workspace_id}/files/{file.id}.pdf"
+    file.size = storage.save(file.storage_key, content)
+    file.pages, file.status = pages, "ready"
+    db.session.commit()
+
+
+def _build(file: TemporaryFile) -> tuple[bytes, int]:
+    entries = db.session.scalars(
+        select(Entry)
+        .where(Entry.id.in_(file.spec["entry_ids"]))
+        .options(selectinload(Entry.artifacts), selectinload(Entry.run).selectinload(Run.job))
+        .order_by(Entry.run_id, Entry.seq)
+    ).all()
+    readers = [
+        (
+            entry,
+            [
+                (a, PdfReader(io.BytesIO(storage.load(a.storage_key))))
+                for a in entry.artifacts
+                if a.storage_key
+            ],
+        )
+        for entry in entries
+    ]
+    index_pdf = _index(file, readers, first_page={})
+    index_pages = len(PdfReader(io.BytesIO(index_pdf)).pages)
+    first_page, page = {}, index_pages + 1
+    for entry, reports in readers:
+        first_page[entry.id] = page
+        page += sum(len(reader.pages) for _, reader in reports)
+    # Rendered again with the page numbers; the index keeps its length (one line per entry).
+    index_pdf = _index(file, readers, first_page)
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(index_pdf)), import_outline=False)
+    writer.add_outline_item("Index", 0)
+    for entry, reports in readers:
+        parent = None
+        for artifact, reader in reports:
+            start = len(writer.pages)
+            writer.append(reader, import_outline=False)
+            if parent is None:
+                parent = writer.add_outline_item(
+                    f"#{entry.seq} {row_summary(entry.row)}"[:120], start
+                )
+            writer.add_outline_item(artifact.filename, start, parent=parent)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), len(writer.pages)
+
+
+def _index(file: TemporaryFile, readers: list, first_page: dict[int, int]) -> bytes:
+    # Rendered outside any request: straight from the environment, without context processors.
+    html = current_app.jinja_env.get_template("review/document_index.html").render(
+        title=file.spec.get("title", "Review document"),
+        created_at=file.created_at,
+        entries=[(entry, row_summary(entry.row), reports) for entry, reports in readers],
+        first_page=first_page,
+    )
+    return html_to_pdf(html, "", file.workspace_id)
+
+
+def delete_expired_files(now: datetime | None = None) -> int:
+    """Remove temporary files past their retention window, from storage and the database."""
+    now = now or utcnow()
+    expired = db.session.scalars(select(TemporaryFile).where(TemporaryFile.expires_at <= now)).all()
+    for file in expired:
+        if file.storage_key:
+            storage.local_path(file.storage_key).unlink(missing_ok=True)
+    db.session.execute(delete(TemporaryFile).where(TemporaryFile.id.in_([f.id for f in expired])))
+    db.session.commit()
+    return len(expired)

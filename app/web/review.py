@@ -1,0 +1,145 @@
+"""The review queue: entries held for approval, one by one or in bulk; review documents."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app import storage
+from app.access import require, role_in
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Entry, Role, TemporaryFile
+from app.review.decisions import approve_entries, reject_entries
+from app.review.document import request_review_document
+from app.review.queue import ReviewFilter, matching_ids, pending_entries
+from app.web.helpers import page_or_fragment, workspace_for
+
+bp = Blueprint("review", __name__, url_prefix="/w/<ws>")
+PAGE_SIZE = 50
+ACTIONS = {"approve": approve_entries, "reject": reject_entries}
+
+
+@bp.get("/review")
+@login_required
+def index(ws: str) -> Response:
+    workspace = workspace_for(ws)
+    filters = ReviewFilter.from_args(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    entries, total = pending_entries(workspace, current_user, filters, page, PAGE_SIZE)
+    return page_or_fragment(
+        "review/index.html",
+        "review/_queue.html",
+        workspace=workspace,
+        entries=entries,
+        total=total,
+        page=page,
+        has_next=page * PAGE_SIZE < total,
+        filters=filters,
+        can_write=role_in(current_user, workspace).rank >= Role.editor.rank,
+    )
+
+
+def _selection(workspace, filters: ReviewFilter) -> list[int]:
+    if request.args.get("entry_id"):  # one row's own Approve / Reject button
+        return [int(i) for i in request.args.getlist("entry_id") if i.isdigit()]
+    if request.form.get("all") == "1":
+        return matching_ids(workspace, current_user, filters)
+    return [int(i) for i in request.form.getlist("entry_id") if i.isdigit()]
+
+
+@bp.post("/review/decide")
+@login_required
+def decide(ws: str) -> Response:
+    """Approve or reject the selected entries (or all matching); bulk asks to confirm first."""
+    workspace = workspace_for(ws, Role.editor)
+    action = request.args.get("action") or request.form.get("action", "")
+    if action not in ACTIONS:
+        raise NotFound("unknown review action")
+    filters = ReviewFilter.from_args(request.form)
+    ids = _selection(workspace, filters)
+    if not ids:
+        flash("Select at least one entry.", "error")
+        return redirect(url_for("review.index", ws=ws, **filters.as_args()), 303)
+    if len(ids) > 1 and request.form.get("confirm") != "1":
+        return page_or_fragment(
+            "review/confirm.html",
+            "review/_confirm.html",
+            workspace=workspace,
+            action=action,
+            ids=ids,
+            filters=filters,
+            everything=request.form.get("all") == "1",
+        )
+    outcome = ACTIONS[action](workspace, current_user, ids)
+    verb = "approved" if action == "approve" else "rejected"
+    if outcome.decided:
+        flash(f"{outcome.decided} entr{'y' if outcome.decided == 1 else 'ies'} {verb}.", "success")
+    if outcome.already_decided:
+        flash(f"{outcome.already_decided} were already decided by someone else.", "info")
+    if request.headers.get("HX-Request") and len(ids) == 1:
+        entry = db.session.get(Entry, ids[0])
+        return page_or_fragment(
+            "review/_row.html",
+            "review/_row.html",
+            workspace=workspace,
+            entry=entry,
+            decided_now=bool(outcome.decided),
+            can_write=True,
+        )
+    return redirect(url_for("review.index", ws=ws, **filters.as_args()), 303)
+
+
+@bp.post("/review/document")
+@login_required
+def document(ws: str) -> Response:
+    """Build one PDF of the selected (or all matching) entries in the background."""
+    workspace = workspace_for(ws, Role.editor)
+    filters = ReviewFilter.from_args(request.form)
+    ids = _selection(workspace, filters)
+    if not ids:
+        flash("Select at least one entry.", "error")
+        return redirect(url_for("review.index", ws=ws, **filters.as_args()), 303)
+    file = request_review_document(
+        workspace, current_user, ids, f"Review document: {len(ids)} entries"
+    )
+    return redirect(url_for("review.file", ws=ws, file_id=file.id), 303)
+
+
+def _file(workspace, file_id: str) -> TemporaryFile:
+    file = db.session.get(TemporaryFile, file_id)
+    if file is None or file.workspace_id != workspace.id:
+        raise NotFound("file not found or expired")
+    return file
+
+
+@bp.get("/files/<file_id>")
+@login_required
+def file(ws: str, file_id: str) -> Response:
+    workspace = workspace_for(ws)
+    return page_or_fragment(
+        "review/file.html", "review/_file.html", workspace=workspace, file=_file(workspace, file_id)
+    )
+
+
+@bp.get("/files/<file_id>/download")
+@login_required
+def download(ws: str, file_id: str) -> Response:
+    workspace = workspace_for(ws)
+    require(current_user, workspace, Role.viewer)
+    found = _file(workspace, file_id)
+    if found.status != "ready" or not found.storage_key:
+        raise NotFound("the file is not ready")
+    return send_file(
+        storage.local_path(found.storage_key),
+        mimetype="application/pdf",
+        download_name=found.filename,
+    )
