@@ -119,7 +119,10 @@ class SmtpSession:
             except smtplib.SMTPResponseException as exc:
                 self.close()
                 raise _response_error(exc.smtp_code, exc.smtp_error) from None
-            except (TimeoutError, OSError) as exc:
+            except smtplib.SMTPException as exc:  # e.g. AUTH not offered: a setup problem
+                self.close()
+                raise DeliveryError(f"SMTP error: {exc}") from None
+            except (TimeoutError, OSError) as exc:  # after SMTPException, which is an OSError
                 self.close()
                 raise TransientDeliveryError(f"cannot reach SMTP server: {exc}") from None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
@@ -58,7 +58,7 @@ def sandbox() -> ImmutableSandboxedEnvironment:
     return env
 
 
-@cache
+@lru_cache(maxsize=256)  # bounded: template previews compile a new source per keystroke
 def _compiled(source: str) -> Any:
     return sandbox().from_string(source)
 

@@ -1,0 +1,254 @@
+"""Workspace connections: finding, saving (passwords encrypted, never in settings), test email."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask_mail import Message
+from sqlalchemy import select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.access import require
+from app.connections.secrets import get_secrets, set_secrets
+from app.delivery.email import html_to_text, parse_recipients
+from app.delivery.errors import DeliveryError
+from app.delivery.smtp import SmtpSession, SmtpSettings
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.jobs.schema import CODE_PATTERN
+from app.models import Connection, Role, User, Workspace
+
+KINDS = ("smtp", "sql")
+SQL_BACKENDS = ("postgresql", "sqlite")
+RESERVED_CODES = {"new"}
+TEST_MESSAGE = (
+    "<p>This is a test message from Herald.</p>"
+    "<p>It was sent through the SMTP connection <strong>{name}</strong> ({code}) of the "
+    "workspace {workspace}. If you can read it, reports will be delivered the same way.</p>"
+)
+
+
+def get_connection(workspace: Workspace, code: str, user: User | None) -> Connection:
+    """The workspace's connection `code` (admins only): NotFound if absent, else Forbidden."""
+    if user is not None:
+        require(user, workspace, Role.admin)
+    connection = db.session.scalars(
+        select(Connection).filter_by(workspace_id=workspace.id, code=code)
+    ).first()
+    if connection is None:
+        raise NotFound("connection not found")
+    return connection
+
+
+def save_connection(
+    workspace: Workspace,
+    user: User | None,
+    *,
+    kind: str,
+    code: str,
+    name: str,
+    settings: Mapping[str, Any],
+    password: str | None,
+    connection: Connection | None = None,
+    is_default: bool = False,
+    clear_password: bool = False,
+) -> Connection:
+    """Create a connection, or update `connection` (whose kind stays); admins only.
+
+    An empty `password` keeps the stored one (`clear_password` removes it). Passwords are
+    encrypted with `set_secrets`; a password inside a SQL URL is moved there too.
+    """
+    if user is not None:
+        require(user, workspace, Role.admin)
+    if connection is not None:
+        if connection.workspace_id != workspace.id:
+            raise NotFound("connection not found")
+        kind = connection.kind
+    errors = _check_identity(workspace, kind, code, name, connection)
+    if kind == "smtp":
+        clean, problems = smtp_settings(settings)
+    elif kind == "sql":
+        clean, problems = sql_settings(settings)
+    else:
+        clean, problems = {}, {}
+    errors.update(problems)
+    if errors:
+        raise ValidationFailed(errors)
+    secrets = dict(get_secrets(connection)) if connection and not clear_password else {}
+    url_password = clean.pop("_password", None)
+    if connection is not None and kind == "sql" and not clear_password:
+        # A URL saved before passwords moved to the secrets still holds one: keep it.
+        url_password = url_password or _url_password(connection.settings.get("url"))
+    if password or url_password:
+        secrets["password"] = password or url_password
+    item = connection or Connection(workspace_id=workspace.id, kind=kind)
+    item.code, item.name, item.settings = code, name.strip(), clean
+    set_secrets(item, secrets)
+    if kind == "smtp":
+        if is_default:
+            _clear_defaults(workspace, except_id=item.id)
+        item.is_default = is_default
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings of an SMTP connection from form-like values, and the errors per field."""
+    errors: dict[str, str] = {}
+    host = str(raw.get("host") or "").strip()
+    if not host or re.search(r"\s", host):
+        errors["host"] = "enter the SMTP server's host name"
+    port = _integer(raw.get("port"), 1, 65535, "port", errors)
+    per_minute = _integer(raw.get("max_per_minute") or 0, 0, 100_000, "max_per_minute", errors)
+    use_tls, use_ssl = _flag(raw.get("use_tls")), _flag(raw.get("use_ssl"))
+    if use_tls and use_ssl:
+        errors["use_ssl"] = "choose STARTTLS or SSL, not both"
+    sender = str(raw.get("from") or "").strip()
+    reply_to = str(raw.get("reply_to") or "").strip()
+    for field, value, required in (("from", sender, True), ("reply_to", reply_to, False)):
+        if not value:
+            if required:
+                errors[field] = "enter the address messages are sent from"
+            continue
+        try:
+            if len(parse_recipients(field, value)) != 1:
+                errors[field] = "enter one address"
+        except DeliveryError as exc:
+            errors[field] = str(exc)
+    settings = {
+        "host": host,
+        "port": port,
+        "username": str(raw.get("username") or "").strip(),
+        "use_tls": use_tls,
+        "use_ssl": use_ssl,
+        "from": sender,
+        "reply_to": reply_to,
+        "max_per_minute": per_minute,
+    }
+    return settings, errors
+
+
+def sql_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings of a SQL connection (its URL without password) and the errors per field.
+
+    A password found in the URL comes back under `_password`, for the secrets."""
+    text = str(raw.get("url") or "").strip()
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        return {}, {"url": "not a database URL (e.g. postgresql://user@host/db)"}
+    backend = url.get_backend_name()
+    if backend not in SQL_BACKENDS:
+        return {}, {"url": f"unsupported database '{backend}' (use postgresql or sqlite)"}
+    settings: dict[str, Any] = {
+        "url": url._replace(password=None).render_as_string(hide_password=False)
+    }
+    if url.password:
+        settings["_password"] = url.password
+    return settings, {}
+
+
+def public_url(connection: Connection) -> str:
+    """A SQL connection's URL to show: never with a password in it."""
+    try:
+        url = make_url(connection.settings.get("url", ""))
+    except (ArgumentError, ValueError):
+        return ""
+    return url._replace(password=None).render_as_string(hide_password=False)
+
+
+def _url_password(text: str | None) -> str | None:
+    try:
+        return make_url(text or "").password
+    except (ArgumentError, ValueError):
+        return None
+
+
+def send_test_email(
+    workspace: Workspace, user: User | None, connection: Connection, to: str
+) -> None:
+    """Send a short message to `to` over the SMTP connection, on a fresh SMTP session.
+
+    Raises DeliveryError saying why it could not be sent."""
+    if user is not None:
+        require(user, workspace, Role.admin)
+    if connection.workspace_id != workspace.id or connection.kind != "smtp":
+        raise DeliveryError("not an SMTP connection of this workspace")
+    recipients = parse_recipients("To", to or "")
+    if len(recipients) != 1:
+        raise DeliveryError("enter one address to send the test to")
+    settings = connection.settings
+    sender = parse_recipients("From", settings.get("from", ""))
+    if not sender:
+        raise DeliveryError("the connection has no From address")
+    reply_to = parse_recipients("Reply-To", settings.get("reply_to", ""))
+    try:
+        secrets = get_secrets(connection)
+    except RuntimeError as exc:
+        raise DeliveryError(str(exc)) from None
+    body = TEST_MESSAGE.format(name=connection.name, code=connection.code, workspace=workspace.name)
+    message = Message(
+        subject="Herald test email",
+        recipients=recipients,
+        sender=sender[0],
+        reply_to=reply_to[0] if reply_to else None,
+        html=body,
+        body=html_to_text(body),
+    )
+    # A session of its own: the test must open a connection now, not reuse a kept one.
+    session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
+    try:
+        session.send(message)
+    finally:
+        session.close()
+
+
+def _check_identity(
+    workspace: Workspace, kind: str, code: str, name: str, connection: Connection | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if kind not in KINDS:
+        errors["kind"] = f"must be one of {', '.join(KINDS)}"
+    if not re.match(CODE_PATTERN, code or ""):
+        errors["code"] = "use lowercase letters, digits and '-'"
+    elif code in RESERVED_CODES:
+        errors["code"] = f"'{code}' is reserved; choose another code"
+    else:
+        query = select(Connection.id).filter_by(workspace_id=workspace.id, code=code)
+        if connection is not None and connection.id is not None:
+            query = query.where(Connection.id != connection.id)
+        if db.session.scalars(query).first() is not None:
+            errors["code"] = f"another connection already has the code '{code}'"
+    if not (name or "").strip():
+        errors["name"] = "enter a name"
+    elif len(name.strip()) > 200:
+        errors["name"] = "at most 200 characters"
+    return errors
+
+
+def _integer(value: Any, low: int, high: int, field: str, errors: dict[str, str]) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        errors[field] = f"enter a whole number from {low} to {high}"
+        return 0
+    if not low <= number <= high:
+        errors[field] = f"enter a whole number from {low} to {high}"
+    return number
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "true", "on", "yes")
+
+
+def _clear_defaults(workspace: Workspace, except_id: int | None) -> None:
+    query = update(Connection).where(
+        Connection.workspace_id == workspace.id, Connection.kind == "smtp"
+    )
+    if except_id is not None:
+        query = query.where(Connection.id != except_id)
+    db.session.execute(query.values(is_default=False))

@@ -1,0 +1,227 @@
+"""Report templates: finding, saving (checked in the sandbox first) and previewing them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from jinja2 import TemplateError, TemplateSyntaxError
+from sqlalchemy import select
+
+from app.access import require
+from app.datasources.fetch import source_snapshot
+from app.datasources.parameters import PARAMETER_TYPES
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.jobs.schema import (
+    CODE_PATTERN,
+    IDENTIFIER_PATTERN,
+    RESERVED_ALIASES,
+    ReportRef,
+    ValueBinding,
+)
+from app.models import DataSource, ReportTemplate, Role, User, Workspace
+from app.rendering.environment import sandbox
+from app.rendering.report import BindingError, bind_parameters, render_report_pdf
+
+# URL words next to /templates/<code>: a template with one of these codes could not be opened.
+RESERVED_CODES = {"new", "preview"}
+# Names the preview and the run put into a template's context besides its own data sources.
+CONTEXT_NAMES = RESERVED_ALIASES | {"job_params"}
+
+
+def get_template(
+    workspace: Workspace, code: str, user: User | None, need: Role = Role.viewer
+) -> ReportTemplate:
+    """The workspace's template `code`: NotFound if absent, Forbidden below `need`."""
+    if user is not None:
+        require(user, workspace, need)
+    template = db.session.scalars(
+        select(ReportTemplate).filter_by(workspace_id=workspace.id, code=code)
+    ).first()
+    if template is None:
+        raise NotFound("report template not found")
+    return template
+
+
+def save_template(
+    workspace: Workspace,
+    user: User | None,
+    *,
+    code: str,
+    name: str,
+    html: str,
+    css: str,
+    parameters: Sequence[Mapping[str, Any]],
+    data_sources: Sequence[Mapping[str, Any]],
+    template: ReportTemplate | None = None,
+) -> ReportTemplate:
+    """Create a template, or update `template`; nothing is saved unless all of it checks out."""
+    if user is not None:
+        require(user, workspace, Role.editor)
+    if template is not None and template.workspace_id != workspace.id:
+        raise NotFound("report template not found")
+    params = [_parameter(p) for p in parameters]
+    refs = [_reference(r) for r in data_sources]
+    errors = {
+        **_check_identity(workspace, code, name, template),
+        **check_parameters(params),
+        **check_data_sources(workspace, refs),
+        **check_html(html),
+    }
+    if errors:
+        raise ValidationFailed(errors)
+    item = template or ReportTemplate(workspace_id=workspace.id)
+    item.code, item.name = code, name.strip()
+    item.html, item.css = html, css or ""
+    item.parameters, item.data_sources = params, refs
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def preview_template(
+    workspace: Workspace,
+    user: User | None,
+    *,
+    html: str,
+    css: str,
+    parameters: Sequence[Mapping[str, Any]],
+    data_sources: Sequence[Mapping[str, Any]],
+    sample: Mapping[str, Any],
+) -> bytes:
+    """The PDF of a (possibly unsaved) template for sample parameter values, rendered as a run
+    would: typed parameters, its own data sources fetched with them as binds, the sandbox.
+
+    Raises ValidationFailed (bad declarations), BindingError (sample values),
+    QueryError (data) or TemplateRenderError (the template itself)."""
+    if user is not None:
+        require(user, workspace, Role.viewer)
+    params = [_parameter(p) for p in parameters]
+    refs = [_reference(r) for r in data_sources]
+    errors = {**check_parameters(params), **check_data_sources(workspace, refs)}
+    if errors:
+        raise ValidationFailed(errors)
+    bindings = {}
+    for param in params:
+        value = sample.get(param["name"])
+        if value is None or value == "":
+            if param["required"]:
+                raise BindingError(f"enter a sample value for parameter '{param['name']}'")
+            continue
+        bindings[param["name"]] = ValueBinding(value=value)
+    declared = {"code": "preview", "parameters": params}
+    values = bind_parameters(ReportRef(template="preview", bindings=bindings), declared, {}, None)
+    sources = _sources_by_code(workspace, {ref["source"] for ref in refs})
+    context = {"data": {}, "job_params": {}, "run": {"id": 0}, "entry": {"id": 0, "seq": 1}}
+    report = {"html": html, "css": css or "", "data_sources": refs}
+    snapshots = {code: source_snapshot(source) for code, source in sources.items()}
+    return render_report_pdf(report, snapshots, values, context, values, workspace.id)
+
+
+def check_html(html: str) -> dict[str, str]:
+    """Errors of a template that does not compile in the sandbox, keyed `html`, with its line."""
+    if not (html or "").strip():
+        return {"html": "enter the template's HTML"}
+    try:
+        sandbox().compile(html)
+    except TemplateSyntaxError as exc:
+        return {"html": f"line {exc.lineno}: {exc.message}"}
+    except TemplateError as exc:
+        return {"html": str(exc)}
+    return {}
+
+
+def check_parameters(params: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Errors of declared parameters, keyed `parameters.<i>.name|type`."""
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for i, param in enumerate(params):
+        name = param["name"]
+        if not re.match(IDENTIFIER_PATTERN, name):
+            errors[f"parameters.{i}.name"] = (
+                "use letters, digits and '_', not starting with a digit"
+            )
+        elif name in seen:
+            errors[f"parameters.{i}.name"] = f"'{name}' is declared twice"
+        seen.add(name)
+        if param["type"] not in PARAMETER_TYPES:
+            errors[f"parameters.{i}.type"] = f"must be one of {', '.join(PARAMETER_TYPES)}"
+    return errors
+
+
+def check_data_sources(workspace: Workspace, refs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Errors of a template's own data sources, keyed `data_sources.<i>.alias|source`."""
+    errors: dict[str, str] = {}
+    known = set(_sources_by_code(workspace, {r["source"] for r in refs}, strict=False))
+    seen: set[str] = set()
+    for i, ref in enumerate(refs):
+        alias = ref["alias"]
+        if not re.match(IDENTIFIER_PATTERN, alias):
+            errors[f"data_sources.{i}.alias"] = (
+                "use letters, digits and '_', not starting with a digit"
+            )
+        elif alias in CONTEXT_NAMES:
+            errors[f"data_sources.{i}.alias"] = f"'{alias}' is reserved; choose another alias"
+        elif alias in seen:
+            errors[f"data_sources.{i}.alias"] = f"'{alias}' is used twice"
+        seen.add(alias)
+        if ref["source"] not in known:
+            errors[f"data_sources.{i}.source"] = (
+                f"no data source '{ref['source']}' in this workspace"
+                if ref["source"]
+                else "choose a data source"
+            )
+    return errors
+
+
+def _check_identity(
+    workspace: Workspace, code: str, name: str, template: ReportTemplate | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not re.match(CODE_PATTERN, code or ""):
+        errors["code"] = "use lowercase letters, digits and '-' (at most 64)"
+    elif code in RESERVED_CODES:
+        errors["code"] = f"'{code}' is reserved; choose another code"
+    else:
+        query = select(ReportTemplate.id).filter_by(workspace_id=workspace.id, code=code)
+        if template is not None and template.id is not None:
+            query = query.where(ReportTemplate.id != template.id)
+        if db.session.scalars(query).first() is not None:
+            errors["code"] = f"another template already has the code '{code}'"
+    if not (name or "").strip():
+        errors["name"] = "enter a name"
+    elif len(name.strip()) > 200:
+        errors["name"] = "at most 200 characters"
+    return errors
+
+
+def _parameter(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "name": str(raw.get("name") or "").strip(),
+        "type": str(raw.get("type") or "string"),
+        "required": bool(raw.get("required", True)),
+    }
+
+
+def _reference(raw: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "alias": str(raw.get("alias") or "").strip(),
+        "source": str(raw.get("source") or "").strip(),
+    }
+
+
+def _sources_by_code(
+    workspace: Workspace, codes: set[str], strict: bool = True
+) -> dict[str, DataSource]:
+    found = db.session.scalars(
+        select(DataSource).where(
+            DataSource.workspace_id == workspace.id, DataSource.code.in_(codes)
+        )
+    ).all()
+    by_code = {source.code: source for source in found}
+    missing = sorted(codes - set(by_code))
+    if strict and missing:
+        raise ValidationFailed({"data_sources": f"data source not found: {', '.join(missing)}"})
+    return by_code

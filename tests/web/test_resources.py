@@ -1,0 +1,548 @@
+"""Screens for report templates, data sources and connections: forms, previews, tests, roles."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.connections.secrets import get_secrets
+from app.extensions import db
+from app.models import Connection, DataSource, ReportTemplate
+from tests import factories as make
+from tests.helpers import pdf_text
+
+HX = {"HX-Request": "true"}
+
+
+def northwind(app) -> sqlite3.Connection:
+    return sqlite3.connect(Path(app.instance_path) / "demo" / "northwind.db")
+
+
+def customer_one(app) -> tuple[str, str]:
+    """The name of customer 1 and the first month in which it has transactions."""
+    with northwind(app) as conn:
+        name = conn.execute("SELECT name FROM customers WHERE id = 1").fetchone()[0]
+        month = conn.execute(
+            "SELECT substr(min(booked_on), 1, 7) FROM transactions WHERE customer_id = 1"
+        ).fetchone()[0]
+    return name, f"{month}-01"
+
+
+def count(model, **where) -> int:
+    return len(db.session.scalars(db.select(model).filter_by(**where)).all())
+
+
+def template_form(**fields) -> dict:
+    form = {
+        "name": "Welcome letter",
+        "code": "welcome",
+        "html": "<h1>Hello {{ params.who }}</h1>\n<p>{{ people | length }} people</p>",
+        "css": "h1 { color: navy; }",
+        "param_name": ["who", ""],
+        "param_type": ["string", "string"],
+        "param_required": ["0"],
+        "ds_alias": ["people", ""],
+        "ds_source": ["customers", ""],
+    }
+    return {**form, **fields}
+
+
+# ---- Report templates ---------------------------------------------------------------------
+
+
+def test_a_template_is_created_and_edited_through_the_form(auth, client, demo):
+    auth.login()
+    response = auth.post("/w/demo/templates/new", template_form())
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/w/demo/templates/welcome"
+    saved = db.session.scalars(db.select(ReportTemplate).filter_by(code="welcome")).one()
+    assert saved.parameters == [{"name": "who", "type": "string", "required": True}]
+    assert saved.data_sources == [{"alias": "people", "source": "customers"}]
+
+    listing = client.get("/w/demo/templates").text
+    assert 'href="/w/demo/templates/welcome">Welcome letter<' in listing
+
+    page = client.get("/w/demo/templates/welcome").text
+    assert 'name="param_name" value="who"' in page
+    edited = template_form(
+        name="Welcome note",
+        param_name=["who", "when"],
+        param_type=["string", "date"],
+        param_required=["1"],
+    )
+    response = auth.post("/w/demo/templates/welcome", edited)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert saved.name == "Welcome note"
+    assert saved.parameters == [
+        {"name": "who", "type": "string", "required": False},
+        {"name": "when", "type": "date", "required": True},
+    ]
+    assert "Welcome note" in client.get("/w/demo/templates").text
+
+
+def test_a_template_syntax_error_is_shown_beside_the_html_and_nothing_is_saved(auth, demo):
+    auth.login()
+    broken = "<h1>Hello</h1>\n<p>{{ params.who }</p>\n"
+    response = auth.post("/w/demo/templates/new", template_form(html=broken))
+    assert response.status_code == 422
+    assert re.search(r'id="t-html-error">line 2: [^<]+<', response.text)
+    assert re.search(r'<textarea id="t-html"[^>]*aria-invalid="true"', response.text)
+    assert 'aria-describedby="t-html-error' in response.text
+    assert "{{ params.who }&lt;/p&gt;" in response.text  # what was typed comes back
+    assert count(ReportTemplate, code="welcome") == 0
+
+
+def test_bad_parameter_rows_and_a_duplicate_code_are_refused_per_field(auth, demo):
+    auth.login()
+    form = template_form(
+        code="customer-statement",
+        param_name=["who", "who", "1st"],
+        param_type=["string", "string", "string"],
+        ds_alias=["params"],
+        ds_source=["nope"],
+    )
+    response = auth.post("/w/demo/templates/new", form)
+    assert response.status_code == 422
+    text = response.text
+    assert "another template already has the code" in text
+    assert 'id="p-name-1-error">&#39;who&#39; is declared twice<' in text
+    assert 'id="p-name-2-error">use letters' in text
+    assert 'id="d-alias-0-error">&#39;params&#39; is reserved' in text
+    assert 'id="d-source-0-error">no data source &#39;nope&#39;' in text
+    assert count(ReportTemplate) == 1
+
+
+def test_the_saved_statement_previews_as_a_pdf_of_the_sample_customer(auth, client, app, demo):
+    name, period = customer_one(app)
+    auth.login("viewer@herald.local")
+    page = client.get("/w/demo/templates/customer-statement").text
+    assert 'id="preview-form"' in page and "Save template" not in page
+    url = "/w/demo/templates/customer-statement/preview.pdf"
+    response = client.get(url, query_string={"sample.customerId": "1", "sample.period": period})
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert name in pdf_text(response.data)
+
+
+def test_the_live_preview_renders_unsaved_edits(auth, client, app, demo):
+    name, period = customer_one(app)
+    auth.login()
+    statement = db.session.scalars(db.select(ReportTemplate)).one()
+    form = template_form(
+        html=statement.html.replace("since 1987", "since yesterday"),
+        css=statement.css,
+        param_name=["customerId", "period"],
+        param_type=["number", "date"],
+        param_required=["0", "1"],
+        ds_alias=["customer", "transactions", "opening"],
+        ds_source=["customer", "transactions", "opening"],
+    )
+    form |= {"sample.customerId": "1", "sample.period": period}
+    page = "/w/demo/templates/customer-statement"
+    pdf = auth.post("/w/demo/templates/preview", form, page=page)
+    assert pdf.mimetype == "application/pdf"
+    assert name in pdf_text(pdf.data)
+    assert "since yesterday" in pdf_text(pdf.data)  # the unsaved text, not the saved one
+
+    fragment = auth.post("/w/demo/templates/preview", form, page=page, headers=HX)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert '<div id="preview"' in fragment.text
+    assert 'src="data:application/pdf;base64,' in fragment.text
+    assert "HX-Request" in fragment.headers["Vary"]
+
+    wrong = auth.post("/w/demo/templates/preview", {**form, "sample.period": "May"}, page=page)
+    assert "parameter &#39;period&#39;: &#39;May&#39; is not a date" in wrong.text
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>{{ ''.__class__.__mro__ }}</p>", "unsafe"),
+        ("<p>ok</p>\n<p>{% for x in %}</p>", "Line <strong>2</strong>"),
+    ],
+)
+def test_a_failing_preview_returns_the_error_fragment(auth, demo, html, expected):
+    auth.login()
+    form = template_form(html=html, ds_alias=[], ds_source=[], **{"sample.who": "Ada"})
+    for headers, status in (({}, 422), (HX, 200)):
+        response = auth.post(
+            "/w/demo/templates/preview", form, page="/w/demo/templates/new", headers=headers
+        )
+        assert response.status_code == status
+        assert not response.data.startswith(b"%PDF")
+        assert "<html" not in response.text
+        assert '<div id="preview" class="preview preview-error" role="alert">' in response.text
+        assert expected in response.text
+
+
+def test_a_preview_without_a_required_sample_says_which(auth, client, demo):
+    auth.login()
+    response = client.get(
+        "/w/demo/templates/customer-statement/preview.pdf?sample.period=2026-10-01"
+    )
+    assert response.status_code == 422
+    assert "enter a sample value for parameter &#39;customerId&#39;" in response.text
+
+
+# ---- Data sources -------------------------------------------------------------------------
+
+PEOPLE_CSV = b"name,email\nAda Lovelace,ada@example.com\nGrace Hopper,grace@example.com\n"
+
+
+def test_an_uploaded_csv_is_saved_and_its_test_shows_the_rows(auth, client, demo):
+    auth.login()
+    response = auth.post(
+        "/w/demo/sources/new?kind=csv",
+        {
+            "name": "People",
+            "code": "people",
+            "kind": "csv",
+            "content": "",
+            "file": (io.BytesIO(PEOPLE_CSV), "people.csv"),
+        },
+        page="/w/demo/sources/new?kind=csv",
+    )
+    assert response.status_code == 303
+    source = db.session.scalars(db.select(DataSource).filter_by(code="people")).one()
+    assert source.kind == "csv" and "Grace Hopper" in source.content
+    assert 'href="/w/demo/sources/people">People<' in client.get("/w/demo/sources").text
+
+    fragment = auth.post("/w/demo/sources/people/test", page="/w/demo/sources/people", headers=HX)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert fragment.text.lstrip().startswith('<section id="rows"')
+    assert "2 rows; columns: <code>name</code>, <code>email</code>" in fragment.text
+    assert "<td>Ada Lovelace</td><td>ada@example.com</td>" in fragment.text
+
+
+def test_a_malformed_csv_is_refused_beside_the_field(auth, demo):
+    auth.login()
+    response = auth.post(
+        "/w/demo/sources/new?kind=csv",
+        {
+            "name": "People",
+            "code": "people",
+            "kind": "csv",
+            "file": (io.BytesIO(b"name,email\nAda,ada@example.com,oops\n"), "people.csv"),
+        },
+        page="/w/demo/sources/new?kind=csv",
+    )
+    assert response.status_code == 422
+    assert 'id="s-content-error">CSV line 2 has more fields than the header<' in response.text
+    assert re.search(r'<input id="s-file"[^>]*aria-invalid="true"', response.text)
+    assert count(DataSource, code="people") == 0
+
+
+def test_a_new_source_may_not_take_an_existing_code(auth, demo):
+    auth.login()
+    response = auth.post(
+        "/w/demo/sources/new?kind=json",
+        {"name": "x", "code": "customers", "kind": "json", "content": "[]"},
+        page="/w/demo/sources/new?kind=json",
+    )
+    assert response.status_code == 422
+    assert "another data source already has the code" in response.text
+    assert db.session.scalars(db.select(DataSource).filter_by(code="customers")).one().kind == "sql"
+
+
+def test_testing_the_transactions_query_with_binds_shows_its_rows(auth, client, app, demo):
+    _, period = customer_one(app)
+    with northwind(app) as conn:
+        expected = conn.execute(
+            "SELECT count(*) FROM transactions WHERE customer_id = 1 AND booked_on >= ? "
+            "AND booked_on < date(?, '+1 month')",
+            (period, period),
+        ).fetchone()[0]
+    assert expected > 0
+    auth.login("viewer@herald.local")
+    page = client.get("/w/demo/sources/transactions").text
+    assert 'name="bind.customerId"' in page and 'name="bind.period"' in page
+    assert "Save data source" not in page
+    binds = {"bind.customerId": "1", "bind.period": period}
+    url = "/w/demo/sources/transactions/test"
+    fragment = auth.post(url, binds, page="/w/demo/sources/transactions", headers=HX)
+    assert "<html" not in fragment.text
+    assert f"{expected} row" in fragment.text
+    assert "<code>booked_on</code>" in fragment.text
+    assert fragment.text.count("<tr>") == min(expected, 20) + 1
+    assert f'name="bind.period" value="{period}"' in fragment.text  # kept for the next try
+
+    whole = auth.post(url, binds, page="/w/demo/sources/transactions")
+    assert whole.status_code == 200 and "<html" in whole.text and f"{expected} row" in whole.text
+
+
+def draft(query: str) -> dict:
+    return {
+        "kind": "sql",
+        "code": "draft",
+        "name": "",
+        "connection": "northwind-db",
+        "query": query,
+    }
+
+
+def test_a_broken_query_shows_its_error_not_a_500(auth, demo):
+    auth.login()
+    for headers, status in (({}, 422), (HX, 200)):
+        response = auth.post(
+            "/w/demo/sources/test",
+            draft("SELECT nope FROM customers WHERE id = :id"),
+            page="/w/demo/sources/new",
+            headers=headers,
+        )
+        assert response.status_code == status
+        assert "query needs parameter &#39;:id&#39;" in response.text
+        assert 'name="bind.id"' in response.text  # an input for the new bind appears
+    response = auth.post(
+        "/w/demo/sources/test",
+        {**draft("SELECT nope FROM customers WHERE id = :id"), "bind.id": "1"},
+        page="/w/demo/sources/new",
+        headers=HX,
+    )
+    assert "query failed: no such column: nope" in response.text
+    assert "<html" not in response.text
+
+
+def test_a_query_that_writes_is_refused(auth, app, demo):
+    with northwind(app) as conn:
+        before = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    auth.login()
+    writing = "WITH x AS (SELECT 1) INSERT INTO customers(name) SELECT 'x' FROM x"
+    response = auth.post(
+        "/w/demo/sources/test", draft(writing), page="/w/demo/sources/new", headers=HX
+    )
+    assert response.status_code == 200
+    assert "readonly database" in response.text
+    plain = auth.post(
+        "/w/demo/sources/test",
+        draft("DELETE FROM customers"),
+        page="/w/demo/sources/new",
+        headers=HX,
+    )
+    assert "only SELECT" in plain.text
+    with northwind(app) as conn:
+        assert conn.execute("SELECT count(*) FROM customers").fetchone()[0] == before
+
+
+# ---- Connections --------------------------------------------------------------------------
+
+SECRET = "s3cret-relay-password"
+
+
+def relay_form(smtp_server, **fields) -> dict:
+    form = {
+        "kind": "smtp",
+        "name": "Relay",
+        "code": "relay",
+        "host": smtp_server.settings["host"],
+        "port": str(smtp_server.settings["port"]),
+        "username": "",
+        "password": SECRET,
+        "from": "Herald <herald@example.com>",
+        "reply_to": "",
+        "max_per_minute": "0",
+    }
+    return {**form, **fields}
+
+
+def test_an_smtp_connection_keeps_its_password_encrypted_and_sends_a_test(
+    auth, client, demo, smtp_server, mailbox
+):
+    auth.login()
+    new = "/w/demo/connections/new?kind=smtp"
+    response = auth.post(new, relay_form(smtp_server, is_default="1"))
+    assert response.status_code == 303
+    relay = db.session.scalars(db.select(Connection).filter_by(code="relay")).one()
+    assert SECRET not in str(relay.settings) and "password" not in relay.settings
+    assert SECRET.encode() not in relay.secrets_encrypted
+    assert get_secrets(relay) == {"password": SECRET}
+    assert relay.is_default
+    mail = db.session.scalars(db.select(Connection).filter_by(code="mail")).one()
+    assert not mail.is_default  # one default per workspace
+
+    page = client.get("/w/demo/connections/relay").text
+    assert SECRET not in page
+    assert 'type="password" value=""' in page
+    response = auth.post("/w/demo/connections/relay", relay_form(smtp_server, password=""))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert get_secrets(relay) == {"password": SECRET}  # an empty field keeps it
+
+    fragment = auth.post(
+        "/w/demo/connections/relay/test-email",
+        {"to": "ops@example.com"},
+        page="/w/demo/connections/relay",
+        headers=HX,
+    )
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert "Test email sent to ops@example.com" in fragment.text
+    (message,) = mailbox.messages
+    assert message["To"] == "ops@example.com"
+    assert message["Subject"] == "Herald test email"
+    assert message["From"] == "Herald <herald@example.com>"
+
+
+def test_a_test_email_to_a_stopped_server_shows_the_error(auth, demo, smtp_server, mailbox):
+    auth.login()
+    smtp_server.stop()
+    for headers, status in (({}, 422), (HX, 200)):
+        response = auth.post(
+            "/w/demo/connections/mail/test-email",
+            {"to": "ops@example.com"},
+            page="/w/demo/connections/mail",
+            headers=headers,
+        )
+        assert response.status_code == status
+        assert "Not sent: cannot reach SMTP server" in response.text
+    assert mailbox.messages == []
+
+
+def test_connection_fields_are_checked_one_by_one(auth, smtp_server, demo):
+    auth.login()
+    form = relay_form(
+        smtp_server, host="", port="70000", **{"from": "not an address"}, use_tls="1", use_ssl="1"
+    )
+    response = auth.post("/w/demo/connections/new?kind=smtp", form)
+    assert response.status_code == 422
+    for field in ("host", "port", "from", "use-ssl"):
+        assert re.search(rf'id="c-{field}-error">[^<]+<', response.text), field
+    assert SECRET not in response.text  # not even the one just typed
+    sql = {"kind": "sql", "name": "Warehouse", "code": "wh", "url": "mysql://h/db"}
+    response = auth.post(
+        "/w/demo/connections/new?kind=sql", sql, page="/w/demo/connections/new?kind=sql"
+    )
+    assert response.status_code == 422
+    assert "unsupported database &#39;mysql&#39;" in response.text
+    assert count(Connection) == 2
+
+
+def test_a_password_in_a_sql_url_moves_to_the_secrets(auth, client, demo):
+    auth.login()
+    sql = {
+        "kind": "sql",
+        "name": "Warehouse",
+        "code": "wh",
+        "url": "postgresql://report:pa55word@db.example.com/warehouse",
+        "password": "",
+    }
+    response = auth.post(
+        "/w/demo/connections/new?kind=sql", sql, page="/w/demo/connections/new?kind=sql"
+    )
+    assert response.status_code == 303
+    wh = db.session.scalars(db.select(Connection).filter_by(code="wh")).one()
+    assert wh.settings == {"url": "postgresql://report@db.example.com/warehouse"}
+    assert get_secrets(wh) == {"password": "pa55word"}
+    assert "pa55word" not in client.get("/w/demo/connections/wh").text
+
+
+# ---- Roles and workspaces -----------------------------------------------------------------
+
+
+def test_a_viewer_reads_templates_and_sources_but_changes_nothing(auth, client, demo):
+    auth.login("viewer@herald.local")
+    for url in (
+        "/w/demo/templates",
+        "/w/demo/templates/customer-statement",
+        "/w/demo/sources",
+        "/w/demo/sources/customers",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert "New template" not in client.get("/w/demo/templates").text
+    posts = [
+        "/w/demo/templates/new",
+        "/w/demo/templates/customer-statement",
+        "/w/demo/templates/preview",
+        "/w/demo/sources/new",
+        "/w/demo/sources/customers",
+        "/w/demo/sources/test",
+    ]
+    for url in posts:
+        response = auth.post(
+            url, template_form(kind="json", content="[]"), page="/w/demo/templates"
+        )
+        assert response.status_code == 403, url
+    assert count(ReportTemplate) == 1 and count(DataSource) == 4
+
+
+CONNECTION_URLS = [
+    ("get", "/w/demo/connections"),
+    ("get", "/w/demo/connections/new?kind=smtp"),
+    ("get", "/w/demo/connections/mail"),
+    ("post", "/w/demo/connections/new?kind=sql"),
+    ("post", "/w/demo/connections/mail"),
+    ("post", "/w/demo/connections/mail/test-email"),
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_only_admins_reach_connections(auth, client, demo, mailbox, role):
+    if role == "editor":
+        make.user("editor@example.com", demo, "editor")
+        auth.login("editor@example.com", make.PASSWORD)
+    else:
+        auth.login("viewer@herald.local")
+    for method, url in CONNECTION_URLS:
+        if method == "get":
+            response = client.get(url)
+        else:
+            data = {"to": "x@example.com", "name": "x", "code": "x", "url": "sqlite://"}
+            response = auth.post(url, data, page="/w/demo/templates")
+        assert response.status_code == 403, url
+    assert mailbox.messages == []
+    assert count(Connection) == 2
+
+
+def test_an_editor_creates_sources_and_templates(auth, demo):
+    make.user("editor@example.com", demo, "editor")
+    auth.login("editor@example.com", make.PASSWORD)
+    response = auth.post(
+        "/w/demo/sources/new?kind=json",
+        {"name": "Team", "code": "team", "kind": "json", "content": '[{"name": "Ada"}]'},
+    )
+    assert response.status_code == 303
+    response = auth.post(
+        "/w/demo/templates/new",
+        template_form(ds_alias=["team"], ds_source=["team"]),
+    )
+    assert response.status_code == 303
+
+
+@pytest.fixture
+def globex(app, demo):
+    ws = make.workspace("globex")
+    make.user("globex@example.com", ws, "admin")
+    make.template(ws, "secret-letter", "<p>secret</p>")
+    make.json_source(ws, "secret-people", [{"name": "Secret"}])
+    make.sql_connection(ws, "sqlite://", code="secret-db")
+    return ws
+
+
+def test_another_workspace_is_invisible(auth, client, globex):
+    auth.login()
+    urls = [
+        "/w/globex/templates",
+        "/w/globex/templates/secret-letter",
+        "/w/demo/templates/secret-letter",
+        "/w/demo/templates/secret-letter/preview.pdf",
+        "/w/globex/sources",
+        "/w/demo/sources/secret-people",
+        "/w/globex/connections",
+        "/w/demo/connections/secret-db",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 404, url
+    for url in (
+        "/w/demo/sources/secret-people/test",
+        "/w/demo/templates/secret-letter",
+        "/w/globex/templates/new",
+        "/w/demo/connections/secret-db",
+    ):
+        assert auth.post(url, {"name": "x"}, page="/w/demo/templates").status_code == 404, url
+    assert "secret-letter" not in client.get("/w/demo/templates").text
