@@ -10,6 +10,12 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.database import utcnow
+from app.delivery.conditions import (
+    ConditionEvalError,
+    ConditionSyntaxError,
+    evaluate,
+    parse_condition,
+)
 from app.delivery.email import send_email
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
@@ -49,7 +55,8 @@ def deliver_entry(entry_id: int) -> None:
     ).all()
     for delivery in due:
         config = ctx.definition.deliveries[delivery.position]
-        _attempt(delivery.id, config, values, artifacts, ctx.workspace_id)
+        if not _gated(delivery.id, config, values):
+            _attempt(delivery.id, config, values, artifacts, ctx.workspace_id)
     waiting = db.session.execute(
         select(func.min(EntryDelivery.next_attempt_at), func.count()).where(
             EntryDelivery.entry_id == entry.id,
@@ -63,6 +70,26 @@ def deliver_entry(entry_id: int) -> None:
         return
     settle_entry(entry.id, entry.run_id)
     db.session.commit()
+
+
+def _gated(delivery_id: int, config: Any, values: Any) -> bool:
+    """Settle a delivery whose condition is false (skipped) or cannot be decided (failed)."""
+    try:
+        if evaluate(parse_condition(config.condition), values):
+            return False
+        status, error = D.skipped, "condition is false"
+    except (ConditionSyntaxError, ConditionEvalError) as exc:
+        status, error = D.failed, f"condition: {exc}"
+    move_delivery(
+        delivery_id,
+        status,
+        from_=[D.pending],
+        last_error=error,
+        lease_expires_at=None,
+        next_attempt_at=None,
+    )
+    db.session.commit()
+    return True
 
 
 def _attempt(

@@ -21,6 +21,7 @@ from app.jobs.schema import (
     ReportRef,
     any_repeating,
     binding_errors,
+    condition_errors,
     data_source_errors,
     parameter_errors,
     validation_errors,
@@ -214,9 +215,14 @@ TEMPLATED_FIELDS = ("from", "reply_to", "to", "cc", "bcc", "subject", "message",
 
 
 def _check_deliveries(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    _, errors = _adapt(list[Delivery], "deliveries", values["deliveries"])
+    deliveries, errors = _adapt(list[Delivery], "deliveries", values["deliveries"])
     if errors:
         return errors
+    errors = condition_errors(
+        deliveries,
+        [DataSourceRef.model_validate(d) for d in draft.data["data_sources"]],
+        [ParameterDef.model_validate(p) for p in draft.data["parameters"]],
+    )
     known = known_placeholders(draft.workspace_id, draft.data)
     for i, delivery in enumerate(values["deliveries"]):
         for name in TEMPLATED_FIELDS:

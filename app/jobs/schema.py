@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.datasources.parameters import RELATIVE_DATES, coerce_value
+from app.delivery.conditions import ConditionSyntaxError, parse_condition
 from app.errors import ValidationFailed
 from app.scheduling import ScheduleRuleError, parse_rule
 
@@ -123,6 +124,7 @@ class JobDefinition(Strict):
             **binding_errors(
                 self.reports, {p.name for p in self.parameters}, any_repeating(self.data_sources)
             ),
+            **condition_errors(self.deliveries, self.data_sources, self.parameters),
         }
         if self.scheduled and self.schedule is None:
             errors["schedule"] = "required when scheduled generation is enabled"
@@ -180,6 +182,35 @@ def binding_errors(
                 errors[where] = f"unknown job parameter '{binding.param}'"
             if isinstance(binding, ColumnBinding) and not has_repeating:
                 errors[where] = "a column binding needs a Repeating data source"
+    return errors
+
+
+def condition_errors(
+    deliveries: list[Any], data_sources: list[DataSourceRef], parameters: list[ParameterDef]
+) -> dict[str, str]:
+    """Delivery conditions must parse and name only known sources, parameters and namespaces."""
+    known: dict[str, set[str] | None] = {ref.alias: None for ref in data_sources}
+    known |= {
+        "params": {p.name for p in parameters},
+        "data": None,
+        "run": {"id"},
+        "entry": {"id", "seq"},
+    }
+    errors = {}
+    for i, delivery in enumerate(deliveries):
+        where = f"deliveries.{i}.condition"
+        try:
+            condition = parse_condition(delivery.condition)
+        except ConditionSyntaxError as exc:
+            errors[where] = str(exc)
+            continue
+        unknown = sorted(
+            f"{{{ns}.{key}}}"
+            for ns, key in (condition.references() if condition else ())
+            if ns not in known or (known[ns] is not None and key not in known[ns])
+        )
+        if unknown:
+            errors[where] = f"unknown reference {', '.join(unknown)}"
     return errors
 
 

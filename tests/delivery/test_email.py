@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.extensions import db
 from app.models import EntryDelivery
 from app.runs.create import start_run
 from tests import factories as make
 from tests.helpers import attachments, entries_of
+from tests.helpers import job as job_of
 
 ROWS = [
     {"id": 1, "name": "Ada <b>Lovelace</b>", "email": "ada@example.com", "boss": "cto@example.com"},
@@ -123,3 +126,60 @@ def test_without_an_smtp_connection_the_delivery_says_so(app, work):
     work()
     entry = entries_of(run_id)[0]
     assert delivery_of(entry).last_error == "the workspace has no SMTP connection"
+
+
+def test_a_false_condition_skips_and_a_bad_one_fails_the_delivery(app, work, smtp_server, mailbox):
+    ws = make.workspace(smtp=smtp_server.settings)
+    run_id = start_run(email_job(ws, condition='{people.boss} != ""'), None).id
+    work()
+    ada, bob = entries_of(run_id)
+    assert (ada.status, delivery_of(ada).status) == ("Completed", "sent")
+    assert (bob.status, delivery_of(bob).status) == ("Completed", "skipped")
+    assert delivery_of(bob).last_error == "condition is false"
+    assert [m["To"] for m in mailbox.messages] == ["ada@example.com"]
+
+    make.job(
+        ws,
+        code="other",
+        reports=[{"template": "letter", "bindings": {"person": {"column": "name"}}}],
+        data_sources=[{"alias": "people", "source": "people", "repeating": True}],
+        deliveries=[
+            {
+                "kind": "email",
+                "to": "{people.email}",
+                "subject": "s",
+                "message": "m",
+                "condition": "{people.name} > 1",
+            }
+        ],
+    )
+    run_id = start_run(job_of(ws, "other"), None).id
+    work()
+    entry = entries_of(run_id)[0]
+    assert entry.status == "DeliveryFailed"
+    assert delivery_of(entry).last_error.startswith("condition: ")
+
+
+def test_a_condition_with_a_syntax_error_is_refused_when_the_job_is_saved(app):
+    from app.errors import ValidationFailed
+
+    ws = make.workspace()
+    with pytest.raises(ValidationFailed) as caught:
+        email_job(ws, condition="{people.email} != null &&")
+    assert list(caught.value.errors) == ["deliveries.0.condition"]
+    with pytest.raises(ValidationFailed) as caught:
+        make.job(
+            ws,
+            code="x",
+            reports=[{"template": "letter"}],
+            deliveries=[
+                {
+                    "kind": "email",
+                    "to": "a@example.com",
+                    "subject": "s",
+                    "message": "m",
+                    "condition": "__import__('os')",
+                }
+            ],
+        )
+    assert "deliveries.0.condition" in caught.value.errors
