@@ -62,6 +62,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
         # How long consolidated review documents stay downloadable.
         "TEMPORARY_FILE_HOURS": _int("HERALD_TEMPORARY_FILE_HOURS", 24),
+        # Where people reach Herald: signed links in chat messages and webhooks start with it.
+        "BASE_URL": os.environ.get("HERALD_BASE_URL", "http://localhost:8000"),
+        "LINK_MAX_AGE_DAYS": _int("HERALD_LINK_MAX_AGE_DAYS", 30),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -12,14 +12,13 @@ from typing import Any
 from flask_mail import Message
 from sqlalchemy import select
 
-from app import storage
 from app.connections.secrets import get_secrets
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import substitute
 from app.delivery.smtp import SmtpSettings, session_for
 from app.extensions import db
 from app.jobs.schema import EmailDelivery
-from app.models import Artifact, Connection
+from app.models import Connection
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 _TAG = re.compile(r"<[^>]+>")
@@ -125,15 +124,12 @@ def build_message(
 def send_email(
     config: EmailDelivery,
     values: Mapping[str, Mapping[str, Any]],
-    artifacts: Sequence[Artifact],
+    attachments: Sequence[Attachment],
     workspace_id: int,
+    context: Any = None,
 ) -> dict[str, Any]:
     """Send one entry's email over the workspace's SMTP connection; return what was sent."""
     connection = smtp_connection(workspace_id, config.connection)
-    attachments = [
-        Attachment(a.report_code, a.filename, storage.load(a.storage_key), a.content_type)
-        for a in artifacts
-    ]
     message, detail = build_message(config, values, attachments, connection)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
     session_for(settings).send(message)

@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from app import storage
 from app.database import utcnow
+from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.conditions import (
     ConditionEvalError,
     ConditionSyntaxError,
     evaluate,
     parse_condition,
 )
-from app.delivery.email import send_email
+from app.delivery.email import Attachment, send_email
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.extensions import db
-from app.models import Artifact, Entry, EntryDelivery
+from app.models import Artifact, Entry, EntryDelivery, Run
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
+from app.runs.links import signed_artifact_url
 from app.runs.outcome import settle_entry
 from app.runs.states import DeliveryStatus, EntryStatus, move_delivery
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
 
-CHANNELS = {"email": send_email}
+CHANNELS = {"email": send_email, **CHANNEL_SENDERS}
 
 
 def deliver_entry(entry_id: int) -> None:
@@ -53,10 +57,37 @@ def deliver_entry(entry_id: int) -> None:
         .where((EntryDelivery.next_attempt_at.is_(None)) | (EntryDelivery.next_attempt_at <= now))
         .order_by(EntryDelivery.position)
     ).all()
+    files = (
+        [
+            Attachment(a.report_code, a.filename, storage.load(a.storage_key), a.content_type)
+            for a in artifacts
+        ]
+        if due
+        else []
+    )
+    context = DeliveryContext(
+        job_id=db.session.scalar(select(Run.job_id).filter_by(id=entry.run_id)),
+        job_code=ctx.definition.code,
+        job_name=ctx.definition.name,
+        run_id=entry.run_id,
+        entry_id=entry.id,
+        entry_seq=entry.seq,
+        entry_status=str(entry.status),
+        row=entry.row,
+        params=ctx.params,
+        download_url=lambda i: signed_artifact_url(artifacts[i].id),
+    )
     for delivery in due:
         config = ctx.definition.deliveries[delivery.position]
         if not _gated(delivery.id, config, values):
-            _attempt(delivery.id, config, values, artifacts, ctx.workspace_id)
+            _attempt(
+                delivery.id,
+                config,
+                values,
+                files,
+                ctx.workspace_id,
+                replace(context, delivery_id=delivery.id),
+            )
     waiting = db.session.execute(
         select(func.min(EntryDelivery.next_attempt_at), func.count()).where(
             EntryDelivery.entry_id == entry.id,
@@ -93,7 +124,12 @@ def _gated(delivery_id: int, config: Any, values: Any) -> bool:
 
 
 def _attempt(
-    delivery_id: int, config: Any, values: Any, artifacts: list[Artifact], workspace_id: int
+    delivery_id: int,
+    config: Any,
+    values: Any,
+    files: list[Attachment],
+    workspace_id: int,
+    context: DeliveryContext,
 ) -> None:
     if not move_delivery(
         delivery_id,
@@ -107,7 +143,7 @@ def _attempt(
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
     try:
-        detail = CHANNELS[config.kind](config, values, artifacts, workspace_id)
+        detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
     except TransientDeliveryError as exc:
         _retry_later(delivery_id, attempts, str(exc))
     except (DeliveryError, PlaceholderError) as exc:

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from app.access import require
+from app.delivery.channels import TEMPLATED_FIELDS
 from app.delivery.placeholders import unknown_placeholders
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -211,7 +212,16 @@ def _check_schedule(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-TEMPLATED_FIELDS = ("from", "reply_to", "to", "cc", "bcc", "subject", "message", "attachment_name")
+EMAIL_TEMPLATED_FIELDS = (
+    "from",
+    "reply_to",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "message",
+    "attachment_name",
+)
 
 
 def _check_deliveries(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
@@ -225,7 +235,9 @@ def _check_deliveries(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]
     )
     known = known_placeholders(draft.workspace_id, draft.data)
     for i, delivery in enumerate(values["deliveries"]):
-        for name in TEMPLATED_FIELDS:
+        kind = delivery.get("kind", "email")
+        fields = EMAIL_TEMPLATED_FIELDS if kind == "email" else TEMPLATED_FIELDS.get(kind, ())
+        for name in fields:
             bad = unknown_placeholders(delivery.get(name, ""), known)
             if bad:
                 errors[f"deliveries.{i}.{name}"] = f"unknown placeholder {', '.join(bad)}"

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.datasources.parameters import RELATIVE_DATES, coerce_value
+from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
 from app.delivery.conditions import ConditionSyntaxError, parse_condition
 from app.errors import ValidationFailed
 from app.scheduling import ScheduleRuleError, parse_rule
@@ -90,7 +91,10 @@ class EmailDelivery(Strict):
     condition: str = ""
 
 
-Delivery = Annotated[EmailDelivery, Field(discriminator="kind")]
+Delivery = Annotated[
+    EmailDelivery | WebhookDelivery | SlackDelivery | TeamsDelivery | DriveDelivery,
+    Field(discriminator="kind"),
+]
 
 
 class JobDefinition(Strict):
@@ -241,6 +245,10 @@ def validation_errors(exc: ValidationError) -> dict[str, str]:
 def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and part in {
         "email",
+        "webhook",
+        "slack",
+        "teams",
+        "drive",
         "ParamBinding",
         "ColumnBinding",
         "ValueBinding",

@@ -11,10 +11,10 @@ from app.models import User
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import auth, jobs, outbox, resources, review, runs, wizard
+    from app.web import auth, jobs, links, outbox, resources, review, runs, wizard
     from app.web.helpers import inject_navigation
 
-    for module in (auth, jobs, wizard, runs, review, resources, outbox):
+    for module in (auth, jobs, wizard, runs, review, resources, outbox, links):
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
 

@@ -1,0 +1,239 @@
+"""What every HTTP delivery channel shares: the context of one entry, connection secrets,
+JSON encoding, a POST with a timeout that classifies failures, and HMAC signing.
+
+Failure classification (used by the webhook and chat channels; Drive maps Google's errors
+the same way):
+
+- 2xx: delivered.
+- 408, 429, 5xx, timeouts, refused/reset connections, DNS and TLS failures:
+  `TransientDeliveryError` — the delivery service retries later with backoff.
+- 3xx: `DeliveryError` — redirects are not followed (a POST body would be dropped or
+  re-sent somewhere unexpected); configure the final URL.
+- any other 4xx: `DeliveryError` naming the status and a short excerpt of the answer.
+
+This module must not import `app.jobs.schema` or `app.delivery.email` at runtime:
+`app.jobs.schema` imports the channel models for its `Delivery` union.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as time_of_day
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from app.connections.secrets import get_secrets
+from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.extensions import db
+from app.models import Connection
+
+# Same as app.jobs.schema.CODE_PATTERN (not imported: schema imports this package).
+CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+USER_AGENT = "Herald"
+DEFAULT_TIMEOUT = 10.0
+EXCERPT_CHARS = 200
+# How much of an answer is read: enough for an error message, never a whole download.
+READ_LIMIT = 64 * 1024
+# A signed request older (or newer) than this should be rejected by receivers.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class ChannelConfig(BaseModel):
+    """Base of the channel models; same rules as `app.jobs.schema.Strict`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ReportFile(Protocol):
+    """One generated report as a channel sees it (`app.delivery.email.Attachment` is one)."""
+
+    report_code: str
+    filename: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """The entry being delivered, for payloads and links; built by the delivery service.
+
+    `download_url(i)` returns an absolute URL to the i-th file of the `artifacts` sequence
+    passed to the same send call (0-based index into that sequence, *not* an Artifact id:
+    the service maps indexes to its Artifact rows and signs the URL). Chat and webhook
+    payloads include these links; they must work for a person without a Herald session.
+    """
+
+    job_id: int
+    job_code: str
+    job_name: str
+    run_id: int
+    entry_id: int
+    entry_seq: int
+    entry_status: str
+    row: Mapping[str, Any] | None
+    params: Mapping[str, Any]
+    download_url: Callable[[int], str]
+    # The EntryDelivery id: stable across retries of the same delivery, so receivers can
+    # recognise a repeated POST (sent as X-Herald-Delivery). None when not known.
+    delivery_id: int | None = None
+
+
+def find_connection(workspace_id: int, kind: str, code: str) -> Connection:
+    """The workspace's connection `code` of `kind`, else a DeliveryError saying what is missing."""
+    connection = db.session.scalars(
+        select(Connection).filter_by(workspace_id=workspace_id, code=code).limit(1)
+    ).first()
+    if connection is None:
+        raise DeliveryError(f"no connection '{code}' in this workspace")
+    if connection.kind != kind:
+        raise DeliveryError(f"connection '{code}' is a {connection.kind} connection, not {kind}")
+    return connection
+
+
+def connection_secret(connection: Connection, key: str, what: str) -> str:
+    """One secret of a connection (e.g. a webhook URL or signing secret); must be non-empty."""
+    value = get_secrets(connection).get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise DeliveryError(f"connection '{connection.code}' has no {what}")
+    return value.strip()
+
+
+def check_http_url(url: str) -> str:
+    """`url` if it is an absolute http(s) URL with a host, else ValueError."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    if any(c.isspace() for c in url.strip()):
+        raise ValueError("must not contain spaces")
+    return url.strip()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime | date | time_of_day):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return None
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def json_bytes(payload: Any) -> bytes:
+    """Compact UTF-8 JSON; dates as ISO strings, decimals as numbers."""
+    return json.dumps(
+        payload, default=_json_default, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The X-Herald-Signature value: `sha256=` + hex HMAC-SHA256 of `b"<timestamp>." + body`."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    tolerance: int = SIGNATURE_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
+    """What a receiver does: recompute over the raw body, compare in constant time, and
+    refuse timestamps too far from its clock (replays)."""
+    try:
+        age = abs((time.time() if now is None else now) - int(timestamp))
+    except ValueError:
+        return False
+    return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    excerpt: str
+    sent_bytes: int
+
+
+def excerpt(raw: bytes) -> str:
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # the 3xx then surfaces as an HTTPError
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def is_transient_status(status: int) -> bool:
+    return status in (408, 429) or status >= 500
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    label: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
+) -> HttpResult:
+    """POST `body` as JSON; return the 2xx answer or raise the classified DeliveryError.
+
+    `label` names the destination in messages (e.g. "Slack" or "webhook example.com") —
+    never put a secret URL in it: messages end up in the run history.
+    """
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+    )
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return HttpResult(response.status, excerpt(response.read(READ_LIMIT)), len(body))
+    except urllib.error.HTTPError as exc:
+        status, text = exc.code, excerpt(_read_quietly(exc))
+        exc.close()
+    except TimeoutError:
+        raise TransientDeliveryError(f"{label}: no answer within {timeout:g} s") from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise TransientDeliveryError(f"{label}: no answer within {timeout:g} s") from None
+        raise TransientDeliveryError(f"{label}: cannot connect ({exc.reason})") from None
+    except (http.client.HTTPException, OSError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise TransientDeliveryError(f"{label}: connection failed ({reason})") from None
+    except ValueError as exc:  # a malformed URL that slipped past validation
+        raise DeliveryError(f"{label}: invalid URL ({exc})") from None
+    message = f"{label}: HTTP {status}" + (f": {text}" if text else "")
+    if is_transient_status(status):
+        raise TransientDeliveryError(message)
+    if 300 <= status < 400:
+        raise DeliveryError(f"{message} (redirects are not followed; use the final URL)")
+    raise DeliveryError(message)
+
+
+def _read_quietly(response: urllib.error.HTTPError) -> bytes:
+    try:
+        return response.read(READ_LIMIT)
+    except (OSError, http.client.HTTPException):
+        return b""

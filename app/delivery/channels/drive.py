@@ -1,0 +1,281 @@
+"""The Google Drive channel: each report PDF of an entry becomes its own file in a folder.
+
+Configuration::
+
+    {"kind": "drive", "service_account": "drive-archive", "folder_id": "1AbC...",
+     "filename": "{customers.id}-{report.code}-{params.period}.pdf"}
+
+`service_account` names a workspace Connection of kind "google":
+
+- secrets (encrypted): `{"key": <the service-account JSON key, as an object or a string>}`
+- settings (optional): `{"api_endpoint": "https://www.googleapis.com",
+  "scopes": ["https://www.googleapis.com/auth/drive.file"]}`
+
+Authentication is the service-account JWT-bearer grant of `google-auth`; the key's
+`token_uri` decides where the token exchange goes. Tokens are cached per key for their
+lifetime, so a burst of entries does not exchange one token per upload.
+
+The Drive endpoint is the connection's `api_endpoint`, else the app's
+`GOOGLE_API_ENDPOINT` config, else https://www.googleapis.com. Note on googleapiclient:
+`build(..., client_options={"api_endpoint": X})` moves ordinary calls to X, but media
+uploads keep the static discovery document's scheme and path and only take X's host
+(`_fix_up_media_path_base_url`), so uploads to an http:// or path-prefixed endpoint would
+go astray. The client is therefore built from the packaged static Drive v3 document with
+its `rootUrl` set to the endpoint (`build_from_document`), which moves both
+`<endpoint>/drive/v3/...` and `<endpoint>/upload/drive/v3/files` — no network fetch of
+the discovery document either way.
+
+Errors: 401, 403 (other than rate limits) and rejected token exchanges fail the delivery
+with "Google Drive: unauthorized — …"; a missing folder fails it with "not found";
+429, 5xx, Drive's 403 rate-limit reasons, timeouts and transport errors are retried.
+Files uploaded before a failure are not removed: a retry uploads every file of the entry
+again (the message says how many were already uploaded). Each file carries appProperties
+`heraldRun`, `heraldEntry`, `heraldReport` so duplicates can be found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from io import BytesIO
+from typing import Any, Literal
+
+from flask import current_app
+from pydantic import Field
+
+from app.connections.secrets import get_secrets
+from app.delivery.channels.base import (
+    CODE_PATTERN,
+    ChannelConfig,
+    DeliveryContext,
+    ReportFile,
+    check_http_url,
+    excerpt,
+    find_connection,
+    is_transient_status,
+)
+from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.placeholders import substitute
+from app.models import Connection
+
+DEFAULT_API_ENDPOINT = "https://www.googleapis.com"
+DEFAULT_SCOPES = ("https://www.googleapis.com/auth/drive.file",)
+DEFAULT_TIMEOUT = 60.0
+# 403 reasons Drive uses for "slow down", which Google says to retry with backoff.
+RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "sharingRateLimitExceeded"}
+_CREDENTIALS_CACHE_SIZE = 32
+_credentials: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+
+
+class DriveDelivery(ChannelConfig):
+    kind: Literal["drive"] = "drive"
+    name: str = ""
+    service_account: str = Field(pattern=CODE_PATTERN)
+    folder_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
+    filename: str = Field(default="{report.code}.pdf", min_length=1)
+    condition: str = ""
+
+
+def clear_credentials_cache() -> None:
+    _credentials.clear()
+
+
+def service_account_key(connection: Connection) -> dict[str, Any]:
+    """The connection's service-account key, checked enough to give a clear message."""
+    key = get_secrets(connection).get("key")
+    if isinstance(key, str):
+        try:
+            key = json.loads(key)
+        except ValueError:
+            key = None
+    if not isinstance(key, dict):
+        raise DeliveryError(f"connection '{connection.code}' has no service-account JSON key")
+    if key.get("type", "service_account") != "service_account":
+        raise DeliveryError(
+            f"the key of connection '{connection.code}' is a {key.get('type')} key, "
+            "not a service-account key"
+        )
+    missing = [f for f in ("client_email", "private_key", "token_uri") if not key.get(f)]
+    if missing:
+        raise DeliveryError(
+            f"the service-account key of connection '{connection.code}' lacks {', '.join(missing)}"
+        )
+    return key
+
+
+def api_endpoint(connection: Connection) -> str:
+    endpoint = (
+        connection.settings.get("api_endpoint")
+        or current_app.config.get("GOOGLE_API_ENDPOINT")
+        or DEFAULT_API_ENDPOINT
+    )
+    try:
+        return check_http_url(str(endpoint)).rstrip("/")
+    except ValueError as exc:
+        raise DeliveryError(f"Google API endpoint '{endpoint}' {exc}") from None
+
+
+def _credentials_for(key: dict[str, Any], scopes: tuple[str, ...], code: str) -> Any:
+    from google.oauth2 import service_account
+
+    cache_key = (hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest(), *scopes)
+    if (cached := _credentials.get(cache_key)) is not None:
+        _credentials.move_to_end(cache_key)
+        return cached
+    try:
+        credentials = service_account.Credentials.from_service_account_info(key, scopes=scopes)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DeliveryError(
+            f"the service-account key of connection '{code}' is invalid ({exc})"
+        ) from None
+    _credentials[cache_key] = credentials
+    while len(_credentials) > _CREDENTIALS_CACHE_SIZE:
+        _credentials.popitem(last=False)
+    return credentials
+
+
+@lru_cache(maxsize=1)
+def _static_drive_document() -> str:
+    from googleapiclient.discovery_cache import get_static_doc
+
+    document = get_static_doc("drive", "v3")
+    if document is None:  # pragma: no cover - the document ships with googleapiclient
+        raise RuntimeError("googleapiclient has no static Drive v3 discovery document")
+    return document
+
+
+def drive_service(credentials: Any, endpoint: str, timeout: float) -> Any:
+    """A Drive v3 client whose every request, uploads included, goes to `endpoint`."""
+    import google_auth_httplib2
+    import httplib2
+    from googleapiclient.discovery import build_from_document
+
+    document = json.loads(_static_drive_document())  # a fresh dict each time
+    document["rootUrl"] = endpoint + "/"
+    http = httplib2.Http(timeout=timeout)
+    http.redirect_codes = http.redirect_codes - {308}  # as googleapiclient.http.build_http
+    return build_from_document(
+        document,
+        http=google_auth_httplib2.AuthorizedHttp(credentials, http=http),
+        client_options={"api_endpoint": f"{endpoint}/drive/v3/"},
+    )
+
+
+def file_name(config: DriveDelivery, values: Mapping[str, Any], artifact: ReportFile) -> str:
+    report = {"code": artifact.report_code, "name": artifact.report_code}
+    name = " ".join(substitute(config.filename, {**values, "report": report}).split())
+    return name or artifact.filename
+
+
+def send_drive(
+    config: DriveDelivery,
+    values: Mapping[str, Mapping[str, Any]],
+    artifacts: Sequence[ReportFile],
+    workspace_id: int,
+    context: DeliveryContext,
+) -> dict[str, Any]:
+    """Upload each report of the entry into the folder; return the created files."""
+    connection = find_connection(workspace_id, "google", config.service_account)
+    key = service_account_key(connection)
+    scopes = connection.settings.get("scopes") or DEFAULT_SCOPES
+    scopes = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+    endpoint = api_endpoint(connection)
+    timeout = float(current_app.config.get("GOOGLE_API_TIMEOUT", DEFAULT_TIMEOUT))
+    names = [file_name(config, values, artifact) for artifact in artifacts]
+    credentials = _credentials_for(key, scopes, connection.code)
+    service = drive_service(credentials, endpoint, timeout)
+
+    from googleapiclient.http import MediaIoBaseUpload
+
+    uploaded: list[dict[str, str]] = []
+    for artifact, name in zip(artifacts, names, strict=True):
+        media = MediaIoBaseUpload(
+            BytesIO(artifact.content),
+            mimetype=artifact.content_type or "application/pdf",
+            resumable=False,
+        )
+        body = {
+            "name": name,
+            "parents": [config.folder_id],
+            "appProperties": {
+                "heraldRun": str(context.run_id),
+                "heraldEntry": str(context.entry_id),
+                "heraldReport": artifact.report_code,
+            },
+        }
+        request = service.files().create(
+            body=body, media_body=media, fields="id,name", supportsAllDrives=True
+        )
+        try:
+            created = request.execute(num_retries=0)
+        except Exception as exc:
+            error = _classify(exc, config.folder_id, key["client_email"])
+            if error is None:
+                raise
+            if uploaded:
+                done = ", ".join(f["name"] for f in uploaded)
+                error = type(error)(
+                    f"{error} ({len(uploaded)} of {len(artifacts)} files were uploaded "
+                    f"before this: {done})"
+                )
+            raise error from None
+        uploaded.append({"id": str(created.get("id", "")), "name": created.get("name", name)})
+    return {
+        "folder_id": config.folder_id,
+        "service_account": key["client_email"],
+        "files": uploaded,
+    }
+
+
+def _classify(exc: Exception, folder_id: str, client_email: str) -> DeliveryError | None:
+    """The DeliveryError for a failed Drive call, or None for an unexpected exception."""
+    import httplib2
+    from google.auth import exceptions as auth_errors
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        return _http_error(exc, folder_id, client_email)
+    if isinstance(exc, auth_errors.RefreshError):
+        if getattr(exc, "retryable", False):
+            return TransientDeliveryError(f"Google Drive: token exchange failed ({exc})")
+        return DeliveryError(
+            f"Google Drive: unauthorized — the token exchange for {client_email} was rejected "
+            f"({exc}); the key may be revoked or deleted: re-upload the service-account key"
+        )
+    if isinstance(exc, auth_errors.TransportError | httplib2.HttpLib2Error | OSError):
+        if isinstance(exc, TimeoutError):
+            return TransientDeliveryError("Google Drive: no answer in time")
+        return TransientDeliveryError(f"Google Drive: connection failed ({exc})")
+    return None
+
+
+def _http_error(exc: Any, folder_id: str, client_email: str) -> DeliveryError:
+    status = int(exc.resp.status)
+    details = exc.error_details if isinstance(exc.error_details, list) else []
+    reasons = {d.get("reason") for d in details if isinstance(d, dict)}
+    message = excerpt(str(exc.reason or "").encode())
+    if is_transient_status(status) or (status == 403 and reasons & RATE_LIMIT_REASONS):
+        return TransientDeliveryError(f"Google Drive: HTTP {status} ({message})")
+    if status == 403 and "storageQuotaExceeded" in reasons:
+        return DeliveryError(
+            "Google Drive: the service account has no storage quota of its own; "
+            "use a folder on a shared drive"
+        )
+    if status == 403 and "appNotAuthorizedToFile" in reasons:
+        return DeliveryError(
+            f"Google Drive: unauthorized — the drive.file scope does not reach folder "
+            f"{folder_id}; set the connection's scopes to https://www.googleapis.com/auth/drive"
+        )
+    if status in (401, 403):
+        return DeliveryError(
+            f"Google Drive: unauthorized — {client_email} may not write to folder {folder_id} "
+            f"(HTTP {status}: {message}); re-upload the key or re-share the folder"
+        )
+    if status == 404:
+        return DeliveryError(
+            f"Google Drive: folder {folder_id} not found, or not shared with {client_email}"
+        )
+    return DeliveryError(f"Google Drive: HTTP {status} ({message})")

@@ -1,0 +1,171 @@
+"""Retry one failed delivery; deliver selected entries (approve held ones, re-send finished ones).
+
+Retry never regenerates and never re-sends what was sent: only the failed delivery goes back to
+pending, and `deliver_entry` sends only pending deliveries. "Deliver" is the explicit action: it
+approves held entries and, when asked to (`redeliver=True`), sends finished entries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from app.access import require
+from app.database import utcnow
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Entry, EntryDelivery, Role, Run, User, Workspace
+from app.runs import dispatch
+from app.runs.generate import lease_until
+from app.runs.states import (
+    DeliveryStatus,
+    EntryStatus,
+    RunStatus,
+    move_delivery,
+    move_entry,
+    move_run,
+)
+
+E = EntryStatus
+D = DeliveryStatus
+# Entries whose deliveries may be sent again on purpose (the state machine allows → InProgress).
+REDELIVERABLE = frozenset({E.Completed, E.CompletedWithErrors, E.DeliveryFailed})
+_CHUNK = 900  # ids per IN (...) list
+
+
+def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
+    """Send one failed delivery again, without regenerating; the entry's other deliveries stay."""
+    found = db.session.execute(
+        select(EntryDelivery, Entry, Run)
+        .join(Entry, Entry.id == EntryDelivery.entry_id)
+        .join(Run, Run.id == Entry.run_id)
+        .where(EntryDelivery.id == delivery_id)
+    ).first()
+    if found is None:
+        raise NotFound("delivery not found")
+    delivery, entry, run = found
+    _require_editor(run, user)
+    if not move_delivery(
+        delivery.id, D.pending, from_=[D.failed], next_attempt_at=None, lease_expires_at=None
+    ):
+        db.session.rollback()
+        raise ValidationFailed({"": "only a failed delivery can be retried"})
+    if not _reopen(entry.id) and not _delivering(entry.id):
+        db.session.rollback()
+        raise ValidationFailed({"": f"a {entry.status} entry cannot be delivered"})
+    move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
+    db.session.commit()
+    dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+    db.session.refresh(delivery)
+    return delivery
+
+
+def deliver_entries(
+    run: Run, entry_ids: Iterable[int], user: User | None, *, redeliver: bool = True
+) -> dict[str, int]:
+    """Approve the selected held entries and (if `redeliver`) send the selected finished ones again.
+
+    Returns counts {"approved", "redelivered", "skipped"}; ids of other runs are ignored. Each
+    entry moves with a conditional UPDATE, so concurrent calls approve or re-send an entry once.
+    """
+    _require_editor(run, user)
+    counts = {"approved": 0, "redelivered": 0, "skipped": 0}
+    queued: list[tuple[int, int]] = []
+    for entry_id, status, attempts in _statuses(run, entry_ids):
+        if status == E.PendingReview and _approve(entry_id, user):
+            counts["approved"] += 1
+        elif redeliver and status in REDELIVERABLE and _reopen(entry_id):
+            _reset_deliveries(entry_id)
+            counts["redelivered"] += 1
+        else:
+            counts["skipped"] += 1
+            continue
+        queued.append((entry_id, attempts))
+    if queued:
+        move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
+    db.session.commit()
+    dispatch.enqueue_deliver(queued)
+    return counts
+
+
+def deliver_held_entries(run: Run, user: User | None) -> dict[str, int]:
+    """Approve and queue every held entry of a run (the API's deliver); it never re-sends one."""
+    held = db.session.scalars(
+        select(Entry.id).where(Entry.run_id == run.id, Entry.status == E.PendingReview)
+    ).all()
+    return deliver_entries(run, held, user, redeliver=False)
+
+
+def selection_counts(run: Run, entry_ids: Iterable[int]) -> dict[str, int]:
+    """What `deliver_entries` would do with a selection: {"review", "redeliver", "other"}."""
+    counts = {"review": 0, "redeliver": 0, "other": 0}
+    for _id, status, _attempts in _statuses(run, entry_ids):
+        if status == E.PendingReview:
+            counts["review"] += 1
+        elif status in REDELIVERABLE:
+            counts["redeliver"] += 1
+        else:
+            counts["other"] += 1
+    return counts
+
+
+def _require_editor(run: Run, user: User | None) -> None:
+    if user is not None:
+        require(user, db.session.get(Workspace, run.workspace_id), Role.editor)
+
+
+def _statuses(run: Run, entry_ids: Iterable[int]) -> Iterator[tuple[int, str, int]]:
+    ids = sorted(set(entry_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = db.session.execute(
+            select(Entry.id, Entry.status, Entry.attempts).where(
+                Entry.run_id == run.id, Entry.id.in_(ids[start : start + _CHUNK])
+            )
+        ).all()
+        yield from (tuple(row) for row in rows)
+
+
+def _to_delivery(**fields: Any) -> dict[str, Any]:
+    """Fields of an entry going (back) to its delivery stage; a lease lets recovery re-queue it."""
+    return {"stage": "deliver", "lease_expires_at": lease_until(), "finished_at": None, **fields}
+
+
+def _approve(entry_id: int, user: User | None) -> bool:
+    return move_entry(
+        entry_id,
+        E.InProgress,
+        from_=[E.PendingReview],
+        **_to_delivery(
+            review_decision="approved",
+            reviewed_by_id=user.id if user else None,
+            reviewed_at=utcnow(),
+        ),
+    )
+
+
+def _reopen(entry_id: int) -> bool:
+    return move_entry(entry_id, E.InProgress, from_=REDELIVERABLE, **_to_delivery(error=None))
+
+
+def _delivering(entry_id: int) -> bool:
+    """True when the entry is already in its delivery stage (its worker will send what is due)."""
+    status, stage = db.session.execute(
+        select(Entry.status, Entry.stage).where(Entry.id == entry_id)
+    ).one()
+    return status == E.InProgress and stage == "deliver"
+
+
+def _reset_deliveries(entry_id: int) -> None:
+    delivery_ids = db.session.scalars(
+        select(EntryDelivery.id).where(EntryDelivery.entry_id == entry_id)
+    ).all()
+    for delivery_id in delivery_ids:
+        move_delivery(
+            delivery_id,
+            D.pending,
+            from_=[D.sent, D.failed, D.skipped],
+            next_attempt_at=None,
+            lease_expires_at=None,
+        )

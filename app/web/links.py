@@ -1,0 +1,26 @@
+"""Downloads through signed links (no login): the PDF links in chat messages and webhooks."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, send_file
+
+from app import storage
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Artifact
+from app.runs.links import artifact_from_token
+
+bp = Blueprint("links", __name__, url_prefix="/links")
+
+
+@bp.get("/<token>")
+def artifact(token: str) -> Response:
+    artifact_id = artifact_from_token(token)
+    found = db.session.get(Artifact, artifact_id) if artifact_id else None
+    if found is None or not found.storage_key:
+        raise NotFound("this link is invalid or has expired")
+    return send_file(
+        storage.local_path(found.storage_key),
+        mimetype=found.content_type,
+        download_name=found.filename,
+    )

@@ -1,0 +1,741 @@
+"""Webhook, Slack, Teams and Google Drive channels against real local HTTP servers.
+
+The Google fake speaks the two calls Herald makes: the OAuth2 JWT-bearer token exchange
+(the assertion's RS256 signature is checked with the test key's public half) and the
+Drive v3 multipart upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.message
+import hashlib
+import hmac
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from pydantic import ValidationError
+
+from app.connections.secrets import set_secrets
+from app.delivery.channels import CHANNEL_MODELS, CHANNEL_SENDERS, DeliveryContext
+from app.delivery.channels.base import verify_signature
+from app.delivery.channels.chat import SlackDelivery, TeamsDelivery, send_slack, send_teams
+from app.delivery.channels.drive import DriveDelivery, clear_credentials_cache, send_drive
+from app.delivery.channels.webhook import WebhookDelivery, send_webhook
+from app.delivery.email import Attachment
+from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.placeholders import placeholder_values
+from app.extensions import db
+from app.models import Connection
+from tests import factories as make
+from tests.conftest import free_port
+
+# Bytes that a careless multipart or text round trip would damage.
+PDF_A = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\r\n1 0 obj <<>> endobj\r\n--not-a-boundary\n\x00\xff%%EOF\n"
+PDF_B = b"%PDF-1.7\n" + bytes(range(256)) + b"\n%%EOF\n"
+ROW = {"id": 5, "name": "Ada <!channel> & Co", "email": "ada@example.com"}
+PARAMS = {"period": "2026-10-01"}
+
+
+# --- a small recording HTTP server -------------------------------------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    content_type: str = "text/plain"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LocalServer:
+    """A threaded HTTP server; `handle(request) -> Reply` decides each answer."""
+
+    def __init__(self, handle: Callable[[Received], Reply]) -> None:
+        self.handle = handle
+        self.received: list[Received] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                parts = urllib.parse.urlsplit(self.path)
+                request = Received(
+                    self.command,
+                    parts.path,
+                    urllib.parse.parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
+                owner.received.append(request)
+                reply = owner.handle(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LocalServer]]:
+    servers: list[LocalServer] = []
+
+    def start(handle: Callable[[Received], Reply] | Reply | None = None) -> LocalServer:
+        reply = handle if isinstance(handle, Reply) else Reply()
+        server = LocalServer(handle if callable(handle) else (lambda _request: reply))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+# --- shared inputs -----------------------------------------------------------------------
+
+
+def context(**overrides: Any) -> DeliveryContext:
+    fields: dict[str, Any] = {
+        "job_id": 7,
+        "job_code": "monthly-statements",
+        "job_name": "Monthly statements",
+        "run_id": 41,
+        "entry_id": 977,
+        "entry_seq": 12,
+        "entry_status": "InProgress",
+        "row": ROW,
+        "params": PARAMS,
+        "download_url": lambda i: f"https://herald.example/files/{i}?sig=s{i}",
+        "delivery_id": 812,
+    }
+    return DeliveryContext(**{**fields, **overrides})
+
+
+def values() -> dict[str, Any]:
+    return placeholder_values(
+        params=PARAMS,
+        data={},
+        repeating_alias="customers",
+        row=ROW,
+        extra={"run": {"id": 41}, "entry": {"id": 977, "seq": 12}},
+    )
+
+
+ONE = [Attachment("statement", "statement.pdf", PDF_A)]
+TWO = [*ONE, Attachment("summary", "summary.pdf", PDF_B)]
+
+
+def connection(ws: Any, kind: str, code: str, secrets: dict[str, Any], **settings: Any) -> None:
+    item = Connection(workspace_id=ws.id, code=code, name=code, kind=kind, settings=settings)
+    set_secrets(item, secrets)
+    db.session.add(item)
+    db.session.commit()
+
+
+# --- webhook -----------------------------------------------------------------------------
+
+
+def test_webhook_posts_signed_json_a_receiver_can_verify(app, serve):
+    ws = make.workspace()
+    connection(ws, "webhook", "hook-key", {"secret": "s3cret"})
+    server = serve(Reply(204, b""))
+    config = WebhookDelivery(url=f"{server.base}/hooks/herald", secret_connection="hook-key")
+
+    before = int(time.time())
+    detail = send_webhook(config, values(), TWO, ws.id, context())
+
+    [request] = server.received
+    assert (request.method, request.path) == ("POST", "/hooks/herald")
+    headers = request.headers
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "Herald"
+    assert headers["x-herald-event"] == "entry.delivered"
+    assert headers["x-herald-delivery"] == "812"
+    timestamp = headers["x-herald-timestamp"]
+    assert before <= int(timestamp) <= time.time() + 1
+    # The receiver's side, written out: HMAC-SHA256 over "<timestamp>." + raw body.
+    expected = hmac.new(b"s3cret", timestamp.encode() + b"." + request.body, hashlib.sha256)
+    assert headers["x-herald-signature"] == "sha256=" + expected.hexdigest()
+    assert verify_signature("s3cret", timestamp, request.body, headers["x-herald-signature"])
+    assert not verify_signature("s3cret", timestamp, request.body + b" ", expected.hexdigest())
+    assert not verify_signature("other", timestamp, request.body, headers["x-herald-signature"])
+    stale = str(int(timestamp) - 600)
+    assert not verify_signature("s3cret", stale, request.body, headers["x-herald-signature"])
+
+    payload = json.loads(request.body)
+    assert payload["event"] == "entry.delivered"
+    assert payload["job"] == {"id": 7, "code": "monthly-statements", "name": "Monthly statements"}
+    assert payload["run"] == {"id": 41}
+    assert payload["entry"] == {"id": 977, "seq": 12, "status": "InProgress"}
+    assert payload["row"] == ROW
+    assert payload["params"] == PARAMS
+    reports = payload["reports"]
+    assert [r["filename"] for r in reports] == ["statement.pdf", "summary.pdf"]
+    assert [r["size"] for r in reports] == [len(PDF_A), len(PDF_B)]
+    assert {r["content_type"] for r in reports} == {"application/pdf"}
+    assert [base64.b64decode(r["content_base64"]) for r in reports] == [PDF_A, PDF_B]
+    assert reports[1]["url"] == "https://herald.example/files/1?sig=s1"
+    assert detail == {
+        "url": f"{server.base}/hooks/herald",
+        "status": 204,
+        "bytes": len(request.body),
+        "signed": True,
+        "reports": ["statement.pdf", "summary.pdf"],
+    }
+
+
+def test_webhook_without_pdf_or_secret_sends_links_unsigned(app, serve):
+    ws = make.workspace()
+    server = serve()
+    config = WebhookDelivery(url=server.base + "/", include_pdf=False)
+
+    detail = send_webhook(config, values(), ONE, ws.id, context(delivery_id=None))
+
+    [request] = server.received
+    assert "x-herald-signature" not in request.headers
+    assert "x-herald-delivery" not in request.headers
+    [report] = json.loads(request.body)["reports"]
+    assert "content_base64" not in report
+    assert report["url"] == "https://herald.example/files/0?sig=s0"
+    assert detail["signed"] is False
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_webhook_busy_or_failing_receiver_is_retried_later(app, serve, status):
+    ws = make.workspace()
+    server = serve(Reply(status, b"try later"))
+    with pytest.raises(TransientDeliveryError, match=f"HTTP {status}: try later"):
+        send_webhook(WebhookDelivery(url=server.base), values(), ONE, ws.id, context())
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 410, 422])
+def test_webhook_rejection_fails_with_status_and_excerpt(app, serve, status):
+    ws = make.workspace()
+    server = serve(Reply(status, b'{"error": "unknown customer"}\n' + b"x" * 5000))
+    with pytest.raises(DeliveryError) as caught:
+        send_webhook(WebhookDelivery(url=server.base), values(), ONE, ws.id, context())
+    assert not isinstance(caught.value, TransientDeliveryError)
+    message = str(caught.value)
+    assert f"HTTP {status}" in message
+    assert '{"error": "unknown customer"}' in message
+    assert len(message) < 300
+
+
+def test_webhook_redirect_is_not_followed(app, serve):
+    ws = make.workspace()
+    target = serve()
+    server = serve(Reply(307, b"", headers={"Location": target.base}))
+    with pytest.raises(DeliveryError, match="HTTP 307.*redirects are not followed") as caught:
+        send_webhook(WebhookDelivery(url=server.base), values(), ONE, ws.id, context())
+    assert not isinstance(caught.value, TransientDeliveryError)
+    assert target.received == []
+
+
+def test_webhook_timeout_is_transient(app, serve):
+    ws = make.workspace()
+    server = serve(Reply(200, b"late", delay=1.5))
+    config = WebhookDelivery(url=server.base, timeout_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(TransientDeliveryError, match="no answer within 0.5 s"):
+        send_webhook(config, values(), ONE, ws.id, context())
+    assert time.monotonic() - started < 1.4
+
+
+def test_webhook_refused_connection_is_transient(app):
+    ws = make.workspace()
+    config = WebhookDelivery(url=f"http://127.0.0.1:{free_port()}/")
+    with pytest.raises(TransientDeliveryError, match="cannot connect"):
+        send_webhook(config, values(), ONE, ws.id, context())
+
+
+def test_webhook_configuration_is_checked(app):
+    for url in ("ftp://example.com/x", "example.com/hook", "http:///path", "javascript:alert(1)"):
+        with pytest.raises(ValidationError):
+            WebhookDelivery(url=url)
+    with pytest.raises(ValidationError):
+        WebhookDelivery(url="https://example.com", secret="inline secrets are not accepted")
+    ws = make.workspace()
+    connection(ws, "smtp", "mail", {"password": "x"})
+    config = WebhookDelivery(url="https://example.com", secret_connection="mail")
+    with pytest.raises(DeliveryError, match="'mail' is a smtp connection, not webhook"):
+        send_webhook(config, values(), ONE, ws.id, context())
+    config = WebhookDelivery(url="https://example.com", secret_connection="nope")
+    with pytest.raises(DeliveryError, match="no connection 'nope'"):
+        send_webhook(config, values(), ONE, ws.id, context())
+
+
+# --- Slack and Teams ---------------------------------------------------------------------
+
+
+def test_slack_message_escapes_row_values_and_links_each_pdf(app, serve):
+    ws = make.workspace()
+    server = serve()
+    secret_path = "/services/T000/B000/XXXXSECRET"
+    connection(ws, "slack", "sales", {"url": server.base + secret_path})
+    config = SlackDelivery(
+        webhook_connection="sales", text="Statement for *{customers.name}* ({params.period})"
+    )
+
+    detail = send_slack(config, values(), ONE, ws.id, context())
+
+    [request] = server.received
+    assert request.path == secret_path
+    assert request.headers["content-type"] == "application/json"
+    payload = json.loads(request.body)
+    text = "Statement for *Ada &lt;!channel&gt; &amp; Co* (2026-10-01)"
+    assert payload["text"] == text
+    section, actions, footer = payload["blocks"]
+    assert section == {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    assert actions == {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open PDF"},
+                "url": "https://herald.example/files/0?sig=s0",
+                "action_id": "herald-open-0",
+            }
+        ],
+    }
+    assert footer["type"] == "context"
+    assert footer["elements"][0]["text"] == "Monthly statements · run 41 · entry 12"
+    assert detail["status"] == 200
+    assert "SECRET" not in json.dumps(detail)
+
+
+def test_slack_has_one_button_per_report(app, serve):
+    ws = make.workspace()
+    server = serve()
+    connection(ws, "slack", "sales", {"url": server.base})
+    send_slack(SlackDelivery(webhook_connection="sales", text="x"), values(), TWO, ws.id, context())
+    buttons = json.loads(server.received[0].body)["blocks"][1]["elements"]
+    assert [(b["text"]["text"], b["url"]) for b in buttons] == [
+        ("Open statement.pdf", "https://herald.example/files/0?sig=s0"),
+        ("Open summary.pdf", "https://herald.example/files/1?sig=s1"),
+    ]
+
+
+def test_slack_errors_never_show_the_webhook_url(app, serve):
+    ws = make.workspace()
+    server = serve(Reply(404, b"no_service"))
+    connection(ws, "slack", "sales", {"url": server.base + "/services/T0/B0/SECRET"})
+    config = SlackDelivery(webhook_connection="sales", text="x")
+    with pytest.raises(DeliveryError) as caught:
+        send_slack(config, values(), ONE, ws.id, context())
+    assert str(caught.value) == "Slack: HTTP 404: no_service"
+    server.handle = lambda _request: Reply(429, b"rate_limited")
+    with pytest.raises(TransientDeliveryError, match="Slack: HTTP 429"):
+        send_slack(config, values(), ONE, ws.id, context())
+    connection(ws, "slack", "empty", {})
+    with pytest.raises(DeliveryError, match="connection 'empty' has no webhook URL"):
+        send_slack(
+            SlackDelivery(webhook_connection="empty", text="x"), values(), ONE, ws.id, context()
+        )
+
+
+def test_teams_posts_an_adaptive_card_with_an_open_pdf_action(app, serve):
+    ws = make.workspace()
+    server = serve(Reply(202, b""))
+    connection(ws, "teams", "finance", {"url": server.base + "/workflows/abc"})
+    config = TeamsDelivery(
+        webhook_connection="finance",
+        title="Statement {customers.id}",
+        text="Period {params.period} for {customers.name}",
+    )
+
+    detail = send_teams(config, values(), ONE, ws.id, context())
+
+    [request] = server.received
+    payload = json.loads(request.body)
+    assert payload["type"] == "message"
+    [attachment] = payload["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    title, text, footer = card["body"]
+    assert (title["text"], title["weight"]) == ("Statement 5", "Bolder")
+    assert text["text"] == "Period 2026-10-01 for Ada <!channel> & Co"
+    assert footer["text"] == "Monthly statements · run 41 · entry 12"
+    assert card["actions"] == [
+        {
+            "type": "Action.OpenUrl",
+            "title": "Open PDF",
+            "url": "https://herald.example/files/0?sig=s0",
+        }
+    ]
+    assert detail == {
+        "connection": "finance",
+        "title": "Statement 5",
+        "status": 202,
+        "bytes": len(request.body),
+        "links": ["statement.pdf"],
+    }
+
+
+def test_teams_outage_is_transient(app, serve):
+    ws = make.workspace()
+    server = serve(Reply(503, b"busy"))
+    connection(ws, "teams", "finance", {"url": server.base})
+    config = TeamsDelivery(webhook_connection="finance", title="t")
+    with pytest.raises(TransientDeliveryError, match="Teams: HTTP 503"):
+        send_teams(config, values(), ONE, ws.id, context())
+
+
+# --- Google Drive --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def multipart(content_type: str, body: bytes) -> list[tuple[dict[str, str], bytes]]:
+    """The parts of a multipart/related body, contents byte for byte."""
+    header = email.message.Message()
+    header["Content-Type"] = content_type
+    assert header.get_content_type() == "multipart/related"
+    delimiter = b"--" + header.get_param("boundary").encode()
+    assert body.startswith(delimiter)
+    eol = b"\r\n" if body[len(delimiter) :].startswith(b"\r\n") else b"\n"
+    chunks = body.split(eol + delimiter)
+    chunks[0] = chunks[0].removeprefix(delimiter)
+    assert chunks[-1] in (b"--" + eol, b"--")
+    parts = []
+    for chunk in chunks[:-1]:
+        head, separator, content = chunk.removeprefix(eol).partition(eol + eol)
+        assert separator
+        headers = {}
+        for line in head.decode().split(eol.decode()):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        parts.append((headers, content))
+    return parts
+
+
+class FakeGoogle:
+    """POST /token (JWT-bearer grant) and POST /upload/drive/v3/files (multipart)."""
+
+    def __init__(self, public_key: rsa.RSAPublicKey, client_email: str) -> None:
+        self.public_key = public_key
+        self.client_email = client_email
+        self.files: list[dict[str, Any]] = []
+        self.claims: list[dict[str, Any]] = []
+        self.upload_failures: list[tuple[int, str]] = []  # (status, reason) per next upload
+        self.every_upload_fails: tuple[int, str] | None = None
+        self.token_failure: tuple[int, dict[str, Any]] | None = None
+        self.token_uri = ""
+        self.problems: list[str] = []
+
+    def __call__(self, request: Received) -> Reply:
+        try:
+            if request.path == "/token":
+                return self.token(request)
+            if request.path == "/upload/drive/v3/files":
+                return self.upload(request)
+            raise AssertionError(f"unexpected request to {request.path}")
+        except AssertionError as exc:  # reported by the fixture: the client sees only a 400
+            self.problems.append(repr(exc))
+            return self.error(400, "the fake rejected the request", "badRequest")
+
+    @staticmethod
+    def error(status: int, message: str, reason: str) -> Reply:
+        body = {"error": {"code": status, "message": message, "errors": [{"reason": reason}]}}
+        return Reply(status, json.dumps(body).encode(), "application/json")
+
+    def token(self, request: Received) -> Reply:
+        form = urllib.parse.parse_qs(request.body.decode())
+        assert form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
+        header, claims, signature = form["assertion"][0].split(".")
+        self.public_key.verify(
+            b64url_decode(signature),
+            f"{header}.{claims}".encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+        assert json.loads(b64url_decode(header))["alg"] == "RS256"
+        claims = json.loads(b64url_decode(claims))
+        assert claims["iss"] == self.client_email
+        # google-auth always addresses the assertion to Google's token endpoint, wherever
+        # the key's token_uri sends it; so does the real server.
+        assert claims["aud"] == "https://oauth2.googleapis.com/token"
+        self.claims.append(claims)
+        if self.token_failure is not None:
+            status, body = self.token_failure
+            return Reply(status, json.dumps(body).encode(), "application/json")
+        body = {"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}
+        return Reply(200, json.dumps(body).encode(), "application/json")
+
+    def upload(self, request: Received) -> Reply:
+        if request.headers.get("authorization") != "Bearer t":
+            return self.error(401, "Invalid Credentials", "authError")
+        if self.every_upload_fails or self.upload_failures:
+            status, reason = self.every_upload_fails or self.upload_failures.pop(0)
+            return self.error(status, f"failure {reason}", reason)
+        assert request.query["uploadType"] == ["multipart"]
+        assert request.query["supportsAllDrives"] == ["true"]
+        assert request.query["fields"] == ["id,name"]
+        (meta_headers, meta), (media_headers, content) = multipart(
+            request.headers["content-type"], request.body
+        )
+        assert meta_headers["content-type"].startswith("application/json")
+        assert media_headers["content-type"] == "application/pdf"
+        metadata = json.loads(meta)
+        file_id = f"file-{len(self.files) + 1}"
+        self.files.append({"id": file_id, **metadata, "content": content})
+        body = {"id": file_id, "name": metadata["name"]}
+        return Reply(200, json.dumps(body).encode(), "application/json")
+
+
+@pytest.fixture
+def google(serve, rsa_key) -> Iterator[tuple[FakeGoogle, LocalServer, dict[str, Any]]]:
+    email_address = "herald@project.iam.gserviceaccount.com"
+    fake = FakeGoogle(rsa_key.public_key(), email_address)
+    server = serve(fake)
+    fake.token_uri = f"{server.base}/token"
+    pem = rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    key = {
+        "type": "service_account",
+        "project_id": "project",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": email_address,
+        "client_id": "1",
+        "token_uri": fake.token_uri,
+    }
+    clear_credentials_cache()
+    yield fake, server, key
+    clear_credentials_cache()
+    assert fake.problems == []
+
+
+def drive_setup(google: Any) -> tuple[FakeGoogle, int]:
+    fake, server, key = google
+    ws = make.workspace()
+    connection(ws, "google", "archive", {"key": key}, api_endpoint=server.base)
+    return fake, ws.id
+
+
+DRIVE = DriveDelivery(
+    service_account="archive",
+    folder_id="folder-123",
+    filename="{customers.id}-{report.code}-{params.period}.pdf",
+)
+
+
+def test_drive_uploads_each_report_as_its_own_file(app, google):
+    fake, workspace_id = drive_setup(google)
+
+    detail = send_drive(DRIVE, values(), TWO, workspace_id, context())
+
+    assert [(f["name"], f["parents"], f["content"]) for f in fake.files] == [
+        ("5-statement-2026-10-01.pdf", ["folder-123"], PDF_A),
+        ("5-summary-2026-10-01.pdf", ["folder-123"], PDF_B),
+    ]
+    assert fake.files[1]["appProperties"] == {
+        "heraldRun": "41",
+        "heraldEntry": "977",
+        "heraldReport": "summary",
+    }
+    [claims] = fake.claims  # one token exchange for both uploads
+    assert claims["scope"] == "https://www.googleapis.com/auth/drive.file"
+    assert detail == {
+        "folder_id": "folder-123",
+        "service_account": "herald@project.iam.gserviceaccount.com",
+        "files": [
+            {"id": "file-1", "name": "5-statement-2026-10-01.pdf"},
+            {"id": "file-2", "name": "5-summary-2026-10-01.pdf"},
+        ],
+    }
+
+
+def test_drive_rejected_credentials_read_unauthorized(app, google):
+    fake, workspace_id = drive_setup(google)
+    fake.every_upload_fails = (401, "authError")
+    with pytest.raises(DeliveryError, match="^Google Drive: unauthorized — ") as caught:
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    assert not isinstance(caught.value, TransientDeliveryError)
+    assert "HTTP 401" in str(caught.value)
+    assert fake.files == []
+    # On a 401 google-auth exchanges a new token and tries again before giving up.
+    assert len(fake.claims) == 3
+
+
+def test_drive_revoked_key_fails_at_the_token_exchange(app, google):
+    fake, workspace_id = drive_setup(google)
+    fake.token_failure = (400, {"error": "invalid_grant", "error_description": "Invalid JWT"})
+    with pytest.raises(DeliveryError, match="^Google Drive: unauthorized — .*invalid_grant"):
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    assert fake.files == []
+
+
+def test_drive_forbidden_and_missing_folder_fail(app, google):
+    fake, workspace_id = drive_setup(google)
+    fake.upload_failures = [(403, "insufficientFilePermissions")]
+    with pytest.raises(DeliveryError, match="unauthorized — herald@project.*folder-123"):
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    fake.upload_failures = [(404, "notFound")]
+    with pytest.raises(DeliveryError, match="folder folder-123 not found") as caught:
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    assert not isinstance(caught.value, TransientDeliveryError)
+    fake.upload_failures = [(403, "storageQuotaExceeded")]
+    with pytest.raises(DeliveryError, match="no storage quota"):
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+
+
+def test_drive_outage_is_transient_and_the_retry_uploads(app, google):
+    fake, workspace_id = drive_setup(google)
+    fake.upload_failures = [(503, "backendError")]
+    with pytest.raises(TransientDeliveryError, match="Google Drive: HTTP 503"):
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    assert fake.files == []
+
+    detail = send_drive(DRIVE, values(), ONE, workspace_id, context())
+
+    assert [f["name"] for f in detail["files"]] == ["5-statement-2026-10-01.pdf"]
+    assert len(fake.files) == 1
+    assert len(fake.claims) == 1  # the token from the first attempt was reused
+
+
+def test_drive_rate_limit_is_transient_and_partial_uploads_are_reported(app, google):
+    fake, workspace_id = drive_setup(google)
+    fake.upload_failures = [(403, "userRateLimitExceeded")]
+    with pytest.raises(TransientDeliveryError, match="HTTP 403"):
+        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    server = google[1]
+    uploads = 0
+
+    def second_upload_fails(request: Received) -> Reply:
+        nonlocal uploads
+        if request.path.startswith("/upload"):
+            uploads += 1
+            if uploads == 2:
+                return FakeGoogle.error(500, "backend", "backendError")
+        return fake(request)
+
+    server.handle = second_upload_fails
+    with pytest.raises(TransientDeliveryError, match="1 of 2 files were uploaded before this"):
+        send_drive(DRIVE, values(), TWO, workspace_id, context())
+
+
+def test_drive_unreachable_endpoint_is_transient(app, google):
+    _fake, _server, key = google
+    ws = make.workspace()
+    connection(
+        ws, "google", "archive", {"key": key}, api_endpoint=f"http://127.0.0.1:{free_port()}"
+    )
+    # The token endpoint works; the Drive endpoint refuses connections.
+    with pytest.raises(TransientDeliveryError, match="Google Drive: connection failed"):
+        send_drive(DRIVE, values(), ONE, ws.id, context())
+
+
+def test_drive_needs_a_service_account_key(app, google):
+    ws = make.workspace()
+    connection(ws, "google", "archive", {})
+    with pytest.raises(DeliveryError, match="no service-account JSON key"):
+        send_drive(DRIVE, values(), ONE, ws.id, context())
+    connection(ws, "google", "user-key", {"key": json.dumps({"type": "authorized_user"})})
+    config = DRIVE.model_copy(update={"service_account": "user-key"})
+    with pytest.raises(DeliveryError, match="authorized_user key, not a service-account key"):
+        send_drive(config, values(), ONE, ws.id, context())
+    with pytest.raises(ValidationError):
+        DriveDelivery(service_account="archive", folder_id="../etc")
+
+
+def test_registry_lists_every_channel():
+    assert set(CHANNEL_MODELS) == set(CHANNEL_SENDERS) == {"webhook", "slack", "teams", "drive"}
+    for kind, model in CHANNEL_MODELS.items():
+        assert model.model_fields["kind"].default == kind
+        assert "condition" in model.model_fields
+
+
+def test_a_job_with_a_webhook_delivery_posts_each_entry_with_a_working_link(
+    app, serve, client, work
+):
+    """Through the real run path: job → workers → webhook → signed link → the PDF."""
+    from app.runs.create import start_run
+    from tests import factories as make
+    from tests.helpers import entries_of
+
+    server = serve(lambda request: Reply(200))
+    ws = make.workspace()
+    connection(ws, "webhook", "hook", {"secret": "s3cret"})
+    job = make.people_job(
+        ws,
+        [{"name": "Ada"}, {"name": "Bob"}],
+        "<p>{{ people.name }}</p>",
+        deliveries=[
+            {
+                "kind": "webhook",
+                "url": f"{server.base}/hook",
+                "secret_connection": "hook",
+                "include_pdf": False,
+            }
+        ],
+    )
+    run_id = start_run(job, None).id
+    work()
+
+    assert {e.status for e in entries_of(run_id)} == {"Completed"}
+    bodies = [json.loads(r.body) for r in server.received]
+    assert sorted(b["row"]["name"] for b in bodies) == ["Ada", "Bob"]
+    for request, body in zip(server.received, bodies, strict=True):
+        assert verify_signature(
+            "s3cret",
+            request.headers["x-herald-timestamp"],
+            request.body,
+            request.headers["x-herald-signature"],
+        )
+        link = body["reports"][0]["url"]
+        assert link.startswith(app.config["BASE_URL"] + "/links/")
+        pdf = client.get(link.removeprefix(app.config["BASE_URL"]))
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert client.get("/links/forged-token").status_code == 404
