@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import settings_from_env
-from app.extensions import csrf, db, htmx, login_manager, mail, migrate, queues
+from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate, queues
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,15 +31,26 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     queues.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
+    limiter.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
 
+    from app.api import register_api
     from app.commands.register import register_commands
     from app.web import register_blueprints
 
     register_blueprints(app)
+    register_api(app)
     register_commands(app)
     return app
+
+
+def _limits_uri(redis_url: str) -> str:
+    """The rate limiter's storage: the same Redis (its library spells unix sockets redis+unix)."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -20,6 +22,8 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = HTMX()
+# Only the API is limited (per token); see app.api.register_api.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 # Delivery first: a generated entry is finished before the next one is rendered.
 QUEUE_NAMES = ("deliver", "generate")

@@ -11,7 +11,8 @@ def register_commands(app: Flask) -> None:
     from app.commands.runs import runs_cli
     from app.commands.schedule import schedule_cli
     from app.commands.sources import sources_cli
+    from app.commands.tokens import tokens_cli
     from app.commands.users import users_cli
 
-    for group in (demo_cli, jobs_cli, runs_cli, schedule_cli, sources_cli, users_cli):
+    for group in (demo_cli, jobs_cli, runs_cli, schedule_cli, sources_cli, tokens_cli, users_cli):
         app.cli.add_command(group)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError
+from typing import Any
 
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.api import api_http_error
+from app.api.errors import ApiError, error_response
 from app.errors import Forbidden, NotFound
 from app.extensions import db, login_manager
 from app.models import User
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import auth, jobs, links, outbox, resources, review, runs, wizard
+    from app.web import auth, jobs, links, outbox, resources, review, runs, tokens, wizard
     from app.web.helpers import inject_navigation
 
-    for module in (auth, jobs, wizard, runs, review, resources, outbox, links):
+    for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens):
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
 
@@ -38,6 +43,19 @@ def register_blueprints(app: Flask) -> None:
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
         return render_template("error.html", code=400, message=exc.description), 400
 
-    @app.errorhandler(404)
-    def page_not_found(_exc: Exception) -> tuple[str, int]:
-        return render_template("error.html", code=404, message="page not found"), 404
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            return api_http_error(exc)
+        if exc.code == 404:
+            return render_template("error.html", code=404, message="page not found"), 404
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        if not request.path.startswith("/api/"):
+            raise exc  # pages keep Flask's own 500 handling (and tracebacks in tests)
+        app.logger.exception("unhandled API error")
+        return error_response(ApiError(500, "internal error; quote the request_id"))

@@ -1,0 +1,98 @@
+"""The JSON API v1: bearer Personal Access Tokens, one error envelope, the OpenAPI document."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from app.api.errors import ApiError, error_response, field_errors, request_id
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.extensions import csrf, limiter
+from app.tokens import authenticate
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def rate_limit_key() -> str:
+    """Limits count per token (by its hash, before any database lookup), else per address."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:32]
+    return "addr:" + (request.remote_addr or "unknown")
+
+
+@bp.before_request
+def _authenticate() -> None:
+    request_id()
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not header[7:].strip():
+        raise ApiError(
+            401,
+            "send a Personal Access Token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = authenticate(header[7:].strip())
+    if token is None:
+        raise ApiError(
+            401,
+            "the token is unknown, revoked or expired",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    g.api_token = token
+
+
+@bp.after_app_request
+def _correlate(response: Response) -> Response:
+    if request.path.startswith(("/api/", "/swagger/")):
+        response.headers["X-Request-ID"] = request_id()
+        response.headers["X-Correlation-ID"] = request_id()
+    return response
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(exc: ValidationFailed) -> Response:
+    return error_response(ApiError(422, "request validation failed", field_errors(exc.errors)))
+
+
+@bp.errorhandler(NotFound)
+def _missing(exc: NotFound) -> Response:
+    return error_response(ApiError(404, str(exc)))
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden) -> Response:
+    return error_response(ApiError(403, str(exc)))
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict) -> Response:
+    return error_response(ApiError(409, str(exc)))
+
+
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)
+
+
+def register_api(app: Flask) -> None:
+    from app.api import jobs, openapi  # noqa: F401  (routes register on import)
+
+    app.register_blueprint(bp)
+    app.register_blueprint(openapi.swagger)
+    app.register_error_handler(ApiError, error_response)
+
+
+def api_http_error(exc: HTTPException) -> Response:
+    """Werkzeug errors under /api/ (unknown URL, wrong method, rate limit) as the envelope."""
+    headers = {}
+    message = exc.description or exc.name
+    if exc.code == 429:
+        current = limiter.current_limit
+        wait = int(current.reset_at - time.time()) if current else 60
+        headers["Retry-After"] = str(max(1, wait))
+        message = "too many requests for this token; retry after the time in Retry-After"
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    return error_response(ApiError(exc.code or 500, message, headers=headers))

@@ -1,0 +1,66 @@
+"""The API's one error shape: {"error": {"code", "message", "details"}, "request_id"}."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from flask import Response, jsonify, request
+
+CODES = {
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "validation_error",
+    415: "validation_error",
+    422: "validation_error",
+    429: "rate_limit_exceeded",
+    500: "internal_error",
+}
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class ApiError(Exception):
+    """Raised by API handlers; rendered as the error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+        self.code = code or CODES.get(status, "internal_error")
+        self.headers = headers or {}
+
+
+def request_id() -> str:
+    """The caller's X-Request-ID / X-Correlation-ID when it looks sane, else a new uuid."""
+    # Kept on the request itself: an app context (and `g`) may outlive one request.
+    if "herald.request_id" not in request.environ:
+        given = request.headers.get("X-Request-ID") or request.headers.get("X-Correlation-ID")
+        safe = given if given and _SAFE_ID.match(given) else str(uuid.uuid4())
+        request.environ["herald.request_id"] = safe
+    return request.environ["herald.request_id"]
+
+
+def error_response(error: ApiError) -> Response:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details:
+        body["details"] = error.details
+    response = jsonify({"error": body, "request_id": request_id()})
+    response.status_code = error.status
+    response.headers.update(error.headers)
+    return response
+
+
+def field_errors(errors: dict[str, str]) -> dict[str, Any]:
+    """Validation details: one item per field, in the order found."""
+    return {"errors": [{"field": field, "message": message} for field, message in errors.items()]}

@@ -1,0 +1,362 @@
+"""API handlers for jobs and runs: parse, load (token-scoped), call the domain, serialize."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, g, request, send_file
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app import storage
+from app.access import get_job, get_run
+from app.api import bp
+from app.api.errors import ApiError, field_errors
+from app.api.schemas import JobRunRequest
+from app.api.serializers import (
+    entry_out,
+    job_summary,
+    run_status,
+    run_summary,
+    temporary_file_out,
+)
+from app.database import utcnow
+from app.delivery.redeliver import deliver_held_entries, retry_delivery
+from app.errors import NotFound
+from app.extensions import db
+from app.jobs.schedule import rule_of
+from app.jobs.schema import validation_errors
+from app.jobs.service import export_job, save_job
+from app.models import (
+    Artifact,
+    Entry,
+    EntryDelivery,
+    IdempotencyRecord,
+    Job,
+    Run,
+    TemporaryFile,
+    Workspace,
+)
+from app.review.decisions import approve_entries, reject_entries
+from app.review.document import request_review_document
+from app.runs.create import cancel_run, start_run
+from app.runs.states import BUCKETS, bucket_counts
+from app.scheduling import describe, format_instant, preview
+from app.tokens import allows
+
+MAX_PER_PAGE = 200
+
+
+def _workspace(ws: str, permission: str) -> Workspace:
+    """The token's workspace when the path names it (by id or code); 404 otherwise."""
+    token = g.api_token
+    workspace = token.workspace
+    if ws not in (str(workspace.id), workspace.code):
+        raise ApiError(404, "workspace not found")
+    if not allows(token, permission):
+        raise ApiError(403, f"this token lacks the {permission} permission")
+    return workspace
+
+
+def _body(model: type[BaseModel]) -> Any:
+    if request.content_length and not request.is_json:
+        raise ApiError(415, "send the body as application/json")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"malformed JSON: {exc}") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "request validation failed", field_errors(validation_errors(exc))
+        ) from None
+
+
+def _json_body() -> Any:
+    """A JSON object body, for endpoints validated by a domain schema (job definitions)."""
+    if request.content_length and not request.is_json:
+        raise ApiError(415, "send the body as application/json")
+    try:
+        return json.loads(request.get_data(cache=True) or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
+def _page() -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("perPage", 50))
+    except ValueError:
+        raise ApiError(422, "page and perPage must be whole numbers") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(422, f"page ≥ 1 and 1 ≤ perPage ≤ {MAX_PER_PAGE}")
+    return page, per_page
+
+
+def _job(ws: str, job: str, permission: str = "jobs:read") -> tuple[Workspace, Job]:
+    workspace = _workspace(ws, permission)
+    return workspace, get_job(workspace, job, g.api_token.user)
+
+
+def _run(ws: str, job: str, run_id: int, permission: str = "jobs:read"):
+    workspace, found = _job(ws, job, permission)
+    return workspace, found, get_run(workspace, run_id, g.api_token.user, job=found)
+
+
+@bp.get("/ws/<ws>/jobs")
+def list_jobs(ws: str) -> Any:
+    workspace = _workspace(ws, "jobs:read")
+    jobs = db.session.scalars(select(Job).filter_by(workspace_id=workspace.id).order_by(Job.name))
+    return [job_summary(job) for job in jobs]
+
+
+@bp.post("/ws/<ws>/jobs")
+def create_job(ws: str) -> Any:
+    workspace = _workspace(ws, "jobs:write")
+    data = _json_body()
+    if (
+        isinstance(data, dict)
+        and db.session.scalars(
+            select(Job).filter_by(workspace_id=workspace.id, code=data.get("code"))
+        ).first()
+    ):
+        raise ApiError(409, f"a job with code '{data.get('code')}' exists; PUT to change it")
+    job = save_job(workspace, g.api_token.user, data)
+    return {**job_summary(job), "definition": export_job(job)}, 201
+
+
+@bp.get("/ws/<ws>/jobs/<job>")
+def get_job_definition(ws: str, job: str) -> Any:
+    _, found = _job(ws, job)
+    return {**job_summary(found), "definition": export_job(found)}
+
+
+@bp.put("/ws/<ws>/jobs/<job>")
+def update_job(ws: str, job: str) -> Any:
+    workspace, found = _job(ws, job, "jobs:write")
+    saved = save_job(workspace, g.api_token.user, _json_body(), job=found)
+    return {**job_summary(saved), "definition": export_job(saved)}
+
+
+@bp.delete("/ws/<ws>/jobs/<job>")
+def delete_job(ws: str, job: str) -> Any:
+    _, found = _job(ws, job, "jobs:write")
+    db.session.delete(found)
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.get("/ws/<ws>/jobs/<job>/fire-times")
+def fire_times(ws: str, job: str) -> Any:
+    _, found = _job(ws, job)
+    rule = rule_of(found)
+    if rule is None:
+        raise ApiError(404, "this job has no schedule")
+    try:
+        count = int(request.args.get("count", 10))
+        after_text = request.args.get("after")
+        after = datetime.fromisoformat(after_text) if after_text else utcnow()
+    except ValueError:
+        raise ApiError(422, "count must be a number and after an ISO 8601 instant") from None
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=UTC)
+    if not 1 <= count <= 1000:
+        raise ApiError(422, "count must be between 1 and 1000")
+    return {
+        "timezone": rule.timezone,
+        "description": describe(rule),
+        "fireTimes": [format_instant(t) for t in preview(rule, after, count)],
+    }
+
+
+def _request_hash(job: Job, body: JobRunRequest) -> str:
+    canonical = json.dumps({"job": job.id, **body.model_dump()}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@bp.post("/ws/<ws>/jobs/<job>/runs")
+def start_job_run(ws: str, job: str) -> Any:
+    _, found = _job(ws, job, "jobs:write")
+    body = _body(JobRunRequest)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 200:
+        raise ApiError(422, "Idempotency-Key is longer than 200 characters")
+    digest = _request_hash(found, body)
+    if key and (record := _idempotent(key)) is not None:
+        if record.request_hash != digest:
+            raise ApiError(409, "this Idempotency-Key was used with a different request")
+        return {"jobRunId": record.run_id}
+    run = start_run(found, g.api_token.user, trigger="api", params=body.params, data=body.data)
+    if key:
+        db.session.add(
+            IdempotencyRecord(token_id=g.api_token.id, key=key, request_hash=digest, run_id=run.id)
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:  # a concurrent request with the same key won: answer with its run
+            db.session.rollback()
+            record = _idempotent(key)
+            if record is None or record.request_hash != digest:
+                raise ApiError(
+                    409, "this Idempotency-Key was used with a different request"
+                ) from None
+            return {"jobRunId": record.run_id}
+    return {"jobRunId": run.id}
+
+
+def _idempotent(key: str) -> IdempotencyRecord | None:
+    return db.session.scalars(
+        select(IdempotencyRecord).filter_by(token_id=g.api_token.id, key=key)
+    ).first()
+
+
+@bp.get("/ws/<ws>/jobs/<job>/runs")
+def list_runs(ws: str, job: str) -> Any:
+    _, found = _job(ws, job)
+    page, per_page = _page()
+    query = select(Run).filter_by(job_id=found.id)
+    if status := request.args.get("status"):
+        query = query.filter_by(status=status)
+    total = db.session.scalar(select(db.func.count()).select_from(query.subquery()))
+    runs = db.session.scalars(
+        query.order_by(Run.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    )
+    return {
+        "page": page,
+        "perPage": per_page,
+        "total": total,
+        "items": [run_summary(run) for run in runs],
+    }
+
+
+@bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>")
+def get_run_detail(ws: str, job: str, run_id: int) -> Any:
+    workspace, found, run = _run(ws, job, run_id)
+    page, per_page = _page()
+    query = select(Entry).filter_by(run_id=run.id)
+    bucket = request.args.get("bucket")
+    if bucket:
+        if bucket not in BUCKETS:
+            raise ApiError(422, f"bucket must be one of {', '.join(BUCKETS)}")
+        query = query.where(Entry.status.in_([s.value for s in BUCKETS[bucket]]))
+    total = db.session.scalar(select(db.func.count()).select_from(query.subquery()))
+    entries = db.session.scalars(
+        query.options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
+        .order_by(Entry.seq)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return {
+        **run_summary(run, bucket_counts(run.id)),
+        "entriesPage": {"page": page, "perPage": per_page, "total": total},
+        "entryItems": [entry_out(e, workspace.code, found.code) for e in entries],
+    }
+
+
+@bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>/status")
+def get_run_status(ws: str, job: str, run_id: int) -> Any:
+    _, _, run = _run(ws, job, run_id)
+    return run_status(run)
+
+
+@bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/generate-review-document")
+def generate_review_document(ws: str, job: str, run_id: int) -> Any:
+    workspace, found, run = _run(ws, job, run_id, "jobs:write")
+    ids = db.session.scalars(select(Entry.id).filter_by(run_id=run.id)).all()
+    file = request_review_document(workspace, g.api_token.user, ids, f"{found.name}: run {run.id}")
+    return {"temporaryFileId": file.id}, 202
+
+
+@bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/deliver")
+def deliver_run(ws: str, job: str, run_id: int) -> Any:
+    _, _, run = _run(ws, job, run_id, "jobs:write")
+    counts = deliver_held_entries(run, g.api_token.user)
+    return {"queued": counts["approved"]}
+
+
+@bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/cancel")
+def cancel(ws: str, job: str, run_id: int) -> Any:
+    _, _, run = _run(ws, job, run_id, "jobs:write")
+    cancelled = cancel_run(run, g.api_token.user)
+    db.session.refresh(run)
+    return {**run_status(run), "cancelledNow": cancelled}
+
+
+def _entry(run: Run, entry_id: int) -> Entry:
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.run_id != run.id:
+        raise NotFound("entry not found")
+    return entry
+
+
+@bp.post(
+    "/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/<any(approve, reject):action>"
+)
+def decide_entry(ws: str, job: str, run_id: int, entry_id: int, action: str) -> Any:
+    workspace, _, run = _run(ws, job, run_id, "jobs:write")
+    entry = _entry(run, entry_id)
+    decide = approve_entries if action == "approve" else reject_entries
+    outcome = decide(workspace, g.api_token.user, [entry.id])
+    if not outcome.decided:
+        raise ApiError(409, "this entry is not awaiting review (already decided?)")
+    return {"decided": outcome.decided, "alreadyDecided": outcome.already_decided}
+
+
+@bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/deliveries/<int:delivery_id>/retry")
+def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
+    _, _, run = _run(ws, job, run_id, "jobs:write")
+    delivery = db.session.get(EntryDelivery, delivery_id)
+    if delivery is None or _entry(run, delivery.entry_id) is None:
+        raise NotFound("delivery not found")
+    retried = retry_delivery(delivery.id, g.api_token.user)
+    return {"id": retried.id, "status": retried.status, "attempts": retried.attempts}
+
+
+@bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/artifacts/<int:artifact_id>")
+def artifact(ws: str, job: str, run_id: int, entry_id: int, artifact_id: int) -> Any:
+    _, _, run = _run(ws, job, run_id)
+    entry = _entry(run, entry_id)
+    found = db.session.get(Artifact, artifact_id)
+    if found is None or found.entry_id != entry.id or not found.storage_key:
+        raise NotFound("artifact not found")
+    return send_file(
+        storage.local_path(found.storage_key),
+        mimetype=found.content_type,
+        download_name=found.filename,
+    )
+
+
+def _temporary_file(ws: str, file_id: str) -> tuple[Workspace, TemporaryFile]:
+    workspace = _workspace(ws, "jobs:read")
+    file = db.session.get(TemporaryFile, file_id)
+    if file is None or file.workspace_id != workspace.id:
+        raise NotFound("temporary file not found or expired")
+    return workspace, file
+
+
+@bp.get("/ws/<ws>/temporary-files/<file_id>")
+def temporary_file(ws: str, file_id: str) -> Any:
+    workspace, file = _temporary_file(ws, file_id)
+    return temporary_file_out(file, workspace.code)
+
+
+@bp.get("/ws/<ws>/temporary-files/<file_id>/download")
+def temporary_file_download(ws: str, file_id: str) -> Any:
+    _, file = _temporary_file(ws, file_id)
+    if file.status != "ready" or not file.storage_key:
+        raise ApiError(409, f"the file is {file.status}, not ready")
+    return send_file(
+        storage.local_path(file.storage_key),
+        mimetype="application/pdf",
+        download_name=file.filename,
+    )

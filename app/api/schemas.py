@@ -1,0 +1,164 @@
+"""Request and response bodies of the JSON API; the OpenAPI document is generated from them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class JobRunRequest(Model):
+    """Start a run: parameter overrides for this run only, and free-form data."""
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobRunCreated(Model):
+    jobRunId: int
+
+
+class JobSummary(Model):
+    id: int
+    code: str
+    name: str
+    description: str
+    scheduled: bool
+    holdForReview: bool
+    nextRunAt: str | None
+    lastRunAt: str | None
+    lastRunStatus: str | None
+
+
+class BucketCounts(Model):
+    queued: int
+    completed: int
+    errors: int
+    review: int
+
+
+class JobRunStatus(Model):
+    """Poll until `finished` is true."""
+
+    finished: bool
+    entries: int
+    status: BucketCounts
+    runStatus: Literal["pending", "preparing", "running", "finished", "failed", "cancelled"]
+    stage: Literal[
+        "queued", "preparing", "generating", "awaiting_review", "done", "failed", "cancelled"
+    ]
+    estimatedWaitSec: int | None
+    cancelled: int
+    error: str | None
+
+
+class RunSummary(Model):
+    id: int
+    jobId: int
+    trigger: str
+    runStatus: str
+    createdAt: str
+    finishedAt: str | None
+    scheduledFor: str | None
+    entries: int
+    status: BucketCounts
+    params: dict[str, Any] | None
+    error: str | None
+
+
+class ReportOut(Model):
+    id: int
+    reportCode: str
+    filename: str
+    status: Literal["generated", "failed"]
+    error: str | None
+    downloadUrl: str | None
+
+
+class DeliveryOut(Model):
+    id: int
+    kind: str
+    status: Literal["pending", "sending", "sent", "skipped", "failed"]
+    attempts: int
+    lastError: str | None
+    sentAt: str | None
+
+
+class EntryOut(Model):
+    id: int
+    seq: int
+    status: str
+    row: dict[str, Any] | None
+    error: str | None
+    reviewDecision: str | None
+    reports: list[ReportOut]
+    deliveries: list[DeliveryOut]
+
+
+class Page(Model):
+    page: int
+    perPage: int
+    total: int
+
+
+class RunPage(Page):
+    items: list[RunSummary]
+
+
+class RunDetail(RunSummary):
+    entriesPage: Page
+    entryItems: list[EntryOut]
+
+
+class FireTimes(Model):
+    timezone: str
+    description: str
+    fireTimes: list[str]
+
+
+class TemporaryFileCreated(Model):
+    temporaryFileId: str
+
+
+class TemporaryFileOut(Model):
+    id: str
+    status: Literal["pending", "ready", "failed"]
+    filename: str
+    pages: int
+    size: int
+    error: str | None
+    expiresAt: str
+    downloadUrl: str | None
+
+
+class DeliverResult(Model):
+    queued: int
+
+
+class DecisionResult(Model):
+    decided: int
+    alreadyDecided: int
+
+
+class ErrorBody(Model):
+    code: Literal[
+        "validation_error",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "method_not_allowed",
+        "conflict",
+        "rate_limit_exceeded",
+        "internal_error",
+    ]
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorEnvelope(Model):
+    error: ErrorBody
+    request_id: str

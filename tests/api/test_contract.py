@@ -1,0 +1,278 @@
+"""Seed 000's API contract and what integrators expect beyond it, with real tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import Membership, PersonalAccessToken, Run
+from tests import factories as make
+from tests.api.conftest import Api, token_for
+
+JOBS = "/api/v1/ws/demo/jobs"
+RUNS = JOBS + "/monthly-statements/runs"
+
+
+def assert_envelope(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert body["request_id"] == response.headers["X-Correlation-ID"]
+    return body
+
+
+def test_list_jobs(api):
+    response = api.get(JOBS)
+    assert response.status_code == 200
+    (job,) = response.get_json()
+    assert {k: job[k] for k in ("code", "name", "scheduled", "holdForReview")} == {
+        "code": "monthly-statements",
+        "name": "Monthly Customer Statements",
+        "scheduled": False,
+        "holdForReview": False,
+    }
+    by_id = api.get(f"/api/v1/ws/{job['id'] and 'demo'}/jobs").get_json()
+    assert by_id == [job]
+
+
+def test_start_a_run_and_poll_until_finished(api, work, mailbox):
+    response = api.post(RUNS, {"params": {"period": "2026-10-01"}, "data": {"source": "ci"}})
+    assert response.status_code == 200
+    run_id = response.get_json()["jobRunId"]
+    status = api.get(f"{RUNS}/{run_id}/status").get_json()
+    assert status["finished"] is False and status["stage"] == "queued"
+    work()
+    status = api.get(f"{RUNS}/{run_id}/status").get_json()
+    assert status["finished"] is True
+    assert status["entries"] == 30
+    assert status["status"] == {"queued": 0, "completed": 29, "errors": 1, "review": 0}
+    assert status["stage"] == "done" and status["estimatedWaitSec"] == 0
+    run = db.session.get(Run, run_id)
+    assert (run.trigger, run.params, run.data) == (
+        "api",
+        {"period": "2026-10-01"},
+        {"source": "ci"},
+    )
+    assert len(mailbox.messages) == 29
+    by_job_id = api.get(f"/api/v1/ws/demo/jobs/{run.job_id}/runs/{run_id}/status")
+    assert by_job_id.get_json()["finished"] is True
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic abc"])
+def test_missing_or_unknown_tokens_are_401(client, demo, header):
+    headers = {"Authorization": header} if header else {}
+    assert_envelope(client.get(JOBS, headers=headers), 401, "unauthorized")
+
+
+def test_revoked_and_expired_tokens_are_401(client, demo):
+    revoked = Api(client, token_for("demo@herald.local", "demo", ["jobs:read"]))
+    expired = Api(client, token_for("demo@herald.local", "demo", ["jobs:read"]))
+    assert revoked.get(JOBS).status_code == 200
+    tokens = db.session.scalars(db.select(PersonalAccessToken).order_by(PersonalAccessToken.id))
+    first, second = tokens.all()
+    first.revoked_at = utcnow()
+    second.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert_envelope(revoked.get(JOBS), 401, "unauthorized")
+    assert_envelope(expired.get(JOBS), 401, "unauthorized")
+
+
+def test_a_read_token_cannot_write(reader):
+    assert reader.get(JOBS).status_code == 200
+    assert_envelope(reader.post(RUNS, {}), 403, "forbidden")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Run)) == 0
+
+
+def test_a_token_follows_its_users_role(api):
+    membership = db.session.scalars(db.select(Membership)).first()
+    membership.role = "viewer"
+    db.session.commit()
+    assert_envelope(api.post(RUNS, {}), 403, "forbidden")
+
+
+def test_a_viewer_cannot_create_a_write_token(app, demo):
+    from app.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        token_for("viewer@herald.local", "demo", ["jobs:write"])
+    assert "does not allow jobs:write" in caught.value.errors["permissions"]
+
+
+def test_another_workspace_is_404(api, app, smtp_server):
+    ws = make.workspace("globex", smtp=smtp_server.settings)
+    make.people_job(ws, [{"name": "x"}], "<p>x</p>", code="secret")
+    for path in (
+        "/api/v1/ws/globex/jobs",
+        "/api/v1/ws/globex/jobs/secret/runs",
+        f"/api/v1/ws/{ws.id}/jobs",
+        "/api/v1/ws/demo/jobs/secret",
+    ):
+        assert_envelope(api.get(path), 404, "not_found")
+    assert_envelope(api.post("/api/v1/ws/globex/jobs/secret/runs", {}), 404, "not_found")
+
+
+def test_idempotency_key(api):
+    headers = {"Idempotency-Key": "order-42"}
+    first = api.post(RUNS, {"params": {"period": "2026-10-01"}}, headers=headers).get_json()
+    again = api.post(RUNS, {"params": {"period": "2026-10-01"}}, headers=headers).get_json()
+    assert first == again
+    assert db.session.scalar(db.select(db.func.count()).select_from(Run)) == 1
+    other = api.post(RUNS, {"params": {"period": "2026-09-01"}}, headers=headers)
+    assert_envelope(other, 409, "conflict")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Run)) == 1
+
+
+def test_bad_bodies_get_the_envelope_and_change_nothing(api):
+    bad_json = api.client.post(
+        RUNS, data="{not json", content_type="application/json", headers=api._headers()
+    )
+    assert_envelope(bad_json, 400, "validation_error")
+    unknown = assert_envelope(api.post(RUNS, {"parms": {}}), 422, "validation_error")
+    assert unknown["error"]["details"]["errors"][0]["field"] == "parms"
+    typed = assert_envelope(api.post(RUNS, {"params": {"period": "soon"}}), 422, "validation_error")
+    assert typed["error"]["details"]["errors"] == [
+        {"field": "params.period", "message": "'soon' is not a date (YYYY-MM-DD)"}
+    ]
+    not_json = api.client.post(RUNS, data="a=b", headers=api._headers())
+    assert not_json.status_code == 415
+    assert db.session.scalar(db.select(db.func.count()).select_from(Run)) == 0
+
+
+def test_request_ids_are_echoed(api):
+    response = api.get(JOBS, headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    assert response.headers["X-Correlation-ID"] == "abc-123"
+    missing = api.get(JOBS + "/nope", headers={"X-Correlation-ID": "corr-9"})
+    assert missing.get_json()["request_id"] == "corr-9"
+
+
+def test_unknown_urls_and_methods_under_the_api_are_json(api):
+    assert_envelope(api.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_envelope(api.delete(RUNS), 405, "method_not_allowed")
+
+
+def test_deliver_approves_held_entries_once(api, work, mailbox):
+    job = api.get(JOBS + "/monthly-statements").get_json()["definition"]
+    job["hold_for_review"] = True
+    assert api.put(JOBS + "/monthly-statements", job).status_code == 200
+    run_id = api.post(RUNS, {"params": {"period": "2026-10-01"}}).get_json()["jobRunId"]
+    work()
+    status = api.get(f"{RUNS}/{run_id}/status").get_json()
+    assert status["status"]["review"] == 30 and status["finished"] is True
+    assert status["stage"] == "awaiting_review"
+    assert mailbox.messages == []
+    first = api.post(f"{RUNS}/{run_id}/deliver")
+    assert first.status_code == 200 and first.get_json() == {"queued": 30}
+    assert api.post(f"{RUNS}/{run_id}/deliver").get_json() == {"queued": 0}
+    work()
+    assert len(mailbox.messages) == 29
+    assert api.post(f"{RUNS}/{run_id}/deliver").get_json() == {"queued": 0}
+    work()
+    assert len(mailbox.messages) == 29
+
+
+def test_generate_review_document_then_download(api, work):
+    run_id = api.post(RUNS, {"params": {"period": "2026-10-01"}}).get_json()["jobRunId"]
+    work()
+    response = api.post(f"{RUNS}/{run_id}/generate-review-document")
+    assert response.status_code == 202
+    file_id = response.get_json()["temporaryFileId"]
+    pending = api.get(f"/api/v1/ws/demo/temporary-files/{file_id}").get_json()
+    assert pending["status"] == "pending" and pending["downloadUrl"] is None
+    work()
+    ready = api.get(f"/api/v1/ws/demo/temporary-files/{file_id}").get_json()
+    assert ready["status"] == "ready"
+    assert ready["pages"] == 30 + 2  # one-page statements behind a two-page index
+    pdf = api.get(ready["downloadUrl"])
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_runs_list_and_run_detail_page(api, work):
+    ids = [api.post(RUNS, {}).get_json()["jobRunId"] for _ in range(3)]
+    work()
+    page = api.get(RUNS + "?perPage=2&page=2").get_json()
+    assert (page["total"], [r["id"] for r in page["items"]]) == (3, [ids[0]])
+    detail = api.get(f"{RUNS}/{ids[0]}?bucket=errors").get_json()
+    assert detail["entriesPage"]["total"] == 1
+    (entry,) = detail["entryItems"]
+    assert entry["status"] == "DeliveryFailed"
+    assert entry["deliveries"][0]["lastError"] == "no recipient"
+    pdf = api.get(entry["reports"][0]["downloadUrl"])
+    assert pdf.data.startswith(b"%PDF")
+    assert_envelope(api.get(RUNS + "?perPage=0"), 422, "validation_error")
+
+
+def test_job_crud_with_field_errors(api):
+    definition = api.get(JOBS + "/monthly-statements").get_json()["definition"]
+    copy = {**definition, "code": "copy", "name": "Copy"}
+    created = api.post(JOBS, copy)
+    assert created.status_code == 201 and created.get_json()["code"] == "copy"
+    assert_envelope(api.post(JOBS, copy), 409, "conflict")
+    broken = {**copy, "reports": [{"template": "nope"}], "code": "Bad!"}
+    body = assert_envelope(api.put(JOBS + "/copy", broken), 422, "validation_error")
+    assert {e["field"] for e in body["error"]["details"]["errors"]} == {"code"}
+    assert api.delete(JOBS + "/copy").status_code == 204
+    assert_envelope(api.get(JOBS + "/copy"), 404, "not_found")
+
+
+def test_fire_times(api):
+    response = api.get(JOBS + "/monthly-statements/fire-times?count=3&after=2026-01-15T00:00:00Z")
+    assert response.get_json() == {
+        "timezone": "America/Los_Angeles",
+        "description": "Day 1 of every month at 07:00, America/Los_Angeles",
+        "fireTimes": [
+            "2026-02-01T07:00:00-08:00",
+            "2026-03-01T07:00:00-08:00",
+            "2026-04-01T07:00:00-07:00",
+        ],
+    }
+
+
+def test_rate_limit_per_token(api, app, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
+    for _ in range(3):
+        assert api.get(JOBS).status_code == 200
+    limited = assert_envelope(api.get(JOBS), 429, "rate_limit_exceeded")
+    assert limited  # body checked by assert_envelope
+    response = api.get(JOBS)
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_the_openapi_document_describes_the_seed_endpoints(client):
+    doc = client.get("/swagger/v1/swagger.json").get_json()
+    assert doc["openapi"].startswith("3.1")
+    for path in (
+        JOBS.replace("demo", "{workspaceId}"),
+        "/api/v1/ws/{workspaceId}/jobs/{jobIdOrCode}/runs",
+        "/api/v1/ws/{workspaceId}/jobs/{jobIdOrCode}/runs/{jobRunId}/status",
+        "/api/v1/ws/{workspaceId}/jobs/{jobIdOrCode}/runs/{jobRunId}/deliver",
+    ):
+        assert path in doc["paths"], path
+    status = doc["components"]["schemas"]["JobRunStatus"]
+    assert {"finished", "entries", "status"} <= set(status["properties"])
+    assert client.get("/swagger/index.html").status_code == 200
+
+
+def test_the_tokens_command_prints_a_working_token(app, client, demo):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "tokens",
+            "create",
+            "--user",
+            "demo@herald.local",
+            "--workspace",
+            "demo",
+            "--permissions",
+            "jobs:read",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("hrld_") and "\n" not in token
+    assert Api(client, token).get(JOBS).status_code == 200
+    stored = db.session.scalars(db.select(PersonalAccessToken)).one()
+    assert token not in (stored.token_hash, stored.prefix)
