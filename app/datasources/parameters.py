@@ -92,7 +92,7 @@ def resolve_parameters(
         raw = given.get(param.name)
         if raw is None or raw == "":
             raw = param.default
-            if param.type == "date" and raw in RELATIVE_DATES:
+            if param.type == "date" and isinstance(raw, str) and raw in RELATIVE_DATES:
                 raw = RELATIVE_DATES[raw](today)
         if raw is None or raw == "":
             errors[f"params.{param.name}"] = f"parameter '{param.name}' has no value"

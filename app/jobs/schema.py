@@ -33,7 +33,8 @@ class ParameterDef(Strict):
 
     @model_validator(mode="after")
     def _default_matches_type(self) -> ParameterDef:
-        if self.default is None or (self.type == "date" and self.default in RELATIVE_DATES):
+        relative = isinstance(self.default, str) and self.default in RELATIVE_DATES
+        if self.default is None or (self.type == "date" and relative):
             return self
         try:
             self.default = coerce_value(self.type, self.default)
@@ -105,7 +106,7 @@ class JobDefinition(Strict):
     hold_for_review: bool = False
     parameters: list[ParameterDef] = []
     data_sources: list[DataSourceRef] = []
-    reports: list[ReportRef] = Field(default=[], min_length=1)
+    reports: list[ReportRef] = Field(min_length=1)
     deliveries: list[Delivery] = []
     schedule: dict[str, Any] | None = None
     misfire_grace_seconds: int = Field(default=3600, ge=0)
