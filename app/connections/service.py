@@ -1,11 +1,28 @@
-"""Workspace connections: finding, saving (passwords encrypted, never in settings), test email."""
+"""Workspace connections: finding, saving (passwords encrypted, never in settings), test email.
+
+Kinds and what they store (secrets encrypted with `set_secrets`, never in `settings`):
+
+- smtp: settings host, port, username, from, …; secrets {"password"}.
+- sql: settings {"url"} without password; secrets {"password"}.
+- webhook: no settings; secrets {"secret"}: the HMAC signing secret of webhook deliveries.
+- slack, teams: no settings; secrets {"url"}: the incoming-webhook (Teams: Workflows) URL.
+- google: settings {"api_endpoint"?, "scopes"?}; secrets {"key": <service-account JSON key>}.
+
+Chat webhook URLs and a custom Google API endpoint must be https://. Plain http:// to
+localhost / 127.0.0.1 / ::1 is accepted only when the app runs with TESTING, or with the
+config flag ALLOW_INSECURE_WEBHOOKS set (for a local mock server in development); any other
+http:// URL is always refused.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_mail import Message
 from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
@@ -13,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 
 from app.access import require
 from app.connections.secrets import get_secrets, set_secrets
+from app.delivery.channels.base import check_http_url
 from app.delivery.email import html_to_text, parse_recipients
 from app.delivery.errors import DeliveryError
 from app.delivery.smtp import SmtpSession, SmtpSettings
@@ -21,7 +39,15 @@ from app.extensions import db
 from app.jobs.schema import CODE_PATTERN
 from app.models import Connection, Role, User, Workspace
 
-KINDS = ("smtp", "sql")
+KINDS = ("smtp", "sql", "webhook", "slack", "teams", "google")
+# Connections used by the delivery channels: their secrets are whole values, not a password.
+CHANNEL_KINDS = ("webhook", "slack", "teams", "google")
+# The secret each channel kind keeps, by the name of its form field.
+SECRET_FIELDS = {"webhook": "secret", "slack": "url", "teams": "url", "google": "key"}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+MIN_SIGNING_SECRET = 16
+MAX_KEY_CHARS = 64 * 1024
+KEY_FIELDS = ("client_email", "private_key", "token_uri")
 SQL_BACKENDS = ("postgresql", "sqlite")
 RESERVED_CODES = {"new"}
 TEST_MESSAGE = (
@@ -55,11 +81,16 @@ def save_connection(
     connection: Connection | None = None,
     is_default: bool = False,
     clear_password: bool = False,
+    secrets: Mapping[str, Any] | None = None,
 ) -> Connection:
     """Create a connection, or update `connection` (whose kind stays); admins only.
 
     An empty `password` keeps the stored one (`clear_password` removes it). Passwords are
     encrypted with `set_secrets`; a password inside a SQL URL is moved there too.
+
+    Channel kinds (webhook, slack, teams, google) take their secret in `secrets` under its
+    form field's name (`SECRET_FIELDS`: secret, url or key); an empty value keeps the stored
+    one. Problems are reported per field in ValidationFailed.
     """
     if user is not None:
         require(user, workspace, Role.admin)
@@ -68,25 +99,29 @@ def save_connection(
             raise NotFound("connection not found")
         kind = connection.kind
     errors = _check_identity(workspace, kind, code, name, connection)
+    stored: dict[str, Any] = {}
     if kind == "smtp":
         clean, problems = smtp_settings(settings)
     elif kind == "sql":
         clean, problems = sql_settings(settings)
+    elif kind in CHANNEL_KINDS:
+        clean, stored, problems = channel_settings(kind, settings, secrets or {}, connection)
     else:
         clean, problems = {}, {}
     errors.update(problems)
     if errors:
         raise ValidationFailed(errors)
-    secrets = dict(get_secrets(connection)) if connection and not clear_password else {}
-    url_password = clean.pop("_password", None)
-    if connection is not None and kind == "sql" and not clear_password:
-        # A URL saved before passwords moved to the secrets still holds one: keep it.
-        url_password = url_password or _url_password(connection.settings.get("url"))
-    if password or url_password:
-        secrets["password"] = password or url_password
+    if kind not in CHANNEL_KINDS:
+        stored = dict(get_secrets(connection)) if connection and not clear_password else {}
+        url_password = clean.pop("_password", None)
+        if connection is not None and kind == "sql" and not clear_password:
+            # A URL saved before passwords moved to the secrets still holds one: keep it.
+            url_password = url_password or _url_password(connection.settings.get("url"))
+        if password or url_password:
+            stored["password"] = password or url_password
     item = connection or Connection(workspace_id=workspace.id, kind=kind)
     item.code, item.name, item.settings = code, name.strip(), clean
-    set_secrets(item, secrets)
+    set_secrets(item, stored)
     if kind == "smtp":
         if is_default:
             _clear_defaults(workspace, except_id=item.id)
@@ -150,6 +185,167 @@ def sql_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     if url.password:
         settings["_password"] = url.password
     return settings, {}
+
+
+def channel_settings(
+    kind: str,
+    raw: Mapping[str, Any],
+    secrets: Mapping[str, Any],
+    connection: Connection | None,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Settings, secrets to store and errors per field of a webhook/slack/teams/google
+    connection. `secrets` holds what was typed (by field name); empty keeps the stored one."""
+    field = SECRET_FIELDS[kind]
+    typed = secrets.get(field)
+    typed = typed.strip() if isinstance(typed, str) else typed
+    errors: dict[str, str] = {}
+    kept, unreadable = _stored_secret(connection, field)
+    settings: dict[str, Any] = {}
+    value: Any = None
+    if typed:
+        if kind == "webhook":
+            value, problem = _signing_secret(typed)
+        elif kind in ("slack", "teams"):
+            value, problem = typed, secure_url_problem(typed)
+        else:
+            value, problem = service_account_key(typed)
+        if problem:
+            errors[field] = problem
+    elif kept is not None:
+        value = kept
+    else:
+        errors[field] = {
+            "webhook": "enter the signing secret",
+            "slack": "enter the Slack incoming-webhook URL",
+            "teams": "enter the Teams webhook URL",
+            "google": "paste or upload the service-account JSON key",
+        }[kind]
+        if unreadable:
+            errors[field] += " again: the stored one cannot be decrypted"
+    if kind == "google":
+        endpoint = str(raw.get("api_endpoint") or "").strip()
+        if endpoint:
+            if problem := secure_url_problem(endpoint):
+                errors["api_endpoint"] = problem
+            settings["api_endpoint"] = endpoint.rstrip("/")
+        scopes, problem = _scopes(raw.get("scopes"))
+        if problem:
+            errors["scopes"] = problem
+        elif scopes:
+            settings["scopes"] = scopes
+    return settings, ({field: value} if value is not None else {}), errors
+
+
+def _stored_secret(connection: Connection | None, field: str) -> tuple[Any, bool]:
+    """The connection's stored secret `field` (None if none) and whether it is unreadable."""
+    if connection is None:
+        return None, False
+    try:
+        return get_secrets(connection).get(field) or None, False
+    except RuntimeError:
+        return None, True
+
+
+def _signing_secret(text: str) -> tuple[str, str | None]:
+    if len(text) < MIN_SIGNING_SECRET:
+        return text, f"use at least {MIN_SIGNING_SECRET} characters (e.g. openssl rand -hex 32)"
+    return text, None
+
+
+def insecure_webhooks_allowed() -> bool:
+    """Whether http:// to this machine is accepted (tests, or ALLOW_INSECURE_WEBHOOKS)."""
+    config = current_app.config
+    return bool(config.get("TESTING")) or _flag(config.get("ALLOW_INSECURE_WEBHOOKS"))
+
+
+def secure_url_problem(url: str) -> str | None:
+    """Why `url` may not receive webhook posts or Google API calls, or None when it may.
+
+    https:// only; http:// just to localhost/127.0.0.1/::1 and only when
+    `insecure_webhooks_allowed()`."""
+    try:
+        url = check_http_url(url)
+    except ValueError as exc:
+        return str(exc)
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() == "https":
+        return None
+    if parts.hostname in LOCAL_HOSTS:
+        if insecure_webhooks_allowed():
+            return None
+        return "must start with https:// (http://localhost needs ALLOW_INSECURE_WEBHOOKS)"
+    return "must start with https://"
+
+
+def service_account_key(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The parsed service-account JSON key, or the reason it is not one (never its content)."""
+    if len(text) > MAX_KEY_CHARS:
+        return None, "too large for a service-account key"
+    try:
+        key = json.loads(text)
+    except ValueError:
+        return None, "not valid JSON: paste the whole key file downloaded from Google Cloud"
+    if not isinstance(key, dict):
+        return None, "not a JSON object: paste the whole key file"
+    if key.get("type") != "service_account":
+        found = key.get("type")
+        if not isinstance(found, str) or not found:
+            return None, "the key has no type: expected a service-account key"
+        return None, f"the key type is {found}, not service_account"
+    missing = [f for f in KEY_FIELDS if not isinstance(key.get(f), str) or not key[f].strip()]
+    if missing:
+        return None, f"the key lacks {', '.join(missing)}"
+    if "@" not in key["client_email"]:
+        return None, "client_email is not an address"
+    try:
+        check_http_url(key["token_uri"])
+    except ValueError as exc:
+        return None, f"token_uri {exc}"
+    return key, None
+
+
+def _scopes(raw: Any) -> tuple[list[str], str | None]:
+    items = raw if isinstance(raw, list | tuple) else re.split(r"[\s,]+", str(raw or ""))
+    scopes = [str(s).strip() for s in items if str(s).strip()]
+    bad = [s for s in scopes if not s.startswith("https://")]
+    if bad:
+        return scopes, "scopes are https:// URLs, e.g. https://www.googleapis.com/auth/drive"
+    return scopes, None
+
+
+def connection_summary(connection: Connection) -> str:
+    """What may be shown about a connection in lists: never a secret or a secret URL's path."""
+    settings = connection.settings or {}
+    if connection.kind == "smtp":
+        return f"{settings.get('host', '')}:{settings.get('port', '')}"
+    if connection.kind == "sql":
+        return public_url(connection)
+    if connection.kind not in CHANNEL_KINDS:
+        return ""
+    try:
+        secrets = get_secrets(connection)
+    except RuntimeError:
+        return "secrets cannot be decrypted"
+    if connection.kind == "webhook":
+        return "signing secret stored" if secrets.get("secret") else "no signing secret"
+    if connection.kind in ("slack", "teams"):
+        host = urllib.parse.urlsplit(str(secrets.get("url") or "")).hostname
+        return f"{host}/…" if host else "no webhook URL"
+    email = service_account_email(secrets.get("key"))
+    endpoint = settings.get("api_endpoint")
+    summary = email or "no service-account key"
+    return f"{summary} via {endpoint}" if endpoint else summary
+
+
+def service_account_email(key: Any) -> str | None:
+    """The client_email of a stored key (an object, or JSON text), else None."""
+    if isinstance(key, str):
+        try:
+            key = json.loads(key)
+        except ValueError:
+            return None
+    email = key.get("client_email") if isinstance(key, dict) else None
+    return email if isinstance(email, str) and email else None
 
 
 def public_url(connection: Connection) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app.access import require
-from app.database import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Role, Run, User, Workspace
+from app.review.decisions import approve_entries
 from app.runs import dispatch
 from app.runs.generate import lease_until
 from app.runs.states import (
@@ -24,6 +24,7 @@ from app.runs.states import (
     EntryStatus,
     RunStatus,
     move_delivery,
+    move_entries,
     move_entry,
     move_run,
 )
@@ -63,34 +64,28 @@ def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
 
 
 def deliver_entries(
-    run: Run, entry_ids: Iterable[int], user: User | None, *, redeliver: bool = True
+    run: Run, entry_ids: Iterable[int], user: User, *, redeliver: bool = True
 ) -> dict[str, int]:
     """Approve the selected held entries and (if `redeliver`) send the selected finished ones again.
 
-    Returns counts {"approved", "redelivered", "skipped"}; ids of other runs are ignored. Each
-    entry moves with a conditional UPDATE, so concurrent calls approve or re-send an entry once.
+    Returns counts {"approved", "redelivered", "skipped"}; ids of other runs are ignored. Entries
+    move with conditional UPDATEs, so concurrent calls approve or re-send an entry once, and an
+    entry this call approves is never also re-sent by it.
     """
-    _require_editor(run, user)
-    counts = {"approved": 0, "redelivered": 0, "skipped": 0}
-    queued: list[tuple[int, int]] = []
-    for entry_id, status, attempts in _statuses(run, entry_ids):
-        if status == E.PendingReview and _approve(entry_id, user):
-            counts["approved"] += 1
-        elif redeliver and status in REDELIVERABLE and _reopen(entry_id):
-            _reset_deliveries(entry_id)
-            counts["redelivered"] += 1
-        else:
-            counts["skipped"] += 1
-            continue
-        queued.append((entry_id, attempts))
-    if queued:
-        move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
-    db.session.commit()
-    dispatch.enqueue_deliver(queued)
-    return counts
+    workspace = _require_editor(run, user)
+    found = list(_statuses(run, entry_ids))
+    held = [entry_id for entry_id, status, _ in found if status == E.PendingReview]
+    finished = [(i, n) for i, status, n in found if redeliver and status in REDELIVERABLE]
+    approved = approve_entries(workspace, user, held).decided if held else 0
+    redelivered = _redeliver(run, finished)
+    return {
+        "approved": approved,
+        "redelivered": redelivered,
+        "skipped": len(found) - approved - redelivered,
+    }
 
 
-def deliver_held_entries(run: Run, user: User | None) -> dict[str, int]:
+def deliver_held_entries(run: Run, user: User) -> dict[str, int]:
     """Approve and queue every held entry of a run (the API's deliver); it never re-sends one."""
     held = db.session.scalars(
         select(Entry.id).where(Entry.run_id == run.id, Entry.status == E.PendingReview)
@@ -111,9 +106,11 @@ def selection_counts(run: Run, entry_ids: Iterable[int]) -> dict[str, int]:
     return counts
 
 
-def _require_editor(run: Run, user: User | None) -> None:
+def _require_editor(run: Run, user: User | None) -> Workspace:
+    workspace = db.session.get(Workspace, run.workspace_id)
     if user is not None:
-        require(user, db.session.get(Workspace, run.workspace_id), Role.editor)
+        require(user, workspace, Role.editor)
+    return workspace
 
 
 def _statuses(run: Run, entry_ids: Iterable[int]) -> Iterator[tuple[int, str, int]]:
@@ -127,22 +124,30 @@ def _statuses(run: Run, entry_ids: Iterable[int]) -> Iterator[tuple[int, str, in
         yield from (tuple(row) for row in rows)
 
 
+def _redeliver(run: Run, entries: list[tuple[int, int]]) -> int:
+    """Send finished (entry id, attempts) again: every delivery back to pending; how many moved."""
+    attempts = dict(entries)
+    ids = list(attempts)
+    moved: list[int] = []
+    for start in range(0, len(ids), _CHUNK):
+        moved += move_entries(
+            ids[start : start + _CHUNK],
+            E.InProgress,
+            from_=REDELIVERABLE,
+            **_to_delivery(error=None),
+        )
+    for start in range(0, len(moved), _CHUNK):
+        _reset_deliveries(moved[start : start + _CHUNK])
+    if moved:
+        move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
+    db.session.commit()
+    dispatch.enqueue_deliver([(entry_id, attempts[entry_id]) for entry_id in moved])
+    return len(moved)
+
+
 def _to_delivery(**fields: Any) -> dict[str, Any]:
-    """Fields of an entry going (back) to its delivery stage; a lease lets recovery re-queue it."""
+    """Fields of an entry going back to its delivery stage; the lease lets recovery re-queue it."""
     return {"stage": "deliver", "lease_expires_at": lease_until(), "finished_at": None, **fields}
-
-
-def _approve(entry_id: int, user: User | None) -> bool:
-    return move_entry(
-        entry_id,
-        E.InProgress,
-        from_=[E.PendingReview],
-        **_to_delivery(
-            review_decision="approved",
-            reviewed_by_id=user.id if user else None,
-            reviewed_at=utcnow(),
-        ),
-    )
 
 
 def _reopen(entry_id: int) -> bool:
@@ -157,9 +162,9 @@ def _delivering(entry_id: int) -> bool:
     return status == E.InProgress and stage == "deliver"
 
 
-def _reset_deliveries(entry_id: int) -> None:
+def _reset_deliveries(entry_ids: list[int]) -> None:
     delivery_ids = db.session.scalars(
-        select(EntryDelivery.id).where(EntryDelivery.entry_id == entry_id)
+        select(EntryDelivery.id).where(EntryDelivery.entry_id.in_(entry_ids))
     ).all()
     for delivery_id in delivery_ids:
         move_delivery(

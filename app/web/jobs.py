@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, or_, select
 from werkzeug.wrappers import Response
 
 from app.access import get_job, role_in
@@ -12,22 +12,57 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs.schedule import recent_misses, schedule_summary
 from app.jobs.service import definition_of
-from app.models import Job, Role, Run
+from app.models import Job, Role, Run, Workspace
 from app.runs.create import start_run
 from app.runs.states import bucket_counts
 from app.web.helpers import workspace_for
 
 bp = Blueprint("jobs", __name__, url_prefix="/w/<ws>/jobs")
+JOBS_PER_PAGE = 25
+# Sortable columns; jobs with no value (never run, manual only) come last in either direction.
+SORTS = {
+    "name": func.lower(Job.name),
+    "code": Job.code,
+    "next_run": case((Job.scheduled, Job.next_fire_at), else_=None),
+    "last_run": Job.last_run_at,
+}
 
 
 @bp.get("")
 @login_required
 def index(ws: str) -> str:
     workspace = workspace_for(ws)
+    q = (request.args.get("q") or "").strip()[:200] or None
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    page = max(request.args.get("page", 1, type=int), 1)
     jobs = db.session.scalars(
-        select(Job).filter_by(workspace_id=workspace.id).order_by(Job.name)
+        _job_list(workspace, q, sort, direction)
+        .limit(JOBS_PER_PAGE + 1)
+        .offset((page - 1) * JOBS_PER_PAGE)
     ).all()
-    return render_template("jobs/index.html", workspace=workspace, jobs=jobs)
+    return render_template(
+        "jobs/index.html",
+        workspace=workspace,
+        jobs=jobs[:JOBS_PER_PAGE],
+        has_next=len(jobs) > JOBS_PER_PAGE,
+        page=page,
+        q=q,
+        sort=sort,
+        direction=direction,
+    )
+
+
+def _job_list(workspace: Workspace, q: str | None, sort: str, direction: str) -> Select:
+    """The workspace's jobs matching `q` (name, code or description), in the asked order."""
+    query = select(Job).filter_by(workspace_id=workspace.id)
+    if q:
+        query = query.where(
+            or_(*(c.icontains(q, autoescape=True) for c in (Job.name, Job.code, Job.description)))
+        )
+    column = SORTS[sort]
+    ordered = column.desc() if direction == "desc" else column.asc()
+    return query.order_by(column.is_(None), ordered, Job.name, Job.id)
 
 
 def _detail(ws: str, code: str, errors: dict[str, str] | None = None, status: int = 200):

@@ -17,7 +17,16 @@ from werkzeug.wrappers import Response
 from app.access import role_in
 from app.connections import service as connections_service
 from app.connections.secrets import get_secrets
-from app.connections.service import get_connection, public_url, save_connection, send_test_email
+from app.connections.service import (
+    CHANNEL_KINDS,
+    SECRET_FIELDS,
+    connection_summary,
+    get_connection,
+    public_url,
+    save_connection,
+    send_test_email,
+    service_account_email,
+)
 from app.datasources import service as sources_service
 from app.datasources.parameters import PARAMETER_TYPES
 from app.datasources.service import bind_names, get_source, save_source
@@ -388,6 +397,10 @@ def _connection_form(values: MultiDict, kind: str) -> dict[str, Any]:
         keys = ("host", "port", "username", "from", "reply_to", "max_per_minute")
         settings: dict[str, Any] = {key: values.get(key, "").strip() for key in keys}
         settings |= {flag: bool(values.get(flag)) for flag in ("use_tls", "use_ssl")}
+    elif kind == "google":
+        settings = {key: values.get(key, "").strip() for key in ("api_endpoint", "scopes")}
+    elif kind in CHANNEL_KINDS:
+        settings = {}  # the URL of a Slack/Teams connection is a secret, not a setting
     else:
         settings = {"url": values.get("url", "").strip()}
     return {
@@ -403,6 +416,8 @@ def _form_of_connection(connection: Connection) -> dict[str, Any]:
     settings = dict(connection.settings)
     if connection.kind == "sql":
         settings["url"] = public_url(connection)
+    if isinstance(settings.get("scopes"), list | tuple):
+        settings["scopes"] = " ".join(settings["scopes"])
     return {
         "kind": connection.kind,
         "code": connection.code,
@@ -415,21 +430,43 @@ def _form_of_connection(connection: Connection) -> dict[str, Any]:
 def _connection_context(
     workspace: Workspace, form: dict[str, Any], connection: Connection | None, **extra: Any
 ) -> dict[str, Any]:
-    has_password = False
+    secrets: dict[str, Any] = {}
+    unreadable = False
     if connection is not None and connection.secrets_encrypted:
         try:
-            has_password = bool(get_secrets(connection).get("password"))
+            secrets = get_secrets(connection)
         except RuntimeError:
-            has_password = True
+            unreadable = True
+    secret_field = SECRET_FIELDS.get(form["kind"], "password")
     return {
         "workspace": workspace,
         "connection": connection,
         "form": form,
         "errors": {},
-        "has_password": has_password,
+        "has_password": unreadable or bool(secrets.get("password")),
+        # Channel kinds: whether a secret is stored (never the secret itself).
+        "has_secret": unreadable or bool(secrets.get(secret_field)),
+        "secret_unreadable": unreadable,
+        "client_email": service_account_email(secrets.get("key")),
+        "insecure_allowed": connections_service.insecure_webhooks_allowed(),
         "to": request.form.get("to", current_user.email),
         **extra,
     }
+
+
+def _typed_secrets(kind: str) -> dict[str, str]:
+    """The secret typed (or, for a Google key, uploaded) into a channel connection's form."""
+    field = SECRET_FIELDS.get(kind)
+    if field is None:
+        return {}
+    value = request.form.get(field, "")
+    upload = request.files.get("key_file") if kind == "google" else None
+    if upload is not None and upload.filename:
+        try:
+            value = upload.read().decode("utf-8-sig")  # the upload wins over the paste
+        except UnicodeDecodeError:
+            raise ValidationFailed({field: "the file is not a JSON key (not UTF-8 text)"}) from None
+    return {field: value}
 
 
 def _save_connection(workspace: Workspace, form: dict, connection: Connection | None):
@@ -442,6 +479,7 @@ def _save_connection(workspace: Workspace, form: dict, connection: Connection | 
             password=request.form.get("password", ""),
             clear_password=bool(request.form.get("clear_password")),
             connection=connection,
+            secrets=_typed_secrets(form["kind"]),
         )
     except ValidationFailed as exc:
         db.session.rollback()
@@ -455,7 +493,9 @@ def _save_connection(workspace: Workspace, form: dict, connection: Connection | 
 @login_required
 def connections(ws: str) -> str:
     page = "resources/connections_index.html"
-    return _index(ws, Connection, page, Role.admin, public_url=public_url)
+    return _index(
+        ws, Connection, page, Role.admin, public_url=public_url, summary=connection_summary
+    )
 
 
 @bp.route("/connections/new", methods=["GET", "POST"])

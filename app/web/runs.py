@@ -1,23 +1,28 @@
-"""Run list, the live run page, its entries, PDF downloads and Cancel."""
+"""Run list, the live run page, its entries, entry detail, Retry, Deliver, PDFs and Cancel."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app import storage
 from app.access import get_run, require, role_in
+from app.delivery.redeliver import deliver_entries, retry_delivery, selection_counts
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Artifact, Entry, Job, Role, Run
+from app.models import Artifact, Entry, EntryDelivery, Job, Role, Run, Workspace
 from app.runs.create import cancel_run
-from app.runs.states import BUCKETS, RunStatus, bucket_counts
-from app.web.helpers import page_or_fragment, workspace_for
+from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts
+from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
 
 bp = Blueprint("runs", __name__, url_prefix="/w/<ws>")
 PAGE_SIZE = 50
+STATUSES = [s.value for s in EntryStatus]
 
 
 @bp.get("/runs")
@@ -42,6 +47,10 @@ def index(ws: str) -> str:
     )
 
 
+def _can_write(workspace: Workspace) -> bool:
+    return role_in(current_user, workspace).rank >= Role.editor.rank
+
+
 def _run_view(ws: str, run_id: int) -> dict:
     workspace = workspace_for(ws)
     run = get_run(workspace, run_id, current_user)
@@ -55,16 +64,53 @@ def _run_view(ws: str, run_id: int) -> dict:
         "counts": counts,
         "active": active,
         "percent": int(100 * done / counts["total"]) if counts["total"] else 100,
-        "can_write": role_in(current_user, workspace).rank >= Role.editor.rank,
+        "can_write": _can_write(workspace),
     }
 
 
-def _entries(run: Run, bucket: str | None, page: int) -> tuple[list[Entry], bool]:
+def _filters(args: Any) -> dict[str, Any]:
+    """The entry list's filters from a query string or form; unknown values are dropped."""
+    bucket = args.get("bucket")
+    status = args.get("status")
+    return {
+        "bucket": bucket if bucket in BUCKETS else None,
+        "status": status if status in STATUSES else None,
+        "q": (args.get("q") or "").strip()[:200] or None,
+    }
+
+
+def _page(args: Any) -> int:
+    return max(args.get("page", 1, type=int), 1)
+
+
+def _row_matches(q: str) -> Any:
+    """Entries with any value of their `row` containing `q`, case-insensitively (keys excluded)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        values = func.json_each(Entry.row).table_valued("value")
+    elif dialect == "postgresql":
+        values = func.json_each_text(Entry.row).table_valued("value")
+    else:  # elsewhere, the JSON text: keys match too, but nothing is missed
+        return cast(Entry.row, String).icontains(q, autoescape=True)
+    return exists(
+        select(literal(1)).select_from(values).where(values.c.value.icontains(q, autoescape=True))
+    )
+
+
+def _entries(run: Run, bucket: str | None, status: str | None, q: str | None, page: int):
+    """One page of a run's entries with their artifacts and deliveries, and whether more follow."""
     query = select(Entry).where(Entry.run_id == run.id)
-    if bucket in BUCKETS:
+    if bucket:
         query = query.where(Entry.status.in_([s.value for s in BUCKETS[bucket]]))
+    if status:
+        query = query.where(Entry.status == status)
+    if q:
+        query = query.where(_row_matches(q))
     entries = db.session.scalars(
-        query.order_by(Entry.seq).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        query.options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
+        .order_by(Entry.seq)
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     return list(entries[:PAGE_SIZE]), len(entries) > PAGE_SIZE
 
@@ -73,16 +119,17 @@ def _entries(run: Run, bucket: str | None, page: int) -> tuple[list[Entry], bool
 @login_required
 def detail(ws: str, run_id: int) -> Response:
     view = _run_view(ws, run_id)
-    bucket = request.args.get("bucket")
-    page = max(request.args.get("page", 1, type=int), 1)
-    entries, has_next = _entries(view["run"], bucket, page)
+    filters, page = _filters(request.args), _page(request.args)
+    entries, has_next = _entries(view["run"], page=page, **filters)
     return page_or_fragment(
         "runs/detail.html",
         "runs/_live.html",
         entries=entries,
         has_next=has_next,
+        filters=filters,
         page=page,
-        bucket=bucket,
+        page_size=PAGE_SIZE,
+        statuses=STATUSES,
         **view,
     )
 
@@ -98,6 +145,130 @@ def cancel(ws: str, run_id: int) -> Response:
     except ValidationFailed as exc:
         flash(str(exc), "error")
     return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)
+
+
+@bp.post("/runs/<int:run_id>/deliver")
+@login_required
+def deliver(ws: str, run_id: int) -> Response:
+    """Deliver (N selected): re-sending finished entries needs a confirmation naming the count."""
+    workspace = workspace_for(ws)
+    run = get_run(workspace, run_id, current_user, Role.editor)
+    ids = request.form.getlist("entry_id", type=int)
+    page = _page(request.form)
+    filters = {**_filters(request.form), "page": page if page > 1 else None}
+    back = url_for("runs.detail", ws=workspace.code, run_id=run.id, **filters)
+    if not ids:
+        flash("Select at least one entry to deliver.", "error")
+        return redirect(back, code=303)
+    confirmed = request.form.get("confirm") == "1"
+    selection = selection_counts(run, ids)
+    if selection["redeliver"] and not confirmed:
+        return page_or_fragment(
+            "runs/confirm_deliver.html",
+            "runs/_confirm_deliver.html",
+            workspace=workspace,
+            run=run,
+            job=run.job,
+            ids=ids,
+            selection=selection,
+            filters=filters,
+            back=back,
+        )
+    flash(
+        _delivered_message(deliver_entries(run, ids, current_user, redeliver=confirmed)), "success"
+    )
+    return redirect(back, code=303)
+
+
+def _delivered_message(counts: dict[str, int]) -> str:
+    parts = []
+    if counts["approved"]:
+        parts.append(f"{counts['approved']} approved and queued for delivery")
+    if counts["redelivered"]:
+        parts.append(f"{counts['redelivered']} queued to be delivered again")
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} skipped (not held for review or finished)")
+    return ("Entries: " + "; ".join(parts) + ".") if parts else "Nothing to deliver."
+
+
+def _get_entry(workspace: Workspace, run_id: int, entry_id: int) -> tuple[Run, Entry]:
+    run = get_run(workspace, run_id, current_user)
+    entry = db.session.scalars(
+        select(Entry)
+        .where(Entry.id == entry_id, Entry.run_id == run.id)
+        .options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
+    ).first()
+    if entry is None:
+        raise NotFound("entry not found")
+    return run, entry
+
+
+def _get_delivery(
+    workspace: Workspace, delivery_id: int, need: Role
+) -> tuple[Run, Entry, EntryDelivery]:
+    """A delivery of this workspace with its run and entry (404 otherwise); 403 below `need`."""
+    require(current_user, workspace, need)
+    found = db.session.execute(
+        select(Run, Entry, EntryDelivery)
+        .join(Entry, Entry.run_id == Run.id)
+        .join(EntryDelivery, EntryDelivery.entry_id == Entry.id)
+        .where(EntryDelivery.id == delivery_id, Run.workspace_id == workspace.id)
+    ).first()
+    if found is None:
+        raise NotFound("delivery not found")
+    return found.tuple()
+
+
+def _entry_view(workspace: Workspace, run: Run, entry: Entry, **extra: Any) -> dict[str, Any]:
+    return {
+        "workspace": workspace,
+        "run": run,
+        "job": run.job,
+        "entry": entry,
+        "can_write": _can_write(workspace),
+        **extra,
+    }
+
+
+@bp.get("/runs/<int:run_id>/entries/<int:entry_id>")
+@login_required
+def entry(ws: str, run_id: int, entry_id: int) -> str:
+    workspace = workspace_for(ws)
+    run, found = _get_entry(workspace, run_id, entry_id)
+    return render_template("runs/entry.html", **_entry_view(workspace, run, found))
+
+
+@bp.get("/deliveries/<int:delivery_id>")
+@login_required
+def delivery(ws: str, delivery_id: int) -> Response:
+    """One delivery's row (it polls itself while being sent); without htmx, its entry's page."""
+    workspace = workspace_for(ws)
+    run, parent, found = _get_delivery(workspace, delivery_id, Role.viewer)
+    return page_or_fragment(
+        "runs/entry.html",
+        "runs/_delivery.html",
+        **_entry_view(workspace, run, parent, delivery=found),
+    )
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@login_required
+def retry(ws: str, delivery_id: int) -> Response:
+    """Retry one failed delivery: htmx gets the delivery's row, a plain form its entry's page."""
+    workspace = workspace_for(ws)
+    run, parent, found = _get_delivery(workspace, delivery_id, Role.editor)
+    try:
+        retry_delivery(found.id, current_user)
+        notice = ("success", "Queued for another attempt.")
+    except ValidationFailed as exc:
+        notice = ("error", str(exc))
+    if is_fragment_request():
+        view = _entry_view(workspace, run, parent, delivery=found, notice=notice)
+        return page_or_fragment("runs/entry.html", "runs/_delivery.html", **view)
+    flash(notice[1], notice[0])
+    return redirect(
+        url_for("runs.entry", ws=workspace.code, run_id=run.id, entry_id=parent.id), code=303
+    )
 
 
 @bp.get("/artifacts/<int:artifact_id>/<path:filename>")

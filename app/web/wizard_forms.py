@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -28,9 +29,16 @@ def _rows(form: MultiDict, prefix: str, fields: tuple[str, ...]) -> list[dict[st
 
 
 def apply_row_action(items: list[Any], action: str, blank: Any) -> list[Any]:
-    """The list after an add / remove-N / up-N button; unchanged for other actions."""
+    """The list after an add / remove-N / up-N button; unchanged for other actions.
+
+    In the Deliveries step (`blank` is a delivery) `add-<kind>` appends a blank delivery of
+    that kind (`BLANK_DELIVERIES`); plain `add` appends `blank`."""
     name, _, index = action.partition("-")
     if name == "add":
+        if index and _is_delivery(blank):
+            if index not in BLANK_DELIVERIES:
+                return items
+            return [*items, copy.deepcopy(BLANK_DELIVERIES[index])]
         return [*items, blank]
     if not index.isdigit() or int(index) >= len(items):
         return items
@@ -128,20 +136,126 @@ DELIVERY_FIELDS = (
     "message",
     "attachment_name",
 )
+# The form fields of each delivery kind's panel (`d-<i>-<field>`, named as the model's
+# fields), besides `kind`, `name` (hidden, kept as it was) and `condition`.
+CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "webhook": ("url", "secret_connection", "include_pdf", "timeout_seconds"),
+    "slack": ("webhook_connection", "text"),
+    "teams": ("webhook_connection", "title", "text"),
+    "drive": ("service_account", "folder_id", "filename"),
+}
+# What "Add <kind>" appends: the values a new panel shows.
+BLANK_DELIVERIES: dict[str, dict[str, Any]] = {
+    "email": {"kind": "email", "to": "", "subject": "", "message": ""},
+    "webhook": {
+        "kind": "webhook",
+        "url": "",
+        "secret_connection": None,
+        "include_pdf": True,
+        "timeout_seconds": 10,
+        "condition": "",
+    },
+    "slack": {"kind": "slack", "webhook_connection": "", "text": "", "condition": ""},
+    "teams": {"kind": "teams", "webhook_connection": "", "title": "", "text": "", "condition": ""},
+    "drive": {
+        "kind": "drive",
+        "service_account": "",
+        "folder_id": "",
+        "filename": "{report.code}.pdf",
+        "condition": "",
+    },
+}
+DEFAULT_DRIVE_FILENAME = "{report.code}.pdf"
+
+
+def _is_delivery(blank: Any) -> bool:
+    return isinstance(blank, dict) and blank.get("kind") in BLANK_DELIVERIES
+
+
+def _decimal(text: str) -> int | float | str | None:
+    """A number field that may be fractional: int or float, the text itself otherwise."""
+    number = _number(text)
+    if not isinstance(number, str):
+        return number
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _delivery(form: MultiDict, i: int) -> tuple[dict[str, Any], bool]:
+    """Delivery `i` of the form in the definition's shape, and whether nothing was entered."""
+
+    def text(field: str) -> str:
+        # Browsers send textarea line breaks as CRLF; store what the author typed.
+        return form.get(f"d-{i}-{field}", "").replace("\r\n", "\n").strip()
+
+    kind = form.get(f"d-{i}-kind", "").strip() or "email"
+    name, condition = text("name"), text("condition")
+    if kind == "email":
+        row = {f: form.get(f"d-{i}-{f}", "").strip() for f in DELIVERY_FIELDS}
+        blank = not any(row.values()) and not condition
+        delivery: dict[str, Any] = {
+            "kind": "email",
+            **{k: v for k, v in row.items() if k != "connection"},
+            "connection": row["connection"] or None,
+            "condition": condition,
+        }
+    elif kind == "webhook":
+        include_pdf = form.get(f"d-{i}-include_pdf") == "on"
+        timeout = text("timeout_seconds")
+        delivery = {
+            "kind": kind,
+            "url": text("url"),
+            "secret_connection": text("secret_connection") or None,
+            "include_pdf": include_pdf,
+            "condition": condition,
+        }
+        if timeout:
+            delivery["timeout_seconds"] = _decimal(timeout)
+        blank = (
+            not (delivery["url"] or delivery["secret_connection"] or condition)
+            and include_pdf
+            and _decimal(timeout) in (None, BLANK_DELIVERIES["webhook"]["timeout_seconds"])
+        )
+    elif kind in CHANNEL_FIELDS:
+        delivery = {"kind": kind, **{f: text(f) for f in CHANNEL_FIELDS[kind]}}
+        delivery["condition"] = condition
+        if kind == "drive":
+            delivery["filename"] = delivery["filename"] or DEFAULT_DRIVE_FILENAME
+        defaults = BLANK_DELIVERIES[kind]
+        blank = all(
+            not str(value).strip() or value == defaults.get(field)
+            for field, value in delivery.items()
+            if field != "kind"
+        )
+    else:  # a kind this form does not know: keep it for the check to report
+        delivery, blank = {"kind": kind, "condition": condition}, False
+    if name:
+        delivery["name"] = name
+    return delivery, blank
 
 
 def deliveries(form: MultiDict) -> dict[str, Any]:
-    rows = _rows(form, "d", DELIVERY_FIELDS)
-    return {
-        "deliveries": [
-            {
-                "kind": "email",
-                **{k: v for k, v in r.items() if k != "connection"},
-                "connection": r["connection"] or None,
-            }
-            for r in rows
-        ]
-    }
+    """Every delivery panel (`d-<i>-…`, in index order) in the shape of its kind's model.
+
+    Panels left empty are dropped when the step is saved; row buttons (add, remove, up)
+    keep them, so a new panel does not vanish when another one is added and the indexes
+    of the buttons still match the panels."""
+    indexes = sorted(
+        {
+            int(key.split("-")[1])
+            for key in form
+            if key.startswith("d-") and key.split("-")[1].isdigit()
+        }
+    )
+    keep_blank = form.get("action", "save") != "save"
+    items = []
+    for i in indexes:
+        delivery, blank = _delivery(form, i)
+        if keep_blank or not blank:
+            items.append(delivery)
+    return {"deliveries": items}
 
 
 def schedule(form: MultiDict) -> dict[str, Any]:
@@ -188,5 +302,5 @@ BLANK_ROWS = {
     "parameters": ("parameters", {"name": "", "type": "string", "label": "", "default": None}),
     "data-sources": ("data_sources", {"alias": "", "source": "", "repeating": False}),
     "reports": ("reports", {"template": "", "bindings": {}, "filename": "{report.code}.pdf"}),
-    "deliveries": ("deliveries", {"kind": "email", "to": "", "subject": "", "message": ""}),
+    "deliveries": ("deliveries", BLANK_DELIVERIES["email"]),
 }

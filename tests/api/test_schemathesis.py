@@ -5,8 +5,8 @@ Every response must be documented and match its schema; none may be a 500."""
 from __future__ import annotations
 
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 from tests.api.conftest import token_for
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from app.connections.secrets import get_secrets
+from app.connections.secrets import get_secrets, set_secrets
 from app.extensions import db
 from app.models import Connection, DataSource, ReportTemplate
 from tests import factories as make
@@ -546,3 +547,214 @@ def test_another_workspace_is_invisible(auth, client, globex):
     ):
         assert auth.post(url, {"name": "x"}, page="/w/demo/templates").status_code == 404, url
     assert "secret-letter" not in client.get("/w/demo/templates").text
+
+
+# ---- Connections of the delivery channels -------------------------------------------------
+
+SIGNING_SECRET = "whsec-0123456789abcdef-signing"
+SLACK_URL = "https://hooks.slack.com/services/T0001/B0001/sl4ckT0kenSecretPart"
+TEAMS_URL = "https://prod-12.westus.logic.azure.com/workflows/abc/triggers?sig=te4msSig"
+PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+)
+
+
+def service_account_key(**fields) -> dict:
+    key = {
+        "type": "service_account",
+        "project_id": "herald-test",
+        "private_key_id": "k1",
+        "private_key": PRIVATE_KEY,
+        "client_email": "herald-drive@herald-test.iam.gserviceaccount.com",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    return {k: v for k, v in {**key, **fields}.items() if v is not None}
+
+
+def connection(code: str) -> Connection:
+    return db.session.scalars(db.select(Connection).filter_by(code=code)).one()
+
+
+def test_a_webhook_signing_secret_is_stored_encrypted_and_never_shown(auth, client, demo):
+    auth.login()
+    listing = client.get("/w/demo/connections").text
+    for label, kind in (
+        ("New webhook secret", "webhook"),
+        ("New Slack webhook", "slack"),
+        ("New Teams webhook", "teams"),
+        ("New Google service account", "google"),
+    ):
+        assert f'href="/w/demo/connections/new?kind={kind}">{label}<' in listing
+    new = "/w/demo/connections/new?kind=webhook"
+    form = {"kind": "webhook", "name": "Hook key", "code": "hook-key"}
+    page = client.get(new).text
+    assert re.search(r'<input id="c-secret" name="secret" type="password" value=""', page)
+
+    short = auth.post(new, {**form, "secret": "too-short"})
+    assert short.status_code == 422
+    assert re.search(r'id="c-secret-error">use at least 16 characters', short.text)
+    assert "too-short" not in short.text
+    missing = auth.post(new, form)
+    assert re.search(r'id="c-secret-error">enter the signing secret<', missing.text)
+    assert count(Connection, code="hook-key") == 0
+
+    response = auth.post(new, {**form, "secret": SIGNING_SECRET})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/w/demo/connections/hook-key"
+    hook = connection("hook-key")
+    assert hook.kind == "webhook" and hook.settings == {}
+    assert get_secrets(hook) == {"secret": SIGNING_SECRET}
+    assert SIGNING_SECRET.encode() not in hook.secrets_encrypted
+
+    page = client.get("/w/demo/connections/hook-key").text
+    assert SIGNING_SECRET not in page
+    assert "leave this empty to keep it" in page
+    edited = auth.post("/w/demo/connections/hook-key", {**form, "name": "Renamed", "secret": ""})
+    assert edited.status_code == 303
+    db.session.expire_all()
+    assert hook.name == "Renamed" and get_secrets(hook) == {"secret": SIGNING_SECRET}
+    listing = client.get("/w/demo/connections").text
+    assert 'href="/w/demo/connections/hook-key">Renamed<' in listing
+    assert "signing secret stored" in listing and SIGNING_SECRET not in listing
+
+
+@pytest.mark.parametrize(("kind", "url"), [("slack", SLACK_URL), ("teams", TEAMS_URL)])
+def test_a_chat_webhook_url_is_a_secret_and_must_be_https(auth, client, demo, kind, url):
+    auth.login()
+    new = f"/w/demo/connections/new?kind={kind}"
+    form = {"kind": kind, "name": "Sales channel", "code": "sales-chat"}
+    assert 'name="url" type="password" value=""' in client.get(new).text
+
+    plain = auth.post(new, {**form, "url": "http://hooks.example.com/services/x"})
+    assert plain.status_code == 422
+    assert re.search(r'id="c-url-error">must start with https://<', plain.text)
+    assert "hooks.example.com" not in plain.text  # what was typed is not echoed
+    assert re.search(r'id="c-url-error">must be an http', auth.post(new, {**form, "url": "x"}).text)
+    assert count(Connection, code="sales-chat") == 0
+
+    response = auth.post(new, {**form, "url": url})
+    assert response.status_code == 303
+    saved = connection("sales-chat")
+    assert saved.kind == kind and saved.settings == {}
+    assert get_secrets(saved) == {"url": url}
+    secret_part = url.rsplit("/", 1)[1]
+    for page in ("/w/demo/connections/sales-chat", "/w/demo/connections"):
+        text = client.get(page).text
+        assert secret_part not in text and url not in text, page
+    host = url.split("/")[2]
+    assert f"<code>{host}/…</code>" in client.get("/w/demo/connections").text
+
+    kept = auth.post("/w/demo/connections/sales-chat", {**form, "url": ""})
+    assert kept.status_code == 303
+    db.session.expire_all()
+    assert get_secrets(saved) == {"url": url}
+
+
+def test_http_to_localhost_needs_the_insecure_flag_outside_tests(auth, app, demo, monkeypatch):
+    auth.login()
+    new = "/w/demo/connections/new?kind=slack"
+    form = {"kind": "slack", "name": "Mock Slack", "code": "mock-slack"}
+    local = "http://127.0.0.1:8025/hooks/slack"
+    monkeypatch.setitem(app.config, "TESTING", False)
+    monkeypatch.setitem(app.config, "ALLOW_INSECURE_WEBHOOKS", False)
+    refused = auth.post(new, {**form, "url": local})
+    assert refused.status_code == 422
+    assert re.search(
+        r'id="c-url-error">must start with https:// \(http://localhost needs ', refused.text
+    )
+    assert count(Connection, code="mock-slack") == 0
+
+    monkeypatch.setitem(app.config, "ALLOW_INSECURE_WEBHOOKS", True)
+    remote = auth.post(new, {**form, "url": "http://hooks.example.com/x"})
+    assert remote.status_code == 422  # the flag covers this machine only
+    assert auth.post(new, {**form, "url": local}).status_code == 303
+    assert get_secrets(connection("mock-slack")) == {"url": local}
+
+
+def test_a_google_service_account_key_is_checked_stored_and_never_shown(auth, client, demo):
+    auth.login()
+    new = "/w/demo/connections/new?kind=google"
+    form = {"kind": "google", "name": "Drive archive", "code": "drive-archive"}
+    page = client.get(new).text
+    assert 'enctype="multipart/form-data"' in page and 'name="key_file" type="file"' in page
+
+    refused = {
+        "{not json": "not valid JSON",
+        json.dumps(service_account_key(client_email=None)): "the key lacks client_email",
+        json.dumps(
+            service_account_key(type="authorized_user")
+        ): "the key type is authorized_user, not service_account",
+        json.dumps(service_account_key(private_key="", token_uri=None)): (
+            "the key lacks private_key, token_uri"
+        ),
+    }
+    for text, message in refused.items():
+        response = auth.post(new, {**form, "key": text})
+        assert response.status_code == 422, message
+        assert re.search(rf'id="c-key-error">{re.escape(message)}', response.text), message
+        assert "PRIVATE KEY" not in response.text  # the key typed is not echoed
+    assert count(Connection, code="drive-archive") == 0
+
+    key = service_account_key()
+    upload = (io.BytesIO(json.dumps(key).encode()), "herald-test-k1.json")
+    response = auth.post(new, {**form, "key": "", "key_file": upload, "api_endpoint": ""})
+    assert response.status_code == 303
+    drive = connection("drive-archive")
+    assert drive.kind == "google" and drive.settings == {}
+    assert get_secrets(drive) == {"key": key}
+    assert b"PRIVATE KEY" not in drive.secrets_encrypted
+    for url in ("/w/demo/connections/drive-archive", "/w/demo/connections"):
+        text = client.get(url).text
+        assert key["client_email"] in text, url
+        assert "PRIVATE KEY" not in text and "MIIEvQ" not in text, url
+
+    edit = "/w/demo/connections/drive-archive"
+    bad = auth.post(edit, {**form, "key": "", "api_endpoint": "ftp://x", "scopes": "drive"})
+    assert bad.status_code == 422
+    assert re.search(r'id="c-api-endpoint-error">must be an http', bad.text)
+    assert re.search(r'id="c-scopes-error">scopes are https:// URLs', bad.text)
+    scopes = "https://www.googleapis.com/auth/drive"
+    good = {"api_endpoint": "https://google-proxy.example.com/", "scopes": scopes}
+    assert auth.post(edit, {**form, "key": "", **good}).status_code == 303
+    db.session.expire_all()
+    assert drive.settings == {
+        "api_endpoint": "https://google-proxy.example.com",
+        "scopes": [scopes],
+    }
+    assert get_secrets(drive) == {"key": key}  # an empty key field keeps the stored key
+    assert f'name="scopes" type="text" value="{scopes}"' in client.get(edit).text
+
+
+CHANNEL_CONNECTION_URLS = [
+    ("get", "/w/demo/connections/new?kind=webhook"),
+    ("get", "/w/demo/connections/new?kind=google"),
+    ("get", "/w/demo/connections/team-slack"),
+    ("post", "/w/demo/connections/new?kind=slack"),
+    ("post", "/w/demo/connections/new?kind=google"),
+    ("post", "/w/demo/connections/team-slack"),
+]
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_only_admins_reach_channel_connections(auth, client, demo, role):
+    slack = Connection(
+        workspace_id=demo.id, code="team-slack", name="Team", kind="slack", settings={}
+    )
+    set_secrets(slack, {"url": SLACK_URL})
+    db.session.add(slack)
+    db.session.commit()
+    if role == "editor":
+        make.user("editor@example.com", demo, "editor")
+        auth.login("editor@example.com", make.PASSWORD)
+    else:
+        auth.login("viewer@herald.local")
+    for method, url in CHANNEL_CONNECTION_URLS:
+        if method == "get":
+            response = client.get(url)
+        else:
+            data = {"name": "x", "code": "x", "url": "https://hooks.slack.com/x", "key": "{}"}
+            response = auth.post(url, data, page="/w/demo/templates")
+        assert response.status_code == 403, url
+    assert count(Connection) == 3
+    db.session.expire_all()
+    assert slack.name == "Team" and get_secrets(slack) == {"url": SLACK_URL}

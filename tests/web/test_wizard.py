@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from app.connections.secrets import set_secrets
 from app.extensions import db
-from app.models import Job, JobDraft, Run
+from app.models import Connection, Job, JobDraft, Run
 from app.runs.create import start_run
 from tests.helpers import job as job_of
 
@@ -212,3 +213,121 @@ def test_editing_works_on_a_draft_and_runs_keep_their_definition(auth, client, d
 def test_a_viewer_cannot_open_the_wizard(auth, client, demo):
     auth.login("viewer@herald.local")
     assert client.get("/w/demo/jobs/new").status_code == 403
+
+
+def channel_connection(ws, kind: str, code: str, secrets: dict) -> Connection:
+    connection = Connection(workspace_id=ws.id, code=code, name=code.title(), kind=kind)
+    connection.settings = {}
+    set_secrets(connection, secrets)
+    db.session.add(connection)
+    db.session.commit()
+    return connection
+
+
+CHANNEL_DELIVERIES = {
+    "d-0-kind": "webhook",
+    "d-0-url": "https://receiver.example.com/herald?source=statements",
+    "d-0-secret_connection": "hook-key",
+    "d-0-timeout_seconds": "15",
+    "d-0-condition": "",
+    "d-1-kind": "slack",
+    "d-1-webhook_connection": "sales-slack",
+    "d-1-text": "Statement for *{customers.name}* ({params.period}) is ready",
+    "d-1-condition": "{customers.email} != null",
+}
+
+
+def test_a_job_with_a_webhook_and_a_slack_delivery_through_the_wizard(auth, client, demo):
+    channel_connection(demo, "webhook", "hook-key", {"secret": "0123456789abcdef0123"})
+    channel_connection(demo, "slack", "sales-slack", {"url": "https://hooks.slack.com/x"})
+    base = new_draft(auth, client)
+    for step in ("configuration", "parameters", "data-sources", "reports", "schedule"):
+        assert post_step(auth, base, step, STEP_DATA[step]).status_code == 303, step
+
+    added = post_step(auth, base, "deliveries", {}, action="add-webhook")
+    assert added.status_code == 200
+    assert 'name="d-0-kind" value="webhook"' in added.text
+    assert re.search(r'name="d-0-include_pdf" value="on" checked', added.text)
+    for label in ("Add email", "Add webhook", "Add Slack", "Add Teams", "Add Google Drive"):
+        assert f">{label}</button>" in added.text
+    # The blank webhook panel stays when a Slack panel is added after it.
+    both = post_step(
+        auth,
+        base,
+        "deliveries",
+        {"d-0-kind": "webhook", "d-0-include_pdf": "on", "d-0-timeout_seconds": "10"},
+        action="add-slack",
+    )
+    assert 'name="d-0-kind" value="webhook"' in both.text
+    assert 'name="d-1-kind" value="slack"' in both.text
+    assert 'name="d-1-webhook_connection"' in both.text and 'name="d-1-text"' in both.text
+    assert db.session.scalars(db.select(JobDraft)).one().data["deliveries"] == []
+
+    saved_step = post_step(auth, base, "deliveries", CHANNEL_DELIVERIES)
+    assert saved_step.status_code == 303, saved_step.text[:3000]
+    page = client.get(f"{base}/deliveries").text
+    assert 'value="https://receiver.example.com/herald?source=statements"' in page
+    assert re.search(r'name="d-0-include_pdf" value="on"\s*>', page)  # left unchecked
+    assert 'name="d-0-timeout_seconds" type="text" value="15"' in page
+
+    response = auth.post(f"{base}/save", page=f"{base}/review")
+    assert response.status_code == 303, response.text[:3000]
+    job = job_of(demo, "quarterly-statements")
+    assert job.deliveries == [
+        {
+            "kind": "webhook",
+            "name": "",
+            "url": "https://receiver.example.com/herald?source=statements",
+            "secret_connection": "hook-key",
+            "include_pdf": False,
+            "timeout_seconds": 15.0,
+            "condition": "",
+        },
+        {
+            "kind": "slack",
+            "name": "",
+            "webhook_connection": "sales-slack",
+            "text": "Statement for *{customers.name}* ({params.period}) is ready",
+            "condition": "{customers.email} != null",
+        },
+    ]
+    detail = client.get("/w/demo/jobs/quarterly-statements").text
+    assert "Webhook to <code>https://receiver.example.com/…</code>" in detail
+    assert "Slack via <code>sales-slack</code>" in detail
+    assert "source=statements" not in detail
+
+
+def test_an_unknown_placeholder_in_a_slack_text_is_flagged_beside_the_field(auth, client, demo):
+    base = new_draft(auth, client)
+    for step in ("configuration", "parameters", "data-sources"):
+        post_step(auth, base, step, STEP_DATA[step])
+    response = post_step(
+        auth,
+        base,
+        "deliveries",
+        {
+            "d-0-kind": "slack",
+            "d-0-webhook_connection": "sales-slack",
+            "d-0-text": "Hi {customers.nickname}, {customers.name}",
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="err-deliveries-0-text">unknown placeholder {customers.nickname}<' in response.text
+    assert re.search(
+        r'<textarea id="d-0-text" name="d-0-text" rows="\d+" aria-invalid="true"', response.text
+    )
+    assert ">Hi {customers.nickname}, {customers.name}</textarea>" in response.text
+    assert db.session.scalars(db.select(JobDraft)).one().data["deliveries"] == []
+
+
+def test_an_email_condition_typed_in_the_wizard_is_kept(auth, client, demo):
+    base = new_draft(auth, client)
+    for step in ("configuration", "parameters", "data-sources"):
+        post_step(auth, base, step, STEP_DATA[step])
+    condition = '{customers.email} != ""'
+    response = post_step(
+        auth, base, "deliveries", {**STEP_DATA["deliveries"], "d-0-condition": condition}
+    )
+    assert response.status_code == 303
+    (delivery,) = db.session.scalars(db.select(JobDraft)).one().data["deliveries"]
+    assert delivery["kind"] == "email" and delivery["condition"] == condition
