@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from app.errors import Forbidden, NotFound
@@ -12,11 +13,15 @@ from app.models import Job, Membership, Role, Run, User, Workspace
 
 
 def role_in(user: User, workspace: Workspace) -> Role | None:
-    """The user's role in the workspace, or None when not a member."""
-    role = db.session.execute(
-        select(Membership.role).filter_by(user_id=user.id, workspace_id=workspace.id)
-    ).scalar_one_or_none()
-    return Role(role) if role else None
+    """The user's role in the workspace, or None when not a member (looked up once a request)."""
+    memo = g.setdefault("herald_roles", {}) if has_request_context() else {}
+    key = (user.id, workspace.id)
+    if key not in memo:
+        role = db.session.execute(
+            select(Membership.role).filter_by(user_id=user.id, workspace_id=workspace.id)
+        ).scalar_one_or_none()
+        memo[key] = Role(role) if role else None
+    return memo[key]
 
 
 def require(user: User | None, workspace: Workspace, need: Role) -> Role:

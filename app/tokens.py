@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.access import role_in
 from app.database import utcnow
@@ -87,7 +88,9 @@ def authenticate(text: str, now: datetime | None = None) -> PersonalAccessToken 
     """The live token for a bearer string, or None (unknown, revoked, expired, inactive user)."""
     now = now or utcnow()
     token = db.session.scalars(
-        select(PersonalAccessToken).filter_by(token_hash=_hash(text))
+        select(PersonalAccessToken)
+        .filter_by(token_hash=_hash(text))
+        .options(joinedload(PersonalAccessToken.user), joinedload(PersonalAccessToken.workspace))
     ).first()
     if token is None or token.revoked_at is not None:
         return None
