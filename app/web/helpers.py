@@ -23,11 +23,11 @@ def is_fragment_request() -> bool:
 
 
 def page_or_fragment(
-    page_template: str, fragment_template: str, status: int = 200, **context: Any
+    page_template: str, fragment_template: str, status_code: int = 200, **context: Any
 ) -> Response:
     """Render the fragment for htmx, the whole page otherwise; always `Vary: HX-Request`."""
     template = fragment_template if is_fragment_request() else page_template
-    response = make_response(render_template(template, **context), status)
+    response = make_response(render_template(template, **context), status_code)
     response.headers["Vary"] = "HX-Request"
     return response
 
