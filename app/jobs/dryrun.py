@@ -8,9 +8,10 @@ from typing import Any
 from app.access import require
 from app.database import utcnow
 from app.datasources.sql import QueryError
+from app.delivery.channels import TEMPLATED_FIELDS
 from app.delivery.email import Attachment, build_message, smtp_connection
 from app.delivery.errors import DeliveryError
-from app.delivery.placeholders import PlaceholderError
+from app.delivery.placeholders import PlaceholderError, substitute
 from app.errors import ValidationFailed
 from app.jobs.schema import parse_definition
 from app.jobs.service import check_references
@@ -23,6 +24,9 @@ from app.runs.snapshot import snapshot_of
 
 @dataclass
 class DryRunEmail:
+    """What one delivery would send (an email in full; other channels their filled fields)."""
+
+    kind: str = "email"
     detail: dict[str, Any] = field(default_factory=dict)
     sender: str = ""
     reply_to: str | None = None
@@ -71,12 +75,19 @@ def dry_run(workspace: Workspace, user: User, data: dict[str, Any]) -> DryRun:
     attachments = [Attachment(r.report_code, r.filename, r.pdf) for r in result.reports if r.pdf]
     values = entry_values(ctx, entry)
     for config in definition.deliveries:
-        email = DryRunEmail()
+        email = DryRunEmail(kind=config.kind)
         try:
-            connection = smtp_connection(workspace.id, config.connection)
-            message, email.detail = build_message(config, values, attachments, connection)
-            email.sender, email.reply_to = message.sender, message.reply_to
-            email.html, email.text = message.html, message.body
+            if config.kind == "email":
+                connection = smtp_connection(workspace.id, config.connection)
+                message, email.detail = build_message(config, values, attachments, connection)
+                email.sender, email.reply_to = message.sender, message.reply_to
+                email.html, email.text = message.html, message.body
+            else:  # what the channel would carry, with its placeholders filled in
+                email.detail = {
+                    name: substitute(getattr(config, name), values)
+                    for name in TEMPLATED_FIELDS.get(config.kind, ())
+                }
+                email.detail["attachments"] = [a.filename for a in attachments]
         except (DeliveryError, PlaceholderError) as exc:
             email.error = str(exc)
         result.emails.append(email)

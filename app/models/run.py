@@ -55,6 +55,7 @@ class Entry(db.Model):
     __tablename__ = "entries"
     __table_args__ = (
         Index("ix_entries_run_status", "run_id", "status"),
+        Index("ix_entries_run_seq", "run_id", "seq"),  # entry pages are ordered by seq
         Index("ix_entries_status_updated", "status", "updated_at"),
     )
 

@@ -77,6 +77,10 @@ def _step_context(workspace: Workspace, draft: JobDraft, step: str, data: dict) 
         known = known_placeholders(workspace.id, data)
         return {
             "connections": _codes(Connection, workspace, kind="smtp"),
+            "channel_connections": {
+                k: _codes(Connection, workspace, kind=k)
+                for k in ("webhook", "slack", "teams", "google")
+            },
             "placeholders": sorted(
                 f"{{{ns}.{key}}}" for ns, keys in known.items() if keys for key in keys
             ),

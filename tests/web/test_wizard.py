@@ -331,3 +331,27 @@ def test_an_email_condition_typed_in_the_wizard_is_kept(auth, client, demo):
     assert response.status_code == 303
     (delivery,) = db.session.scalars(db.select(JobDraft)).one().data["deliveries"]
     assert delivery["kind"] == "email" and delivery["condition"] == condition
+
+
+def test_a_dry_run_shows_what_a_chat_delivery_would_say(app, demo):
+    from app.jobs.dryrun import dry_run
+    from app.jobs.service import export_job
+    from app.models import User
+    from tests.helpers import job as demo_job
+
+    definition = export_job(demo_job(demo))
+    definition["deliveries"] = [
+        {
+            "kind": "slack",
+            "webhook_connection": "team-chat",
+            "text": "Statement for {customers.name} is ready",
+        }
+    ]
+    user = db.session.scalars(db.select(User).filter_by(email="demo@herald.local")).one()
+    result = dry_run(demo, user, definition)
+    (slack,) = result.emails
+    assert (slack.kind, slack.error) == ("slack", None)
+    assert slack.detail["text"] == f"Statement for {result.row['name']} is ready"
+    assert slack.detail["attachments"] == [
+        f"statement-{result.row['id']}-{result.params['period']}.pdf"
+    ]
