@@ -196,7 +196,15 @@ def start_job_run(ws: str, job: str) -> Any:
         if record.request_hash != digest:
             raise ApiError(409, "this Idempotency-Key was used with a different request")
         return {"jobRunId": record.run_id}
-    run = start_run(found, g.api_token.user, trigger="api", params=body.params, data=body.data)
+    run = start_run(
+        found,
+        g.api_token.user,
+        trigger="api",
+        params=body.params,
+        data=body.data,
+        notify_url=body.webhook.url if body.webhook else None,
+        notify_connection=body.webhook.secretConnection if body.webhook else None,
+    )
     if key:
         db.session.add(
             IdempotencyRecord(token_id=g.api_token.id, key=key, request_hash=digest, run_id=run.id)

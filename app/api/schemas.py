@@ -11,11 +11,20 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class CompletionWebhook(Model):
+    """POST {event: "run.finished", jobRunId, status, …} to `url` once the run ends; signed
+    (X-Herald-Signature) with the secret of the workspace's webhook connection, if named."""
+
+    url: str = Field(max_length=2000)
+    secretConnection: str | None = None
+
+
 class JobRunRequest(Model):
     """Start a run: parameter overrides for this run only, and free-form data."""
 
     params: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
+    webhook: CompletionWebhook | None = None
 
 
 class JobRunCreated(Model):

@@ -41,6 +41,13 @@ class Run(db.Model):
     scheduled_for: Mapped[datetime | None] = mapped_column(nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Optional completion webhook (API runs): where to POST, signed with a webhook connection.
+    notify_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    notify_connection: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    notify_status: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    notify_attempts: Mapped[int] = mapped_column(default=0)
+    notify_next_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    notify_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     prepared_at: Mapped[datetime | None] = mapped_column(nullable=True)

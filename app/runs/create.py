@@ -14,6 +14,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Entry, Job, Role, Run, User
 from app.runs import dispatch
+from app.runs.notify import check_notify
 from app.runs.snapshot import take_snapshot
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
 
@@ -48,6 +49,8 @@ def start_run(
     params: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     scheduled_for: datetime | None = None,
+    notify_url: str | None = None,
+    notify_connection: str | None = None,
 ) -> Run:
     """Create a run of `job` and queue its preparation. `user` None is the clock or an operator."""
     if user is not None:
@@ -66,7 +69,10 @@ def start_run(
         snapshot=take_snapshot(job),
         created_by_id=user.id if user else None,
         scheduled_for=scheduled_for,
+        notify_url=notify_url,
+        notify_connection=notify_connection,
     )
+    check_notify(job.workspace_id, notify_url, notify_connection)
     db.session.add(run)
     job.last_run_at = utcnow()
     job.last_run_status = "running"

@@ -16,6 +16,7 @@ from app.delivery.service import reset_interrupted
 from app.extensions import db
 from app.models import Entry, Run
 from app.runs import dispatch
+from app.runs.notify import send_due
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_entry, move_run
 
 BATCH = 2000
@@ -31,6 +32,7 @@ def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
         "runs_restarted": _restart_interrupted_preparations(now),
         "entries_requeued": _requeue_lost_entries(stale, now),
         "entries_recovered": _recover_expired_leases(now),
+        "completion_webhooks": send_due(now),
     }
 
 

@@ -154,6 +154,9 @@ def move_run(
     moved = result.rowcount == 1
     if moved and to in (RunStatus.finished, RunStatus.failed, RunStatus.cancelled):
         _record_last_run(run_id)
+        from app.runs.notify import mark_due  # local: notify builds on this module
+
+        mark_due(run_id)
     return moved
 
 

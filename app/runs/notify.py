@@ -1,0 +1,110 @@
+"""The optional per-run completion webhook: one signed POST when a run ends, retried if the
+receiver is down, never lost (the clock sends what is due)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.database import utcnow
+from app.delivery.channels.base import (
+    check_http_url,
+    connection_secret,
+    find_connection,
+    json_bytes,
+    post_json,
+    sign,
+)
+from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.models import Connection, Run
+from app.runs.states import bucket_counts
+
+
+def check_notify(workspace_id: int, url: str | None, connection: str | None) -> None:
+    """Validate a completion webhook request (URL, and the signing connection if named)."""
+    if url is None:
+        if connection:
+            raise ValidationFailed({"webhook.url": "a signing connection needs a URL"})
+        return
+    try:
+        check_http_url(url)
+    except ValueError as exc:
+        raise ValidationFailed({"webhook.url": str(exc)}) from None
+    if (
+        connection
+        and db.session.scalars(
+            select(Connection).filter_by(workspace_id=workspace_id, code=connection, kind="webhook")
+        ).first()
+        is None
+    ):
+        raise ValidationFailed(
+            {"webhook.secretConnection": f"no webhook connection '{connection}'"}
+        )
+
+
+def mark_due(run_id: int) -> None:
+    """Called as a run ends: its notification (if it asked for one) becomes due now. No commit."""
+    db.session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.notify_url.is_not(None), Run.notify_status.is_(None))
+        .values(notify_status="pending", notify_next_at=utcnow())
+    )
+
+
+def payload(run: Run) -> dict:
+    counts = bucket_counts(run.id)
+    return {
+        "event": "run.finished",
+        "jobRunId": run.id,
+        "job": {"id": run.job_id, "code": run.job.code},
+        "runStatus": run.status,
+        "finished": True,
+        "entries": counts["total"],
+        "status": {k: counts[k] for k in ("queued", "completed", "errors", "review")},
+        "error": run.error,
+    }
+
+
+def send_due(now: datetime | None = None, limit: int = 100) -> int:
+    """POST every due completion notification; returns how many were attempted."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Run).where(Run.notify_status == "pending", Run.notify_next_at <= now).limit(limit)
+    ).all()
+    for run in due:
+        _send(run)
+    return len(due)
+
+
+def _send(run: Run) -> None:
+    body = json_bytes(payload(run))
+    headers = {"X-Herald-Event": "run.finished", "X-Herald-Delivery": f"run-{run.id}"}
+    run.notify_attempts += 1
+    try:
+        if run.notify_connection:
+            connection = find_connection(run.workspace_id, "webhook", run.notify_connection)
+            secret = connection_secret(connection, "secret", "signing secret")
+            timestamp = str(int(time.time()))
+            headers |= {
+                "X-Herald-Timestamp": timestamp,
+                "X-Herald-Signature": sign(secret, timestamp, body),
+            }
+        post_json(run.notify_url, body, label="completion webhook", headers=headers)
+    except TransientDeliveryError as exc:
+        delays = current_app.config["DELIVERY_RETRY_DELAYS"]
+        if run.notify_attempts > len(delays):
+            run.notify_status = "failed"
+            run.notify_error = f"gave up after {run.notify_attempts} attempts: {exc}"
+        else:
+            run.notify_next_at = utcnow() + timedelta(seconds=delays[run.notify_attempts - 1])
+            run.notify_error = f"attempt {run.notify_attempts} failed, will retry: {exc}"
+    except DeliveryError as exc:
+        run.notify_status, run.notify_error = "failed", str(exc)
+    else:
+        run.notify_status, run.notify_error = "sent", None
+    db.session.commit()
