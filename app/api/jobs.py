@@ -26,7 +26,11 @@ from app.api.serializers import (
     temporary_file_out,
 )
 from app.database import utcnow
-from app.delivery.redeliver import deliver_held_entries, retry_delivery
+from app.delivery.redeliver import (
+    deliver_held_entries,
+    retry_delivery,
+    retry_failed_deliveries,
+)
 from app.errors import NotFound
 from app.extensions import db
 from app.jobs.schedule import rule_of
@@ -328,6 +332,12 @@ def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
         raise NotFound("delivery not found")
     retried = retry_delivery(delivery.id, g.api_token.user)
     return {"id": retried.id, "status": retried.status, "attempts": retried.attempts}
+
+
+@bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/retry-failed")
+def retry_failed(ws: str, job: str, run_id: int) -> Any:
+    _, _, run = _run(ws, job, run_id, "jobs:write")
+    return {"retried": retry_failed_deliveries(run, g.api_token.user)}
 
 
 @bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/artifacts/<int:artifact_id>")

@@ -148,6 +148,10 @@ class DeliverResult(Model):
     queued: int
 
 
+class RetryResult(Model):
+    retried: int
+
+
 class DecisionResult(Model):
     decided: int
     alreadyDecided: int

@@ -93,6 +93,25 @@ def deliver_held_entries(run: Run, user: User) -> dict[str, int]:
     return deliver_entries(run, held, user, redeliver=False)
 
 
+def retry_failed_deliveries(run: Run, user: User | None) -> int:
+    """Retry every failed delivery of a run (each as `retry_delivery`); returns how many."""
+    _require_editor(run, user)
+    failed = db.session.scalars(
+        select(EntryDelivery.id)
+        .join(Entry, Entry.id == EntryDelivery.entry_id)
+        .where(Entry.run_id == run.id, EntryDelivery.status == D.failed)
+        .order_by(EntryDelivery.id)
+    ).all()
+    retried = 0
+    for delivery_id in failed:
+        try:
+            retry_delivery(delivery_id, user)
+            retried += 1
+        except ValidationFailed:  # decided meanwhile (retried by someone else): skip it
+            continue
+    return retried
+
+
 def selection_counts(run: Run, entry_ids: Iterable[int]) -> dict[str, int]:
     """What `deliver_entries` would do with a selection: {"review", "redeliver", "other"}."""
     counts = {"review": 0, "redeliver": 0, "other": 0}

@@ -12,7 +12,12 @@ from werkzeug.wrappers import Response
 
 from app import storage
 from app.access import get_run, require, role_in
-from app.delivery.redeliver import deliver_entries, retry_delivery, selection_counts
+from app.delivery.redeliver import (
+    deliver_entries,
+    retry_delivery,
+    retry_failed_deliveries,
+    selection_counts,
+)
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Artifact, Entry, EntryDelivery, Job, Role, Run, Workspace
@@ -144,6 +149,16 @@ def cancel(ws: str, run_id: int) -> Response:
         flash(f"Run cancelled; {cancelled} entries will not be generated.", "success")
     except ValidationFailed as exc:
         flash(str(exc), "error")
+    return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)
+
+
+@bp.post("/runs/<int:run_id>/retry-failed")
+@login_required
+def retry_failed(ws: str, run_id: int) -> Response:
+    workspace = workspace_for(ws)
+    run = get_run(workspace, run_id, current_user, Role.editor)
+    retried = retry_failed_deliveries(run, current_user)
+    flash(f"{retried} failed deliver{'y' if retried == 1 else 'ies'} queued again.", "success")
     return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)
 
 

@@ -304,3 +304,25 @@ def test_a_generation_failure_is_skipped(ws, editor, work, mailbox):
     assert counts == {"approved": 0, "redelivered": 0, "skipped": 1}
     assert deliver_queue_count() == 0
     assert db.session.scalars(db.select(EntryDelivery.status)).all() == ["skipped"]
+
+
+def test_retry_all_failed_deliveries_of_a_run_sends_only_those(app, work, smtp_server, mailbox):
+    from app.delivery.redeliver import retry_failed_deliveries
+    from app.models import Run
+    from app.runs.create import start_run
+    from tests import factories as make
+    from tests.helpers import entries_of
+
+    ws = make.workspace(smtp=smtp_server.settings)
+    rows = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
+    job = make.mailing_job(ws, rows)
+    mailbox.reject_with = "550 5.1.1 No such user"
+    run_id = start_run(job, None).id
+    work()
+    assert {e.status for e in entries_of(run_id)} == {"DeliveryFailed"}
+    mailbox.reject_with = None
+    assert retry_failed_deliveries(db.session.get(Run, run_id), None) == 3
+    work()
+    assert {e.status for e in entries_of(run_id)} == {"Completed"}
+    assert len(mailbox.messages) == 3
+    assert retry_failed_deliveries(db.session.get(Run, run_id), None) == 0
