@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -36,8 +36,8 @@ from app.delivery.errors import DeliveryError
 from app.delivery.smtp import SmtpSession, SmtpSettings
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.jobs.schema import CODE_PATTERN
 from app.models import Connection, Role, User, Workspace
+from app.workspace_items import find_by_code, identity_errors
 
 KINDS = ("smtp", "sql", "webhook", "slack", "teams", "google")
 # Connections used by the delivery channels: their secrets are whole values, not a password.
@@ -59,14 +59,7 @@ TEST_MESSAGE = (
 
 def get_connection(workspace: Workspace, code: str, user: User | None) -> Connection:
     """The workspace's connection `code` (admins only): NotFound if absent, else Forbidden."""
-    if user is not None:
-        require(user, workspace, Role.admin)
-    connection = db.session.scalars(
-        select(Connection).filter_by(workspace_id=workspace.id, code=code)
-    ).first()
-    if connection is None:
-        raise NotFound("connection not found")
-    return connection
+    return find_by_code(Connection, workspace, code, user, Role.admin, "connection")
 
 
 def save_connection(
@@ -406,23 +399,17 @@ def send_test_email(
 def _check_identity(
     workspace: Workspace, kind: str, code: str, name: str, connection: Connection | None
 ) -> dict[str, str]:
-    errors: dict[str, str] = {}
+    errors = identity_errors(
+        Connection,
+        workspace,
+        code,
+        name,
+        current=connection,
+        reserved=RESERVED_CODES,
+        what="connection",
+    )
     if kind not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
-    if not re.match(CODE_PATTERN, code or ""):
-        errors["code"] = "use lowercase letters, digits and '-'"
-    elif code in RESERVED_CODES:
-        errors["code"] = f"'{code}' is reserved; choose another code"
-    else:
-        query = select(Connection.id).filter_by(workspace_id=workspace.id, code=code)
-        if connection is not None and connection.id is not None:
-            query = query.where(Connection.id != connection.id)
-        if db.session.scalars(query).first() is not None:
-            errors["code"] = f"another connection already has the code '{code}'"
-    if not (name or "").strip():
-        errors["name"] = "enter a name"
-    elif len(name.strip()) > 200:
-        errors["name"] = "at most 200 characters"
     return errors
 
 

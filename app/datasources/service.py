@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +13,8 @@ from app.datasources.fetch import fetch_rows, parse_csv, parse_json_rows, source
 from app.datasources.sql import READ_ONLY_START, QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.jobs.schema import CODE_PATTERN
 from app.models import Connection, DataSource, Role, User, Workspace
+from app.workspace_items import find_by_code, identity_errors
 
 KINDS = ("sql", "csv", "json")
 # URL words next to /sources/<code>: a source with one of these codes could not be opened.
@@ -27,14 +26,7 @@ def get_source(
     workspace: Workspace, code: str, user: User | None, need: Role = Role.viewer
 ) -> DataSource:
     """The workspace's data source `code`: NotFound if absent, Forbidden below `need`."""
-    if user is not None:
-        require(user, workspace, need)
-    source = db.session.scalars(
-        select(DataSource).filter_by(workspace_id=workspace.id, code=code)
-    ).first()
-    if source is None:
-        raise NotFound("data source not found")
-    return source
+    return find_by_code(DataSource, workspace, code, user, need, "data source")
 
 
 def save_source(
@@ -143,20 +135,18 @@ def _sql_connection(workspace: Workspace, code: str | None) -> Connection | None
 def _check_identity(
     workspace: Workspace, code: str, name: str, source: DataSource | None, replace: bool
 ) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not re.match(CODE_PATTERN, code or ""):
-        errors["code"] = "use lowercase letters, digits and '-'"
-    elif code in RESERVED_CODES:
-        errors["code"] = f"'{code}' is reserved; choose another code"
-    elif source is not None or not replace:
-        query = select(DataSource.id).filter_by(workspace_id=workspace.id, code=code)
-        if source is not None and source.id is not None:
-            query = query.where(DataSource.id != source.id)
-        if db.session.scalars(query).first() is not None:
-            errors["code"] = f"another data source already has the code '{code}'"
-    if len((name or "").strip()) > 200:
-        errors["name"] = "at most 200 characters"
-    return errors
+    # A missing name becomes the code; replacing by code (the CLI) may reuse a taken code.
+    return identity_errors(
+        DataSource,
+        workspace,
+        code,
+        name,
+        current=source,
+        reserved=RESERVED_CODES,
+        what="data source",
+        name_required=False,
+        unique=source is not None or not replace,
+    )
 
 
 def _check(

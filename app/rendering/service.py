@@ -15,7 +15,6 @@ from app.datasources.parameters import PARAMETER_TYPES
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.jobs.schema import (
-    CODE_PATTERN,
     IDENTIFIER_PATTERN,
     RESERVED_ALIASES,
     ReportRef,
@@ -24,6 +23,7 @@ from app.jobs.schema import (
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
 from app.rendering.environment import sandbox
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
+from app.workspace_items import find_by_code, identity_errors
 
 # URL words next to /templates/<code>: a template with one of these codes could not be opened.
 RESERVED_CODES = {"new", "preview"}
@@ -35,14 +35,7 @@ def get_template(
     workspace: Workspace, code: str, user: User | None, need: Role = Role.viewer
 ) -> ReportTemplate:
     """The workspace's template `code`: NotFound if absent, Forbidden below `need`."""
-    if user is not None:
-        require(user, workspace, need)
-    template = db.session.scalars(
-        select(ReportTemplate).filter_by(workspace_id=workspace.id, code=code)
-    ).first()
-    if template is None:
-        raise NotFound("report template not found")
-    return template
+    return find_by_code(ReportTemplate, workspace, code, user, need, "report template")
 
 
 def save_template(
@@ -179,22 +172,15 @@ def check_data_sources(workspace: Workspace, refs: Sequence[Mapping[str, Any]]) 
 def _check_identity(
     workspace: Workspace, code: str, name: str, template: ReportTemplate | None
 ) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not re.match(CODE_PATTERN, code or ""):
-        errors["code"] = "use lowercase letters, digits and '-' (at most 64)"
-    elif code in RESERVED_CODES:
-        errors["code"] = f"'{code}' is reserved; choose another code"
-    else:
-        query = select(ReportTemplate.id).filter_by(workspace_id=workspace.id, code=code)
-        if template is not None and template.id is not None:
-            query = query.where(ReportTemplate.id != template.id)
-        if db.session.scalars(query).first() is not None:
-            errors["code"] = f"another template already has the code '{code}'"
-    if not (name or "").strip():
-        errors["name"] = "enter a name"
-    elif len(name.strip()) > 200:
-        errors["name"] = "at most 200 characters"
-    return errors
+    return identity_errors(
+        ReportTemplate,
+        workspace,
+        code,
+        name,
+        current=template,
+        reserved=RESERVED_CODES,
+        what="template",
+    )
 
 
 def _parameter(raw: Mapping[str, Any]) -> dict[str, Any]:

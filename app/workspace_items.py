@@ -1,0 +1,58 @@
+"""What templates, data sources and connections share: lookup by code, and code/name checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import select
+
+from app.access import require
+from app.errors import NotFound
+from app.extensions import db
+from app.jobs.schema import CODE_PATTERN
+from app.models import Role, User, Workspace
+
+
+def find_by_code(
+    model: Any, workspace: Workspace, code: str, user: User | None, need: Role, what: str
+) -> Any:
+    """The workspace's `model` row with `code`: NotFound if absent, Forbidden below `need`."""
+    if user is not None:
+        require(user, workspace, need)
+    item = db.session.scalars(select(model).filter_by(workspace_id=workspace.id, code=code)).first()
+    if item is None:
+        raise NotFound(f"{what} not found")
+    return item
+
+
+def identity_errors(
+    model: Any,
+    workspace: Workspace,
+    code: str,
+    name: str,
+    *,
+    current: Any = None,
+    reserved: Collection[str] = (),
+    what: str,
+    name_required: bool = True,
+    unique: bool = True,
+) -> dict[str, str]:
+    """Problems with a code (pattern, reserved word, taken by another row) and a name."""
+    errors: dict[str, str] = {}
+    if not re.match(CODE_PATTERN, code or ""):
+        errors["code"] = "use lowercase letters, digits and '-' (at most 64)"
+    elif code in reserved:
+        errors["code"] = f"'{code}' is reserved; choose another code"
+    elif unique:
+        query = select(model.id).filter_by(workspace_id=workspace.id, code=code)
+        if current is not None and current.id is not None:
+            query = query.where(model.id != current.id)
+        if db.session.scalars(query).first() is not None:
+            errors["code"] = f"another {what} already has the code '{code}'"
+    if name_required and not (name or "").strip():
+        errors["name"] = "enter a name"
+    elif len((name or "").strip()) > 200:
+        errors["name"] = "at most 200 characters"
+    return errors
