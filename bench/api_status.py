@@ -149,9 +149,11 @@ def main() -> None:
             "HERALD_API_RATE_LIMIT": "100000000 per minute",
         }
         path, token = setup(env)
-        herald_port, bare_port = free_port(), free_port()
+        env["BENCH_LIMIT_URI"] = "redis+unix://" + redis_url.removeprefix("unix://")
+        herald_port, bare_port, limited_port = free_port(), free_port(), free_port()
         herald = serve("wsgi:app", herald_port, env, ROOT)
         bare = serve("bare_app:app", bare_port, env, ROOT / "bench")
+        limited = serve("bare_app:limited", limited_port, env, ROOT / "bench")
         try:
             wrk(f"http://127.0.0.1:{herald_port}{path}", 2, args.connections, token)  # warm up
             herald_rate, herald_p99 = wrk(
@@ -160,16 +162,23 @@ def main() -> None:
             bare_rate, bare_p99 = wrk(
                 f"http://127.0.0.1:{bare_port}/status", args.seconds, args.connections, None
             )
+            limited_rate, limited_p99 = wrk(
+                f"http://127.0.0.1:{limited_port}/status", args.seconds, args.connections, None
+            )
         finally:
-            for process in (herald, bare, redis):
+            for process in (herald, bare, limited, redis):
                 process.terminate()
                 process.wait(10)
     print(
         f"GET run status (1,000 entries), {args.connections} connections, {args.seconds} s, "
-        f"gunicorn {' '.join(GUNICORN[:6])}"
+        f"gunicorn {' '.join(GUNICORN[:2])} (sync)"
     )
     print(f"herald API   {herald_rate:8.0f} req/s   p99 {herald_p99:6.1f} ms")
     print(f"bare Flask   {bare_rate:8.0f} req/s   p99 {bare_p99:6.1f} ms")
+    print(
+        f"bare + Flask-Limiter on Redis {limited_rate:8.0f} req/s   p99 {limited_p99:6.1f} ms"
+        f"   ({100 * limited_rate / bare_rate:.0f}% of bare)"
+    )
     print(f"herald / bare = {100 * herald_rate / bare_rate:.0f}%   (target >= 60%, p99 < 50 ms)")
 
 
