@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.connections.secrets import set_secrets
 from app.extensions import db
@@ -72,7 +73,8 @@ def test_the_quickstart_job_through_all_six_steps(auth, client, demo, mailbox):
     assert dry.status_code == 200
     assert "Nothing was sent." in dry.text
     assert "mason.moore@example.com" in dry.text
-    assert "Statement " + date.today().replace(day=1).isoformat() in dry.text
+    berlin_today = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the schedule's zone
+    assert "Statement " + berlin_today.replace(day=1).isoformat() in dry.text
     pdf_url = re.search(r'src="([^"]+/dry-run/0\.pdf)"', dry.text)[1]
     assert client.get(pdf_url).data.startswith(b"%PDF")
     assert mailbox.messages == []
