@@ -67,33 +67,27 @@ def _workspace(ws: str, permission: str) -> Workspace:
     return workspace
 
 
-def _body(model: type[BaseModel]) -> Any:
+def _json_body(*, blank_as_empty: bool = False) -> Any:
+    """The request's JSON body (an empty body reads as {}); 415 / 400 envelopes otherwise."""
     if request.content_length and not request.is_json:
         raise ApiError(415, "send the body as application/json")
     raw = request.get_data(cache=True)
-    if not raw.strip():
-        data: Any = {}
-    else:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"malformed JSON: {exc}") from None
+    if blank_as_empty and not raw.strip():
+        return {}
     try:
-        return model.model_validate(data)
+        return json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
+def _body(model: type[BaseModel]) -> Any:
+    """The JSON body validated by an API schema; 422 with one error per field."""
+    try:
+        return model.model_validate(_json_body(blank_as_empty=True))
     except ValidationError as exc:
         raise ApiError(
             422, "request validation failed", field_errors(validation_errors(exc))
         ) from None
-
-
-def _json_body() -> Any:
-    """A JSON object body, for endpoints validated by a domain schema (job definitions)."""
-    if request.content_length and not request.is_json:
-        raise ApiError(415, "send the body as application/json")
-    try:
-        return json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from None
 
 
 def _page() -> tuple[int, int]:
