@@ -23,7 +23,7 @@ from app.delivery.email import Attachment, send_email
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.extensions import db
-from app.models import Artifact, Entry, EntryDelivery, Run
+from app.models import Artifact, Entry, EntryDelivery
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
@@ -66,7 +66,7 @@ def deliver_entry(entry_id: int) -> None:
         else []
     )
     context = DeliveryContext(
-        job_id=db.session.scalar(select(Run.job_id).filter_by(id=entry.run_id)),
+        job_id=ctx.job_id,
         job_code=ctx.definition.code,
         job_name=ctx.definition.name,
         run_id=entry.run_id,

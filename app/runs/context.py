@@ -22,6 +22,7 @@ class RunContext:
     params: dict[str, Any]
     data: dict[str, Any]
     shared: dict[str, list[dict[str, Any]]]
+    job_id: int = 0  # 0 for a dry run, which has no saved job
 
     @property
     def binds(self) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def _load(run_id: int) -> RunContext:
         params=run.params,
         data=run.data,
         shared=run.shared_data or {},
+        job_id=run.job_id,
     )
 
 
