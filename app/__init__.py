@@ -10,7 +10,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter, Map
 
+from app.access import MAX_ROW_ID
 from app.config import settings_from_env
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate, queues
 
@@ -23,6 +25,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    # `<int:...>` in every route is a row id: one past the database's integer range is a 404.
+    app.url_map.converters["int"] = RowIdConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -44,6 +48,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_api(app)
     register_commands(app)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """Whole numbers that fit a 64-bit signed integer column."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _limits_uri(redis_url: str) -> str:

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, has_request_context
-from sqlalchemy import select
+from flask import has_request_context, request
+from sqlalchemy import Select, bindparam, select
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import Job, Membership, Role, Run, User, Workspace
 
 
+def _role_memo() -> dict[tuple[int, int], Role | None]:
+    # Kept on the request itself: an app context (and `g`) may outlive one request.
+    return request.environ.setdefault("herald.roles", {}) if has_request_context() else {}
+
+
+def remember_role(user_id: int, workspace_id: int, role: Role | None) -> None:
+    """Record a role already read (with the API token) so this request does not read it again."""
+    _role_memo()[(user_id, workspace_id)] = role
+
+
 def role_in(user: User, workspace: Workspace) -> Role | None:
     """The user's role in the workspace, or None when not a member (looked up once a request)."""
-    memo = g.setdefault("herald_roles", {}) if has_request_context() else {}
+    memo = _role_memo()
     key = (user.id, workspace.id)
     if key not in memo:
         role = db.session.execute(
@@ -34,10 +44,21 @@ def require(user: User | None, workspace: Workspace, need: Role) -> Role:
     return role
 
 
+MAX_ROW_ID = 2**63 - 1  # the largest value of a 64-bit integer column
+
+
+def _row_id(text: str) -> int | None:
+    """The id that a path segment names, or None when it is a code."""
+    return int(text) if text.isdigit() else None
+
+
 def _by_id_or_code(model: Any, value: str | int, **scope: Any) -> Any:
     query = select(model).filter_by(**scope)
     text = str(value)
-    query = query.filter_by(id=int(text)) if text.isdigit() else query.filter_by(code=text)
+    row_id = _row_id(text)
+    if row_id is not None and row_id > MAX_ROW_ID:
+        return None
+    query = query.filter_by(code=text) if row_id is None else query.filter_by(id=row_id)
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -71,6 +92,44 @@ def get_run(
     if run is None or run.workspace_id != workspace.id or (job and run.job_id != job.id):
         raise NotFound("run not found")
     return run
+
+
+def job_run_queries(statement: Select) -> dict[bool, Select]:
+    """`statement` (which joins jobs and runs) narrowed to one run of one job, by job id (True)
+    or code (False); binds `workspace_id`, `run_id`, `job`. Built once, at import: building a
+    statement costs more than running it, and API run endpoints are polled."""
+    narrowed = statement.where(
+        Run.id == bindparam("run_id"), Run.workspace_id == bindparam("workspace_id")
+    )
+    return {
+        True: narrowed.where(Job.id == bindparam("job")),
+        False: narrowed.where(Job.code == bindparam("job")),
+    }
+
+
+def job_run_params(workspace_id: int, job_id_or_code: str | int, run_id: int) -> tuple[bool, dict]:
+    """(by id?, binds) for a statement from `job_run_queries`; NotFound for an impossible id."""
+    text = str(job_id_or_code)
+    job_id = _row_id(text)
+    if max(run_id, job_id or 0) > MAX_ROW_ID:
+        raise NotFound("run not found")
+    job = text if job_id is None else job_id
+    return job_id is not None, {"run_id": run_id, "workspace_id": workspace_id, "job": job}
+
+
+_JOB_RUN = job_run_queries(select(Job, Run).join(Run, Run.job_id == Job.id))
+
+
+def find_job_run(workspace_id: int, job_id_or_code: str | int, run_id: int) -> tuple[Job, Run]:
+    """A run of a job (by id or code) in a workspace, read in one query; NotFound otherwise.
+
+    For callers whose right to read the workspace is already established (an API token's role).
+    """
+    by_id, params = job_run_params(workspace_id, job_id_or_code, run_id)
+    found = db.session.execute(_JOB_RUN[by_id], params).first()
+    if found is None:
+        raise NotFound("run not found")
+    return found.Job, found.Run
 
 
 def workspaces_of(user: User) -> list[tuple[Workspace, Role]]:

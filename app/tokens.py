@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select, update
 
-from app.access import role_in
+from app.access import remember_role, role_in
 from app.database import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.models import PersonalAccessToken, Role, User, Workspace
+from app.models import Membership, PersonalAccessToken, Role, User, Workspace
 
 PERMISSIONS = {"jobs:read": Role.viewer, "jobs:write": Role.editor}
 PREFIX = "hrld_"
@@ -84,29 +84,82 @@ def revoke_token(user: User, token_id: int) -> None:
     db.session.commit()
 
 
-def authenticate(text: str, now: datetime | None = None) -> PersonalAccessToken | None:
-    """The live token for a bearer string, or None (unknown, revoked, expired, inactive user)."""
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who an API call acts as: a live token, its user and workspace, and the user's role there.
+
+    Read in one query per call; the user and workspace rows load only when a handler needs them.
+    """
+
+    token_id: int
+    user_id: int
+    workspace_id: int
+    workspace_code: str
+    permissions: frozenset[str]
+    role: Role | None
+
+    @property
+    def user(self) -> User:
+        return db.session.get(User, self.user_id)
+
+    @property
+    def workspace(self) -> Workspace:
+        return db.session.get(Workspace, self.workspace_id)
+
+
+_CALLER = (
+    select(
+        PersonalAccessToken.id,
+        PersonalAccessToken.user_id,
+        PersonalAccessToken.workspace_id,
+        Workspace.code,
+        PersonalAccessToken.permissions,
+        PersonalAccessToken.expires_at,
+        PersonalAccessToken.revoked_at,
+        PersonalAccessToken.last_used_at,
+        User.active,
+        Membership.role,
+    )
+    .where(PersonalAccessToken.token_hash == bindparam("token_hash"))
+    .join(User, User.id == PersonalAccessToken.user_id)
+    .join(Workspace, Workspace.id == PersonalAccessToken.workspace_id)
+    .outerjoin(
+        Membership,
+        (Membership.user_id == PersonalAccessToken.user_id)
+        & (Membership.workspace_id == PersonalAccessToken.workspace_id),
+    )
+)
+
+
+def authenticate(text: str, now: datetime | None = None) -> ApiCaller | None:
+    """The caller for a bearer string, or None (unknown, revoked, expired, inactive user)."""
     now = now or utcnow()
-    token = db.session.scalars(
-        select(PersonalAccessToken)
-        .filter_by(token_hash=_hash(text))
-        .options(joinedload(PersonalAccessToken.user), joinedload(PersonalAccessToken.workspace))
-    ).first()
-    if token is None or token.revoked_at is not None:
+    # Every API call pays for this: one prebuilt Core statement (no per-call statement building
+    # or cache-key work) and no ORM objects.
+    row = db.session.connection().execute(_CALLER, {"token_hash": _hash(text)}).first()
+    if row is None or row.revoked_at is not None or not row.active:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         return None
-    if not token.user.active:
-        return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        db.session.execute(
+            update(PersonalAccessToken).filter_by(id=row.id).values(last_used_at=now)
+        )
         db.session.commit()
-    return token
+    caller = ApiCaller(
+        token_id=row.id,
+        user_id=row.user_id,
+        workspace_id=row.workspace_id,
+        workspace_code=row.code,
+        permissions=frozenset(row.permissions),
+        role=Role(row.role) if row.role else None,
+    )
+    remember_role(row.user_id, row.workspace_id, caller.role)
+    return caller
 
 
-def allows(token: PersonalAccessToken, permission: str) -> bool:
+def allows(caller: ApiCaller, permission: str) -> bool:
     """The token grants `permission` and its user's current role still allows it."""
-    if permission not in token.permissions:
+    if permission not in caller.permissions:
         return False
-    role = role_in(token.user, token.workspace)
-    return role is not None and role.rank >= PERMISSIONS[permission].rank
+    return caller.role is not None and caller.role.rank >= PERMISSIONS[permission].rank

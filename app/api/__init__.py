@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import ApiError, error_response, field_errors, request_id
@@ -76,9 +77,20 @@ def _conflict(exc: Conflict) -> Response:
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)
 
 
+class NoApiSessions(SecureCookieSessionInterface):
+    """Cookie sessions everywhere but the API, which a bearer token authenticates on its own:
+    no cookie is read or written there (and no `Vary: Cookie` spoils caching)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(bp.url_prefix + "/"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def register_api(app: Flask) -> None:
     from app.api import jobs, openapi  # noqa: F401  (routes register on import)
 
+    app.session_interface = NoApiSessions()
     app.register_blueprint(bp)
     app.register_blueprint(openapi.swagger)
     app.register_error_handler(ApiError, error_response)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import storage
-from app.access import get_job, get_run
+from app.access import find_job_run, get_job
 from app.api import bp
 from app.api.errors import ApiError, field_errors
 from app.api.schemas import JobRunRequest
@@ -49,22 +49,27 @@ from app.models import (
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import request_review_document
 from app.runs.create import cancel_run, start_run
+from app.runs.progress import run_progress
 from app.runs.states import BUCKETS, bucket_counts
 from app.scheduling import describe, format_instant, preview
-from app.tokens import allows
+from app.tokens import ApiCaller, allows
 
 MAX_PER_PAGE = 200
 
 
-def _workspace(ws: str, permission: str) -> Workspace:
-    """The token's workspace when the path names it (by id or code); 404 otherwise."""
-    token = g.api_token
-    workspace = token.workspace
-    if ws not in (str(workspace.id), workspace.code):
+def _caller(ws: str, permission: str) -> ApiCaller:
+    """The caller, when the path names its token's workspace (by id or code): 404 otherwise,
+    403 without `permission`."""
+    caller: ApiCaller = g.api_token
+    if ws not in (str(caller.workspace_id), caller.workspace_code):
         raise ApiError(404, "workspace not found")
-    if not allows(token, permission):
+    if not allows(caller, permission):
         raise ApiError(403, f"this token lacks the {permission} permission")
-    return workspace
+    return caller
+
+
+def _workspace(ws: str, permission: str) -> Workspace:
+    return _caller(ws, permission).workspace
 
 
 def _json_body(*, blank_as_empty: bool = False) -> Any:
@@ -106,9 +111,9 @@ def _job(ws: str, job: str, permission: str = "jobs:read") -> tuple[Workspace, J
     return workspace, get_job(workspace, job, g.api_token.user)
 
 
-def _run(ws: str, job: str, run_id: int, permission: str = "jobs:read"):
-    workspace, found = _job(ws, job, permission)
-    return workspace, found, get_run(workspace, run_id, g.api_token.user, job=found)
+def _run(ws: str, job: str, run_id: int, permission: str = "jobs:read") -> tuple[Job, Run]:
+    # The caller's role was read with its token, so the job and run come in one query.
+    return find_job_run(_caller(ws, permission).workspace_id, job, run_id)
 
 
 @bp.get("/ws/<ws>/jobs")
@@ -205,7 +210,9 @@ def start_job_run(ws: str, job: str) -> Any:
     )
     if key:
         db.session.add(
-            IdempotencyRecord(token_id=g.api_token.id, key=key, request_hash=digest, run_id=run.id)
+            IdempotencyRecord(
+                token_id=g.api_token.token_id, key=key, request_hash=digest, run_id=run.id
+            )
         )
         try:
             db.session.commit()
@@ -222,7 +229,7 @@ def start_job_run(ws: str, job: str) -> Any:
 
 def _idempotent(key: str) -> IdempotencyRecord | None:
     return db.session.scalars(
-        select(IdempotencyRecord).filter_by(token_id=g.api_token.id, key=key)
+        select(IdempotencyRecord).filter_by(token_id=g.api_token.token_id, key=key)
     ).first()
 
 
@@ -247,7 +254,7 @@ def list_runs(ws: str, job: str) -> Any:
 
 @bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>")
 def get_run_detail(ws: str, job: str, run_id: int) -> Any:
-    workspace, found, run = _run(ws, job, run_id)
+    found, run = _run(ws, job, run_id)
     page, per_page = _page()
     query = select(Entry).filter_by(run_id=run.id)
     bucket = request.args.get("bucket")
@@ -265,19 +272,20 @@ def get_run_detail(ws: str, job: str, run_id: int) -> Any:
     return {
         **run_summary(run, bucket_counts(run.id)),
         "entriesPage": {"page": page, "perPage": per_page, "total": total},
-        "entryItems": [entry_out(e, workspace.code, found.code) for e in entries],
+        "entryItems": [entry_out(e, g.api_token.workspace_code, found.code) for e in entries],
     }
 
 
 @bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>/status")
 def get_run_status(ws: str, job: str, run_id: int) -> Any:
-    _, _, run = _run(ws, job, run_id)
-    return run_status(run)
+    progress = run_progress(_caller(ws, "jobs:read").workspace_id, job, run_id)
+    return run_status(progress, progress.counts)
 
 
 @bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/generate-review-document")
 def generate_review_document(ws: str, job: str, run_id: int) -> Any:
-    workspace, found, run = _run(ws, job, run_id, "jobs:write")
+    found, run = _run(ws, job, run_id, "jobs:write")
+    workspace = g.api_token.workspace
     ids = db.session.scalars(select(Entry.id).filter_by(run_id=run.id)).all()
     file = request_review_document(workspace, g.api_token.user, ids, f"{found.name}: run {run.id}")
     return {"temporaryFileId": file.id}, 202
@@ -285,17 +293,17 @@ def generate_review_document(ws: str, job: str, run_id: int) -> Any:
 
 @bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/deliver")
 def deliver_run(ws: str, job: str, run_id: int) -> Any:
-    _, _, run = _run(ws, job, run_id, "jobs:write")
+    _, run = _run(ws, job, run_id, "jobs:write")
     counts = deliver_held_entries(run, g.api_token.user)
     return {"queued": counts["approved"]}
 
 
 @bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/cancel")
 def cancel(ws: str, job: str, run_id: int) -> Any:
-    _, _, run = _run(ws, job, run_id, "jobs:write")
+    _, run = _run(ws, job, run_id, "jobs:write")
     cancelled = cancel_run(run, g.api_token.user)
     db.session.refresh(run)
-    return {**run_status(run), "cancelledNow": cancelled}
+    return {**run_status(run, bucket_counts(run.id)), "cancelledNow": cancelled}
 
 
 def _entry(run: Run, entry_id: int) -> Entry:
@@ -309,7 +317,8 @@ def _entry(run: Run, entry_id: int) -> Entry:
     "/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/<any(approve, reject):action>"
 )
 def decide_entry(ws: str, job: str, run_id: int, entry_id: int, action: str) -> Any:
-    workspace, _, run = _run(ws, job, run_id, "jobs:write")
+    _, run = _run(ws, job, run_id, "jobs:write")
+    workspace = g.api_token.workspace
     entry = _entry(run, entry_id)
     decide = approve_entries if action == "approve" else reject_entries
     outcome = decide(workspace, g.api_token.user, [entry.id])
@@ -320,7 +329,7 @@ def decide_entry(ws: str, job: str, run_id: int, entry_id: int, action: str) -> 
 
 @bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/deliveries/<int:delivery_id>/retry")
 def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
-    _, _, run = _run(ws, job, run_id, "jobs:write")
+    _, run = _run(ws, job, run_id, "jobs:write")
     delivery = db.session.get(EntryDelivery, delivery_id)
     if delivery is None or _entry(run, delivery.entry_id) is None:
         raise NotFound("delivery not found")
@@ -330,13 +339,13 @@ def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
 
 @bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/retry-failed")
 def retry_failed(ws: str, job: str, run_id: int) -> Any:
-    _, _, run = _run(ws, job, run_id, "jobs:write")
+    _, run = _run(ws, job, run_id, "jobs:write")
     return {"retried": retry_failed_deliveries(run, g.api_token.user)}
 
 
 @bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/artifacts/<int:artifact_id>")
 def artifact(ws: str, job: str, run_id: int, entry_id: int, artifact_id: int) -> Any:
-    _, _, run = _run(ws, job, run_id)
+    _, run = _run(ws, job, run_id)
     entry = _entry(run, entry_id)
     found = db.session.get(Artifact, artifact_id)
     if found is None or found.entry_id != entry.id or not found.storage_key:

@@ -9,6 +9,7 @@ from flask import url_for
 
 from app.database import utcnow
 from app.models import Entry, Job, Run, TemporaryFile
+from app.runs.progress import RunProgress
 from app.runs.states import RunStatus, bucket_counts
 
 
@@ -51,7 +52,7 @@ def run_summary(run: Run, counts: dict[str, int] | None = None) -> dict[str, Any
     }
 
 
-def _stage(run: Run, counts: dict[str, int]) -> str:
+def _stage(run: Run | RunProgress, counts: dict[str, int]) -> str:
     if run.status == RunStatus.pending:
         return "queued"
     if run.status in (RunStatus.preparing, RunStatus.failed, RunStatus.cancelled):
@@ -61,7 +62,7 @@ def _stage(run: Run, counts: dict[str, int]) -> str:
     return "awaiting_review" if counts["review"] else "done"
 
 
-def _estimated_wait(run: Run, counts: dict[str, int]) -> int | None:
+def _estimated_wait(run: Run | RunProgress, counts: dict[str, int]) -> int | None:
     """Seconds left at the pace of this run so far; None until an entry has finished."""
     if not counts["queued"] and run.status not in (RunStatus.pending, RunStatus.preparing):
         return 0
@@ -72,9 +73,8 @@ def _estimated_wait(run: Run, counts: dict[str, int]) -> int | None:
     return round(per_entry * counts["queued"])
 
 
-def run_status(run: Run) -> dict[str, Any]:
+def run_status(run: Run | RunProgress, counts: dict[str, int]) -> dict[str, Any]:
     """The seed's JobRunStatus, plus stage and an estimate."""
-    counts = bucket_counts(run.id)
     open_run = run.status in (RunStatus.pending, RunStatus.preparing)
     return {
         "finished": not open_run and counts["queued"] == 0,

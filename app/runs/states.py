@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.database import utcnow
 from app.extensions import db
@@ -180,12 +180,22 @@ def move_delivery(
     return result.rowcount == 1
 
 
+# Built once: run status is polled (the API's status endpoint, the run page).
+_COUNTS_BY_STATUS = (
+    select(Entry.status, func.count())
+    .where(Entry.run_id == bindparam("run_id"))
+    .group_by(Entry.status)
+)
+
+
 def bucket_counts(run_id: int) -> dict[str, int]:
     """Entry counts per bucket, plus `cancelled` and `total`."""
-    rows = db.session.execute(
-        select(Entry.status, func.count()).where(Entry.run_id == run_id).group_by(Entry.status)
-    ).all()
-    by_status = {status: count for status, count in rows}
+    rows = db.session.connection().execute(_COUNTS_BY_STATUS, {"run_id": run_id}).all()
+    return counts_in_buckets({status: count for status, count in rows})
+
+
+def counts_in_buckets(by_status: dict[str, int]) -> dict[str, int]:
+    """Entry counts per status summed into buckets, plus `cancelled` and `total`."""
     counts = {
         name: sum(by_status.get(s.value, 0) for s in statuses) for name, statuses in BUCKETS.items()
     }

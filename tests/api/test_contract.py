@@ -8,7 +8,7 @@ import pytest
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Membership, PersonalAccessToken, Run
+from app.models import Membership, PersonalAccessToken, Run, User, Workspace
 from tests import factories as make
 from tests.api.conftest import Api, token_for
 
@@ -113,6 +113,47 @@ def test_another_workspace_is_404(api, app, smtp_server):
     ):
         assert_envelope(api.get(path), 404, "not_found")
     assert_envelope(api.post("/api/v1/ws/globex/jobs/secret/runs", {}), 404, "not_found")
+
+
+def test_a_run_is_found_only_under_its_own_job(api, smtp_server):
+    run_id = api.post(RUNS, {}).get_json()["jobRunId"]
+    other = make.people_job(
+        db.session.scalars(db.select(Workspace).filter_by(code="demo")).one(),
+        [{"name": "x"}],
+        "<p>x</p>",
+        code="other",
+    )
+    for path in (
+        f"{JOBS}/other/runs/{run_id}/status",
+        f"{JOBS}/{other.id}/runs/{run_id}/status",
+        f"{JOBS}/other/runs/{run_id}",
+        f"{RUNS}/{run_id + 1}/status",
+        f"{JOBS}/{2**63}/runs/{run_id}/status",
+        f"{RUNS}/{2**63}/status",
+        f"{RUNS}/{10**30}/entries/1/artifacts/1",
+    ):
+        assert_envelope(api.get(path), 404, "not_found")
+    assert api.get(f"{RUNS}/{run_id}/status").get_json()["entries"] == 0
+
+
+def test_an_inactive_user_or_a_lost_membership_stops_the_token(api):
+    assert api.get(JOBS).status_code == 200
+    membership = db.session.scalars(db.select(Membership)).first()
+    db.session.delete(membership)
+    db.session.commit()
+    assert_envelope(api.get(JOBS), 403, "forbidden")
+    user = db.session.scalars(db.select(User).filter_by(email="demo@herald.local")).one()
+    user.active = False
+    db.session.commit()
+    assert_envelope(api.get(JOBS), 401, "unauthorized")
+
+
+def test_a_browser_session_is_no_api_credential(api, auth):
+    assert auth.login().status_code == 302
+    assert_envelope(api.client.get(JOBS), 401, "unauthorized")
+    response = api.get(JOBS)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
 
 
 def test_idempotency_key(api):
