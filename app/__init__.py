@@ -25,7 +25,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
-    # `<int:...>` in every route is a row id: one past the database's integer range is a 404.
+    # `<int:...>` in every route is a row id: a number no id can have is a 404, not a query.
     app.url_map.converters["int"] = RowIdConverter
 
     db.init_app(app)
@@ -51,7 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 class RowIdConverter(IntegerConverter):
-    """Whole numbers that fit a 64-bit signed integer column."""
+    """Whole numbers that can be a row id (see MAX_ROW_ID)."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ROW_ID)

@@ -44,7 +44,7 @@ def require(user: User | None, workspace: Workspace, need: Role) -> Role:
     return role
 
 
-MAX_ROW_ID = 2**63 - 1  # the largest value of a 64-bit integer column
+MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits in PostgreSQL
 
 
 def _row_id(text: str) -> int | None:

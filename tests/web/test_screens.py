@@ -37,6 +37,12 @@ def test_login_lands_on_the_job_list_of_the_first_workspace(auth, client, demo):
     assert 'href="/w/demo/jobs/monthly-statements"' in page
 
 
+def test_an_id_no_row_can_have_is_a_404(auth, client, demo):
+    auth.login()
+    assert client.get(f"/w/demo/runs/{2**31}").status_code == 404
+    assert client.get(f"/w/demo/runs/{10**30}/entries/1").status_code == 404
+
+
 def test_login_does_not_redirect_off_site(auth, client, demo):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)[1]
     response = client.post(
