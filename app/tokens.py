@@ -135,8 +135,9 @@ def authenticate(text: str, now: datetime | None = None) -> ApiCaller | None:
     """The caller for a bearer string, or None (unknown, revoked, expired, inactive user)."""
     now = now or utcnow()
     # Every API call pays for this: one prebuilt Core statement (no per-call statement building
-    # or cache-key work) and no ORM objects.
-    row = db.session.connection().execute(_CALLER, {"token_hash": _hash(text)}).first()
+    # or cache-key work) on a pooled connection of its own, outside the ORM session.
+    with db.engine.connect() as connection:
+        row = connection.execute(_CALLER, {"token_hash": _hash(text)}).first()
     if row is None or row.revoked_at is not None or not row.active:
         return None
     if row.expires_at is not None and row.expires_at <= now:

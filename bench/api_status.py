@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,12 @@ def wait_for_port(port: int) -> None:
 def setup(env: dict[str, str]) -> tuple[str, str]:
     """A workspace, job, finished 1,000-entry run and read token; returns (url path, token)."""
     os.environ.update(env)
+    if env.get("DATABASE_URL", "").startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        with create_engine(env["DATABASE_URL"]).begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
         env=env,
@@ -108,6 +115,22 @@ def setup(env: dict[str, str]) -> tuple[str, str]:
         return f"/api/v1/ws/bench/jobs/statements/runs/{run.id}/status", token
 
 
+def wait_until_serving(url: str, token: str | None, workers: int) -> None:
+    """Until every worker has imported the app: a listening port only means the master is up."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    deadline = time.monotonic() + 60
+    served = 0
+    while served < 20 * workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer 200")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                served += response.status == 200
+        except OSError:
+            time.sleep(0.2)
+
+
 def wrk(url: str, seconds: int, connections: int, token: str | None) -> tuple[float, float]:
     """Requests/s and p99 latency (ms)."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
@@ -150,6 +173,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file (PostgreSQL: emptied)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -161,6 +185,8 @@ def main() -> None:
             "REDIS_URL": redis_url,
             "HERALD_API_RATE_LIMIT": "100000000 per minute",
         }
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
         path, token = setup(env)
         env["BENCH_LIMIT_URI"] = "redis+unix://" + redis_url.removeprefix("unix://")
         herald_port, bare_port, limited_port = free_port(), free_port(), free_port()
@@ -168,16 +194,16 @@ def main() -> None:
         bare = serve("bare_app:app", bare_port, env, ROOT / "bench", args.workers)
         limited = serve("bare_app:limited", limited_port, env, ROOT / "bench", args.workers)
         try:
-            wrk(f"http://127.0.0.1:{herald_port}{path}", 2, args.connections, token)  # warm up
-            herald_rate, herald_p99 = wrk(
-                f"http://127.0.0.1:{herald_port}{path}", args.seconds, args.connections, token
-            )
-            bare_rate, bare_p99 = wrk(
-                f"http://127.0.0.1:{bare_port}/status", args.seconds, args.connections, None
-            )
-            limited_rate, limited_p99 = wrk(
-                f"http://127.0.0.1:{limited_port}/status", args.seconds, args.connections, None
-            )
+            results = []
+            for url, bearer in (
+                (f"http://127.0.0.1:{herald_port}{path}", token),
+                (f"http://127.0.0.1:{bare_port}/status", None),
+                (f"http://127.0.0.1:{limited_port}/status", None),
+            ):
+                wait_until_serving(url, bearer, args.workers)
+                wrk(url, 2, args.connections, bearer)  # warm up
+                results.append(wrk(url, args.seconds, args.connections, bearer))
+            (herald_rate, herald_p99), (bare_rate, bare_p99), (limited_rate, limited_p99) = results
         finally:
             for process in (herald, bare, limited, redis):
                 process.terminate()

@@ -46,7 +46,8 @@ def run_progress(workspace_id: int, job_id_or_code: str | int, run_id: int) -> R
     counts per status. For callers already allowed to read the workspace.
     """
     by_id, params = job_run_params(workspace_id, job_id_or_code, run_id)
-    rows = db.session.connection().execute(_PROGRESS[by_id], params).all()
+    with db.engine.connect() as connection:  # a status poll needs no ORM session
+        rows = connection.execute(_PROGRESS[by_id], params).all()
     if not rows:
         raise NotFound("run not found")
     run_id, status, error, started_at = rows[0][:4]
