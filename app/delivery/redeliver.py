@@ -8,6 +8,7 @@ approves held entries and, when asked to (`redeliver=True`), sends finished entr
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -64,18 +65,31 @@ def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
 
 
 def deliver_entries(
-    run: Run, entry_ids: Iterable[int], user: User, *, redeliver: bool = True
+    run: Run,
+    entry_ids: Iterable[int],
+    user: User,
+    *,
+    redeliver: bool = True,
+    finished_by: datetime | None = None,
 ) -> dict[str, int]:
     """Approve the selected held entries and (if `redeliver`) send the selected finished ones again.
 
+    `finished_by` (when the person confirmed the re-send) limits re-sending to entries that had
+    finished by then: a confirmation submitted twice re-sends each entry once, however long after.
     Returns counts {"approved", "redelivered", "skipped"}; ids of other runs are ignored. Entries
     move with conditional UPDATEs, so concurrent calls approve or re-send an entry once, and an
     entry this call approves is never also re-sent by it.
     """
     workspace = _require_editor(run, user)
     found = list(_statuses(run, entry_ids))
-    held = [entry_id for entry_id, status, _ in found if status == E.PendingReview]
-    finished = [(i, n) for i, status, n in found if redeliver and status in REDELIVERABLE]
+    held = [entry_id for entry_id, status, _, _ in found if status == E.PendingReview]
+    finished = [
+        (entry_id, attempts)
+        for entry_id, status, attempts, finished_at in found
+        if redeliver
+        and status in REDELIVERABLE
+        and (finished_by is None or (finished_at is not None and finished_at <= finished_by))
+    ]
     approved = approve_entries(workspace, user, held).decided if held else 0
     redelivered = _redeliver(run, finished)
     return {
@@ -115,7 +129,7 @@ def retry_failed_deliveries(run: Run, user: User | None) -> int:
 def selection_counts(run: Run, entry_ids: Iterable[int]) -> dict[str, int]:
     """What `deliver_entries` would do with a selection: {"review", "redeliver", "other"}."""
     counts = {"review": 0, "redeliver": 0, "other": 0}
-    for _id, status, _attempts in _statuses(run, entry_ids):
+    for _id, status, _attempts, _finished_at in _statuses(run, entry_ids):
         if status == E.PendingReview:
             counts["review"] += 1
         elif status in REDELIVERABLE:
@@ -132,11 +146,14 @@ def _require_editor(run: Run, user: User | None) -> Workspace:
     return workspace
 
 
-def _statuses(run: Run, entry_ids: Iterable[int]) -> Iterator[tuple[int, str, int]]:
+def _statuses(
+    run: Run, entry_ids: Iterable[int]
+) -> Iterator[tuple[int, str, int, datetime | None]]:
+    """(id, status, attempts, finished_at) of the selected entries of `run`."""
     ids = sorted(set(entry_ids))
     for start in range(0, len(ids), _CHUNK):
         rows = db.session.execute(
-            select(Entry.id, Entry.status, Entry.attempts).where(
+            select(Entry.id, Entry.status, Entry.attempts, Entry.finished_at).where(
                 Entry.run_id == run.id, Entry.id.in_(ids[start : start + _CHUNK])
             )
         ).all()

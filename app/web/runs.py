@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
@@ -12,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app import storage
 from app.access import get_run, require, role_in
+from app.database import utcnow
 from app.delivery.redeliver import (
     deliver_entries,
     retry_delivery,
@@ -175,9 +178,9 @@ def deliver(ws: str, run_id: int) -> Response:
     if not ids:
         flash("Select at least one entry to deliver.", "error")
         return redirect(back, code=303)
-    confirmed = request.form.get("confirm") == "1"
+    confirmed_at = _confirmed_at(request.form)
     selection = selection_counts(run, ids)
-    if selection["redeliver"] and not confirmed:
+    if selection["redeliver"] and confirmed_at is None:
         return page_or_fragment(
             "runs/confirm_deliver.html",
             "runs/_confirm_deliver.html",
@@ -188,11 +191,22 @@ def deliver(ws: str, run_id: int) -> Response:
             selection=selection,
             filters=filters,
             back=back,
+            asked_at=utcnow().isoformat(),
         )
-    flash(
-        _delivered_message(deliver_entries(run, ids, current_user, redeliver=confirmed)), "success"
+    counts = deliver_entries(
+        run, ids, current_user, redeliver=confirmed_at is not None, finished_by=confirmed_at
     )
+    flash(_delivered_message(counts), "success")
     return redirect(back, code=303)
+
+
+def _confirmed_at(form: Mapping[str, str]) -> datetime | None:
+    """When the re-send confirmation was shown, if this request confirms it (else None)."""
+    try:
+        asked_at = datetime.fromisoformat(form.get("confirmed", ""))
+    except ValueError:
+        return None
+    return asked_at if asked_at.tzinfo is not None else None
 
 
 def _delivered_message(counts: dict[str, int]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.database import utcnow
 from app.delivery import redeliver
 from app.delivery.redeliver import (
     deliver_entries,
@@ -195,7 +196,7 @@ def test_a_stale_read_cannot_approve_twice(ws, editor, work, mailbox, monkeypatc
     run_id = held_run(ws, work)
     run = reload_run(run_id)
     ids = [e.id for e in entries_of(run_id)]
-    stale = [(e.id, "PendingReview", e.attempts) for e in entries_of(run_id)]
+    stale = [(e.id, "PendingReview", e.attempts, None) for e in entries_of(run_id)]
     assert deliver_entries(run, ids, editor)["approved"] == 2
 
     monkeypatch.setattr(redeliver, "_statuses", lambda run, ids: iter(stale))
@@ -249,6 +250,25 @@ def test_completed_entries_are_sent_again_only_when_explicitly_asked(ws, editor,
     assert (ada.status, ada.deliveries[0].attempts) == ("Completed", 2)
     assert (bob.status, bob.deliveries[0].attempts) == ("Completed", 1)
     assert reload_run(run_id).status == "finished"
+
+
+def test_a_confirmation_submitted_twice_re_sends_once(ws, editor, work, mailbox):
+    """The re-send confirmation carries when it was given: entries that finished after it (the
+    first submission's re-send) are not sent again by a second submission of the same form."""
+    run_id = held_run(ws, work)
+    ids = [e.id for e in entries_of(run_id)]
+    deliver_entries(reload_run(run_id), ids, editor)
+    work()
+    mailbox.clear()
+    confirmed_at = utcnow()
+    for _ in range(2):  # the second submission comes after the first re-send has finished
+        deliver_entries(reload_run(run_id), ids, editor, finished_by=confirmed_at)
+        work()
+    assert sorted(env[0] for env in mailbox.envelopes) == ["ada@example.com", "bob@example.com"]
+    before = deliver_entries(reload_run(run_id), ids, editor, finished_by=confirmed_at)
+    assert before == {"approved": 0, "redelivered": 0, "skipped": 2}
+    again = deliver_entries(reload_run(run_id), ids, editor, finished_by=utcnow())
+    assert again["redelivered"] == 2  # a new confirmation re-sends again
 
 
 def test_re_delivery_resends_every_delivery_of_the_entry(ws, editor, work, mailbox, picky_server):

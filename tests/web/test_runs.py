@@ -271,16 +271,27 @@ def test_deliver_approves_held_entries_then_asks_before_sending_again(
         f"{run_url}/deliver", {"entry_id": ids}, page=run_url, headers={"HX-Request": "true"}
     )
     assert "<html" not in fragment.text and 'id="confirm-deliver"' in fragment.text
-    assert 'name="confirm" value="1"' in confirm.text
+    confirmed = re.search(r'name="confirmed" value="([^"]+)"', confirm.text)[1]
     assert confirm.text.count('name="entry_id"') == 3
 
-    response = auth.post(f"{run_url}/deliver", {"entry_id": ids, "confirm": "1"}, page=run_url)
+    yes = {"entry_id": ids, "confirmed": confirmed}
+    response = auth.post(f"{run_url}/deliver", yes, page=run_url)
     assert response.status_code == 303
     flashed = client.get(run_url).text
     assert "1 approved and queued for delivery; 2 queued to be delivered again." in flashed
     work()
     assert len(mailbox.messages) == 5
     assert reload_run(run_id).status == "finished"
+
+    # The same confirmation submitted again (a double click without JavaScript, a reload):
+    # everything it covered has been re-sent since, so nothing goes out twice.
+    assert auth.post(f"{run_url}/deliver", yes, page=run_url).status_code == 303
+    assert "Entries: 3 skipped" in client.get(run_url).text
+    work()
+    assert len(mailbox.messages) == 5
+    # A confirmation that is not a time asks again rather than sending.
+    bogus = auth.post(f"{run_url}/deliver", {"entry_id": ids, "confirmed": "1"}, page=run_url)
+    assert "Re-deliver 3 completed entries?" in bogus.text
 
 
 def test_deliver_keeps_the_filters_and_needs_a_selection(acme, login, auth, client, work, mailbox):
@@ -306,7 +317,8 @@ def test_a_viewer_cannot_post_retry_or_deliver(acme, login, auth, client, work, 
     entry_page = client.get(f"{run_url}/entries/{ada.id}").text
     assert "550 5.1.1 No such user" in entry_page and ">Retry<" not in entry_page
     retry = auth.post(f"/w/acme/deliveries/{ada.deliveries[0].id}/retry", page=run_url)
-    deliver = auth.post(f"{run_url}/deliver", {"entry_id": ada.id, "confirm": "1"}, page=run_url)
+    yes = {"entry_id": ada.id, "confirmed": utcnow().isoformat()}
+    deliver = auth.post(f"{run_url}/deliver", yes, page=run_url)
     assert (retry.status_code, deliver.status_code) == (403, 403)
     assert entries_of(run_id)[0].deliveries[0].status == "failed"
 
