@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import selectinload
 
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Job, Membership, Role, Run, User, Workspace
+from app.models import Entry, EntryDelivery, Job, Membership, Role, Run, User, Workspace
 
 
 def _role_memo() -> dict[tuple[int, int], Role | None]:
@@ -92,6 +93,35 @@ def get_run(
     if run is None or run.workspace_id != workspace.id or (job and run.job_id != job.id):
         raise NotFound("run not found")
     return run
+
+
+def get_entry(run: Run, entry_id: int) -> Entry:
+    """An entry of `run` with its artifacts and deliveries (NotFound otherwise); the caller has
+    already been allowed to see the run."""
+    entry = db.session.scalars(
+        select(Entry)
+        .where(Entry.id == entry_id, Entry.run_id == run.id)
+        .options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
+    ).first()
+    if entry is None:
+        raise NotFound("entry not found")
+    return entry
+
+
+def get_delivery(
+    workspace: Workspace, delivery_id: int, user: User | None, need: Role = Role.viewer
+) -> tuple[Run, Entry, EntryDelivery]:
+    """A delivery of this workspace with its run and entry (NotFound otherwise)."""
+    require(user, workspace, need)
+    found = db.session.execute(
+        select(Run, Entry, EntryDelivery)
+        .join(Entry, Entry.run_id == Run.id)
+        .join(EntryDelivery, EntryDelivery.entry_id == Entry.id)
+        .where(EntryDelivery.id == delivery_id, Run.workspace_id == workspace.id)
+    ).first()
+    if found is None:
+        raise NotFound("delivery not found")
+    return found.tuple()
 
 
 def job_run_queries(statement: Select) -> dict[bool, Select]:

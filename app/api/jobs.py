@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import storage
-from app.access import find_job_run, get_job
+from app.access import find_job_run, get_delivery, get_entry, get_job
 from app.api import bp
 from app.api.errors import ApiError, field_errors
 from app.api.schemas import JobRunRequest
@@ -39,9 +39,9 @@ from app.jobs.service import export_job, save_job
 from app.models import (
     Artifact,
     Entry,
-    EntryDelivery,
     IdempotencyRecord,
     Job,
+    Role,
     Run,
     TemporaryFile,
     Workspace,
@@ -306,20 +306,13 @@ def cancel(ws: str, job: str, run_id: int) -> Any:
     return {**run_status(run, bucket_counts(run.id)), "cancelledNow": cancelled}
 
 
-def _entry(run: Run, entry_id: int) -> Entry:
-    entry = db.session.get(Entry, entry_id)
-    if entry is None or entry.run_id != run.id:
-        raise NotFound("entry not found")
-    return entry
-
-
 @bp.post(
     "/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/<any(approve, reject):action>"
 )
 def decide_entry(ws: str, job: str, run_id: int, entry_id: int, action: str) -> Any:
     _, run = _run(ws, job, run_id, "jobs:write")
     workspace = g.api_token.workspace
-    entry = _entry(run, entry_id)
+    entry = get_entry(run, entry_id)
     decide = approve_entries if action == "approve" else reject_entries
     outcome = decide(workspace, g.api_token.user, [entry.id])
     if not outcome.decided:
@@ -330,10 +323,11 @@ def decide_entry(ws: str, job: str, run_id: int, entry_id: int, action: str) -> 
 @bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/deliveries/<int:delivery_id>/retry")
 def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
     _, run = _run(ws, job, run_id, "jobs:write")
-    delivery = db.session.get(EntryDelivery, delivery_id)
-    if delivery is None or _entry(run, delivery.entry_id) is None:
+    caller = g.api_token
+    of_run, _, delivery = get_delivery(caller.workspace, delivery_id, caller.user, Role.editor)
+    if of_run.id != run.id:
         raise NotFound("delivery not found")
-    retried = retry_delivery(delivery.id, g.api_token.user)
+    retried = retry_delivery(delivery.id, caller.user)
     return {"id": retried.id, "status": retried.status, "attempts": retried.attempts}
 
 
@@ -346,7 +340,7 @@ def retry_failed(ws: str, job: str, run_id: int) -> Any:
 @bp.get("/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>/artifacts/<int:artifact_id>")
 def artifact(ws: str, job: str, run_id: int, entry_id: int, artifact_id: int) -> Any:
     _, run = _run(ws, job, run_id)
-    entry = _entry(run, entry_id)
+    entry = get_entry(run, entry_id)
     found = db.session.get(Artifact, artifact_id)
     if found is None or found.entry_id != entry.id or not found.storage_key:
         raise NotFound("artifact not found")

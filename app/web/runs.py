@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app import storage
-from app.access import get_run, require, role_in
+from app.access import get_delivery, get_entry, get_run, require, role_in
 from app.database import utcnow
 from app.delivery.redeliver import (
     deliver_entries,
@@ -23,7 +23,7 @@ from app.delivery.redeliver import (
 )
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Artifact, Entry, EntryDelivery, Job, Role, Run, Workspace
+from app.models import Artifact, Entry, Job, Role, Run, Workspace
 from app.runs.create import cancel_run
 from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
@@ -220,34 +220,6 @@ def _delivered_message(counts: dict[str, int]) -> str:
     return ("Entries: " + "; ".join(parts) + ".") if parts else "Nothing to deliver."
 
 
-def _get_entry(workspace: Workspace, run_id: int, entry_id: int) -> tuple[Run, Entry]:
-    run = get_run(workspace, run_id, current_user)
-    entry = db.session.scalars(
-        select(Entry)
-        .where(Entry.id == entry_id, Entry.run_id == run.id)
-        .options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
-    ).first()
-    if entry is None:
-        raise NotFound("entry not found")
-    return run, entry
-
-
-def _get_delivery(
-    workspace: Workspace, delivery_id: int, need: Role
-) -> tuple[Run, Entry, EntryDelivery]:
-    """A delivery of this workspace with its run and entry (404 otherwise); 403 below `need`."""
-    require(current_user, workspace, need)
-    found = db.session.execute(
-        select(Run, Entry, EntryDelivery)
-        .join(Entry, Entry.run_id == Run.id)
-        .join(EntryDelivery, EntryDelivery.entry_id == Entry.id)
-        .where(EntryDelivery.id == delivery_id, Run.workspace_id == workspace.id)
-    ).first()
-    if found is None:
-        raise NotFound("delivery not found")
-    return found.tuple()
-
-
 def _entry_view(workspace: Workspace, run: Run, entry: Entry, **extra: Any) -> dict[str, Any]:
     return {
         "workspace": workspace,
@@ -263,7 +235,8 @@ def _entry_view(workspace: Workspace, run: Run, entry: Entry, **extra: Any) -> d
 @login_required
 def entry(ws: str, run_id: int, entry_id: int) -> str:
     workspace = workspace_for(ws)
-    run, found = _get_entry(workspace, run_id, entry_id)
+    run = get_run(workspace, run_id, current_user)
+    found = get_entry(run, entry_id)
     return render_template("runs/entry.html", **_entry_view(workspace, run, found))
 
 
@@ -272,7 +245,7 @@ def entry(ws: str, run_id: int, entry_id: int) -> str:
 def delivery(ws: str, delivery_id: int) -> Response:
     """One delivery's row (it polls itself while being sent); without htmx, its entry's page."""
     workspace = workspace_for(ws)
-    run, parent, found = _get_delivery(workspace, delivery_id, Role.viewer)
+    run, parent, found = get_delivery(workspace, delivery_id, current_user)
     return page_or_fragment(
         "runs/entry.html",
         "runs/_delivery.html",
@@ -285,7 +258,7 @@ def delivery(ws: str, delivery_id: int) -> Response:
 def retry(ws: str, delivery_id: int) -> Response:
     """Retry one failed delivery: htmx gets the delivery's row, a plain form its entry's page."""
     workspace = workspace_for(ws)
-    run, parent, found = _get_delivery(workspace, delivery_id, Role.editor)
+    run, parent, found = get_delivery(workspace, delivery_id, current_user, Role.editor)
     try:
         retry_delivery(found.id, current_user)
         notice = ("success", "Queued for another attempt.")

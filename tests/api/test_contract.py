@@ -247,6 +247,23 @@ def test_runs_list_and_run_detail_page(api, work):
     assert_envelope(api.get(RUNS + "?perPage=0"), 422, "validation_error")
 
 
+def test_retry_a_failed_delivery_and_all_failed(api, reader, work):
+    first, second = (api.post(RUNS, {}).get_json()["jobRunId"] for _ in range(2))
+    work()
+    (entry,) = api.get(f"{RUNS}/{first}?bucket=errors").get_json()["entryItems"]
+    delivery_id = entry["deliveries"][0]["id"]
+    retry = f"{RUNS}/{first}/deliveries/{delivery_id}/retry"
+    assert_envelope(reader.post(retry), 403, "forbidden")
+    assert_envelope(api.post(f"{RUNS}/{second}/deliveries/{delivery_id}/retry"), 404, "not_found")
+    retried = api.post(retry)
+    assert retried.status_code == 200
+    assert retried.get_json() == {"id": delivery_id, "status": "pending", "attempts": 1}
+    assert_envelope(api.post(retry), 422, "validation_error")  # pending, not failed: no retry
+    work()
+    assert api.post(f"{RUNS}/{second}/retry-failed").get_json() == {"retried": 1}
+    assert api.post(f"{RUNS}/{second}/retry-failed").get_json() == {"retried": 0}
+
+
 def test_job_crud_with_field_errors(api):
     definition = api.get(JOBS + "/monthly-statements").get_json()["definition"]
     copy = {**definition, "code": "copy", "name": "Copy"}
