@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -46,3 +47,14 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING),
         type_annotation_map={datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON},
     )
+
+
+@lru_cache(maxsize=16)
+def autocommit(engine: Engine) -> Engine:
+    """`engine` for single-statement reads: no BEGIN before and no ROLLBACK after each use.
+
+    On PostgreSQL that is one round trip per query instead of three, which is most of the cost
+    of a status poll. Shares the engine's pool.
+    """
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+

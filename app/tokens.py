@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 
 from app.access import remember_role, role_in
-from app.database import utcnow
+from app.database import autocommit, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Role, User, Workspace
@@ -135,8 +135,8 @@ def authenticate(text: str, now: datetime | None = None) -> ApiCaller | None:
     """The caller for a bearer string, or None (unknown, revoked, expired, inactive user)."""
     now = now or utcnow()
     # Every API call pays for this: one prebuilt Core statement (no per-call statement building
-    # or cache-key work) on a pooled connection of its own, outside the ORM session.
-    with db.engine.connect() as connection:
+    # or cache-key work) in a single round trip, outside the ORM session.
+    with autocommit(db.engine).connect() as connection:
         row = connection.execute(_CALLER, {"token_hash": _hash(text)}).first()
     if row is None or row.revoked_at is not None or not row.active:
         return None

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, true
 
 from app.access import job_run_params, job_run_queries
+from app.database import autocommit
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Entry, Job, Run
@@ -46,7 +47,7 @@ def run_progress(workspace_id: int, job_id_or_code: str | int, run_id: int) -> R
     counts per status. For callers already allowed to read the workspace.
     """
     by_id, params = job_run_params(workspace_id, job_id_or_code, run_id)
-    with db.engine.connect() as connection:  # a status poll needs no ORM session
+    with autocommit(db.engine).connect() as connection:  # one round trip, no ORM session
         rows = connection.execute(_PROGRESS[by_id], params).all()
     if not rows:
         raise NotFound("run not found")
