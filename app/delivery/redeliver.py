@@ -209,4 +209,5 @@ def _reset_deliveries(entry_ids: list[int]) -> None:
             from_=[D.sent, D.failed, D.skipped],
             next_attempt_at=None,
             lease_expires_at=None,
+            detail=None,  # a re-delivery sends everything again, whatever an attempt did before
         )

@@ -86,7 +86,7 @@ def deliver_entry(entry_id: int) -> None:
                 values,
                 files,
                 ctx.workspace_id,
-                replace(context, delivery_id=delivery.id),
+                replace(context, delivery_id=delivery.id, partial=_partial(delivery)),
             )
     waiting = db.session.execute(
         select(func.min(EntryDelivery.next_attempt_at), func.count()).where(
@@ -145,8 +145,10 @@ def _attempt(
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
     except TransientDeliveryError as exc:
-        _retry_later(delivery_id, attempts, str(exc))
-    except (DeliveryError, PlaceholderError) as exc:
+        _retry_later(delivery_id, attempts, str(exc), _partial_detail(exc))
+    except DeliveryError as exc:
+        _fail(delivery_id, str(exc), _partial_detail(exc))
+    except PlaceholderError as exc:
         _fail(delivery_id, str(exc))
     except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
         log.exception("delivery %s failed", delivery_id)
@@ -164,14 +166,31 @@ def _attempt(
     db.session.commit()
 
 
-def _fail(delivery_id: int, error: str) -> None:
-    move_delivery(delivery_id, D.failed, from_=[D.sending], last_error=error, lease_expires_at=None)
+def _partial(delivery: EntryDelivery) -> dict[str, Any] | None:
+    """What an earlier, failed attempt of this delivery already did (see DeliveryError)."""
+    return (delivery.detail or {}).get("partial")
 
 
-def _retry_later(delivery_id: int, attempts: int, error: str) -> None:
+def _partial_detail(exc: DeliveryError) -> dict[str, Any]:
+    """Fields keeping a failed attempt's partial work on the delivery (none: nothing to keep)."""
+    return {"detail": {"partial": dict(exc.partial)}} if exc.partial else {}
+
+
+def _fail(delivery_id: int, error: str, fields: dict[str, Any] | None = None) -> None:
+    move_delivery(
+        delivery_id,
+        D.failed,
+        from_=[D.sending],
+        last_error=error,
+        lease_expires_at=None,
+        **(fields or {}),
+    )
+
+
+def _retry_later(delivery_id: int, attempts: int, error: str, fields: dict[str, Any]) -> None:
     delays = current_app.config["DELIVERY_RETRY_DELAYS"]
     if attempts > len(delays):
-        _fail(delivery_id, f"gave up after {attempts} attempts: {error}")
+        _fail(delivery_id, f"gave up after {attempts} attempts: {error}", fields)
         return
     move_delivery(
         delivery_id,
@@ -180,6 +199,7 @@ def _retry_later(delivery_id: int, attempts: int, error: str) -> None:
         last_error=f"attempt {attempts} failed, will retry: {error}",
         lease_expires_at=None,
         next_attempt_at=utcnow() + timedelta(seconds=delays[attempts - 1]),
+        **fields,
     )
 
 

@@ -34,10 +34,14 @@ from app.delivery.channels.webhook import WebhookDelivery, send_webhook
 from app.delivery.email import Attachment
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.delivery.placeholders import placeholder_values
+from app.delivery.redeliver import deliver_entries
+from app.delivery.service import deliver_entry
 from app.extensions import db
 from app.models import Connection
+from app.runs.create import start_run
 from tests import factories as make
 from tests.conftest import free_port
+from tests.helpers import entries_of, reload_run
 
 # Bytes that a careless multipart or text round trip would damage.
 PDF_A = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\r\n1 0 obj <<>> endobj\r\n--not-a-boundary\n\x00\xff%%EOF\n"
@@ -591,8 +595,8 @@ def test_drive_uploads_each_report_as_its_own_file(app, google):
         "folder_id": "folder-123",
         "service_account": "herald@project.iam.gserviceaccount.com",
         "files": [
-            {"id": "file-1", "name": "5-statement-2026-10-01.pdf"},
-            {"id": "file-2", "name": "5-summary-2026-10-01.pdf"},
+            {"id": "file-1", "name": "5-statement-2026-10-01.pdf", "report": "statement"},
+            {"id": "file-2", "name": "5-summary-2026-10-01.pdf", "report": "summary"},
         ],
     }
 
@@ -662,8 +666,73 @@ def test_drive_rate_limit_is_transient_and_partial_uploads_are_reported(app, goo
         return fake(request)
 
     server.handle = second_upload_fails
-    with pytest.raises(TransientDeliveryError, match="1 of 2 files were uploaded before this"):
+    with pytest.raises(TransientDeliveryError, match="1 of 2 files are uploaded") as failed:
         send_drive(DRIVE, values(), TWO, workspace_id, context())
+    assert [f["report"] for f in failed.value.partial["files"]] == ["statement"]
+
+    # The retry of that delivery uploads only what is missing.
+    detail = send_drive(DRIVE, values(), TWO, workspace_id, context(partial=failed.value.partial))
+    assert [f["name"] for f in fake.files] == [
+        "5-statement-2026-10-01.pdf",
+        "5-summary-2026-10-01.pdf",
+    ]
+    assert [f["report"] for f in detail["files"]] == ["statement", "summary"]
+
+
+def test_a_drive_delivery_retried_after_a_partial_upload_uploads_only_the_rest(app, google, work):
+    """Through the delivery service: the failed attempt's uploads are kept on the delivery, the
+    retry completes them, and only a deliberate re-delivery uploads every file again."""
+    fake, server, key = google
+    ws = make.workspace()
+    connection(ws, "google", "archive", {"key": key}, api_endpoint=server.base)
+    editor = make.user("editor@example.com", ws, "editor")
+    make.template(ws, "summary", "<p>Summary</p>")
+    drive = {
+        "kind": "drive",
+        "service_account": "archive",
+        "folder_id": "folder-123",
+        "filename": "{people.name}-{report.code}.pdf",
+    }
+    job = make.people_job(
+        ws,
+        [{"name": "Ada"}],
+        "<p>{{ people.name }}</p>",
+        reports=[
+            {"template": "letter", "bindings": {"person": {"column": "name"}}},
+            {"template": "summary"},
+        ],
+        deliveries=[drive],
+    )
+    uploads = 0
+
+    def second_upload_fails_once(request: Received) -> Reply:
+        nonlocal uploads
+        if request.path.startswith("/upload"):
+            uploads += 1
+            if uploads == 2:
+                return FakeGoogle.error(503, "backend", "backendError")
+        return fake(request)
+
+    server.handle = second_upload_fails_once
+    run_id = start_run(job, None).id
+    work()
+    (entry,) = entries_of(run_id)
+    (delivery,) = entry.deliveries
+    assert delivery.status == "pending" and "a retry uploads only the rest" in delivery.last_error
+    assert [f["name"] for f in delivery.detail["partial"]["files"]] == ["Ada-letter.pdf"]
+
+    deliver_entry(entry.id)  # the retry, as the clock's sweep queues it once it is due
+
+    (entry,) = entries_of(run_id)
+    (delivery,) = entry.deliveries
+    assert (entry.status, delivery.status, delivery.attempts) == ("Completed", "sent", 2)
+    assert uploads == 3  # letter, summary (503), summary: the letter was not uploaded twice
+    assert [f["name"] for f in fake.files] == ["Ada-letter.pdf", "Ada-summary.pdf"]
+    assert [f["report"] for f in delivery.detail["files"]] == ["letter", "summary"]
+
+    assert deliver_entries(reload_run(run_id), [entry.id], editor)["redelivered"] == 1
+    work()
+    assert [f["name"] for f in fake.files][2:] == ["Ada-letter.pdf", "Ada-summary.pdf"]
 
 
 def test_drive_unreachable_endpoint_is_transient(app, google):

@@ -89,6 +89,9 @@ class DeliveryContext:
     # The EntryDelivery id: stable across retries of the same delivery, so receivers can
     # recognise a repeated POST (sent as X-Herald-Delivery). None when not known.
     delivery_id: int | None = None
+    # What an interrupted earlier attempt of this delivery already did (DeliveryError.partial);
+    # None on a first attempt and on a deliberate re-delivery, which sends everything again.
+    partial: Mapping[str, Any] | None = None
 
 
 def find_connection(workspace_id: int, kind: str, code: str) -> Connection:

@@ -28,9 +28,10 @@ the discovery document either way.
 Errors: 401, 403 (other than rate limits) and rejected token exchanges fail the delivery
 with "Google Drive: unauthorized — …"; a missing folder fails it with "not found";
 429, 5xx, Drive's 403 rate-limit reasons, timeouts and transport errors are retried.
-Files uploaded before a failure are not removed: a retry uploads every file of the entry
-again (the message says how many were already uploaded). Each file carries appProperties
-`heraldRun`, `heraldEntry`, `heraldReport` so duplicates can be found.
+Files uploaded before a failure stay, and the failure records them (`partial`): the retry of
+that delivery, automatic or a person's Retry, uploads only the reports still missing. Only a
+deliberate re-delivery uploads every file again. Each file carries appProperties `heraldRun`,
+`heraldEntry`, `heraldReport` so its origin can be found.
 """
 
 from __future__ import annotations
@@ -190,8 +191,12 @@ def send_drive(
 
     from googleapiclient.http import MediaIoBaseUpload
 
+    earlier = {f.get("report"): f for f in (context.partial or {}).get("files", [])}
     uploaded: list[dict[str, str]] = []
     for artifact, name in zip(artifacts, names, strict=True):
+        if artifact.report_code in earlier:  # uploaded by an attempt that failed later on
+            uploaded.append(earlier[artifact.report_code])
+            continue
         media = MediaIoBaseUpload(
             BytesIO(artifact.content),
             mimetype=artifact.content_type or "application/pdf",
@@ -218,11 +223,18 @@ def send_drive(
             if uploaded:
                 done = ", ".join(f["name"] for f in uploaded)
                 error = type(error)(
-                    f"{error} ({len(uploaded)} of {len(artifacts)} files were uploaded "
-                    f"before this: {done})"
+                    f"{error} ({len(uploaded)} of {len(artifacts)} files are uploaded; "
+                    f"a retry uploads only the rest: {done})",
+                    partial={"folder_id": config.folder_id, "files": uploaded},
                 )
             raise error from None
-        uploaded.append({"id": str(created.get("id", "")), "name": created.get("name", name)})
+        uploaded.append(
+            {
+                "id": str(created.get("id", "")),
+                "name": created.get("name", name),
+                "report": artifact.report_code,
+            }
+        )
     return {
         "folder_id": config.folder_id,
         "service_account": key["client_email"],
