@@ -67,6 +67,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "LINK_MAX_AGE_DAYS": _int("HERALD_LINK_MAX_AGE_DAYS", 30),
         # Plain-http chat webhooks on localhost, for trying Herald against a local receiver.
         "ALLOW_INSECURE_WEBHOOKS": os.environ.get("HERALD_ALLOW_INSECURE_WEBHOOKS", "") == "1",
+        # Webhook, chat and completion-webhook POSTs to private or local addresses.
+        "ALLOW_PRIVATE_WEBHOOKS": os.environ.get("HERALD_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
         "API_RATE_LIMIT": os.environ.get("HERALD_API_RATE_LIMIT", "1200 per minute"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

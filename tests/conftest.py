@@ -127,6 +127,7 @@ def _app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Flask:
             "OUTBOX_DIR": None,
             "DELIVERY_RETRY_DELAYS": [0, 0],
             "SQL_TIMEOUT_SECONDS": 2,
+            "ALLOW_PRIVATE_WEBHOOKS": True,  # the test receivers listen on 127.0.0.1
         }
     )
     app.instance_path = str(instance)
@@ -238,6 +239,7 @@ def worker_env(app: Flask) -> dict[str, str]:
         "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "HERALD_INSTANCE_PATH": app.instance_path,
+        "HERALD_ALLOW_PRIVATE_WEBHOOKS": "1",
     }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.database import utcnow
 from app.delivery.channels.base import (
-    check_http_url,
+    check_public_http_url,
     connection_secret,
     find_connection,
     json_bytes,
@@ -32,7 +32,7 @@ def check_notify(workspace_id: int, url: str | None, connection: str | None) -> 
             raise ValidationFailed({"webhook.url": "a signing connection needs a URL"})
         return
     try:
-        check_http_url(url)
+        check_public_http_url(url)
     except ValueError as exc:
         raise ValidationFailed({"webhook.url": str(exc)}) from None
     if (

@@ -57,9 +57,11 @@ def test_a_finished_run_posts_one_signed_notification(api, demo, work):
     assert payload["status"] == {"queued": 0, "completed": 29, "errors": 1, "review": 0}
 
 
-def test_a_bad_webhook_request_is_refused_before_the_run_exists(api, demo):
+def test_a_bad_webhook_request_is_refused_before_the_run_exists(api, app, demo, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLOW_PRIVATE_WEBHOOKS", False)
     for webhook, field in (
         ({"url": "ftp://example.com"}, "webhook.url"),
+        ({"url": "http://169.254.169.254/latest/meta-data/"}, "webhook.url"),
         ({"url": "https://example.com/x", "secretConnection": "nope"}, "webhook.secretConnection"),
     ):
         response = api.post(RUNS, {"webhook": webhook})

@@ -11,7 +11,9 @@ import base64
 import email.message
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -291,6 +293,55 @@ def test_webhook_refused_connection_is_transient(app):
     config = WebhookDelivery(url=f"http://127.0.0.1:{free_port()}/")
     with pytest.raises(TransientDeliveryError, match="cannot connect"):
         send_webhook(config, values(), ONE, ws.id, context())
+
+
+@pytest.fixture
+def no_private_destinations(app, monkeypatch):
+    """Production's default: webhook POSTs to private or local addresses are refused."""
+    monkeypatch.setitem(app.config, "ALLOW_PRIVATE_WEBHOOKS", False)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata (link-local)
+        "http://127.0.0.1:8080/hook",
+        "https://localhost/hook",
+        "https://api.localhost./hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://100.64.0.1/hook",  # carrier-grade NAT space
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://0.0.0.0/hook",
+    ],
+)
+def test_a_webhook_to_a_private_address_is_refused_when_saved(no_private_destinations, url):
+    with pytest.raises(ValidationError, match="on this machine or a private network"):
+        WebhookDelivery(url=url)
+
+
+def test_public_and_unresolved_webhook_urls_are_accepted_when_saved(no_private_destinations):
+    for url in ("https://93.184.216.34/hook", "https://hooks.example.com/herald"):
+        assert WebhookDelivery(url=url).url == url
+
+
+def test_a_name_resolving_to_this_machine_is_refused_before_posting(
+    app, serve, no_private_destinations
+):
+    name = socket.gethostname()
+    resolved = {info[4][0] for info in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
+    if any(ipaddress.ip_address(a.split("%")[0]).is_global for a in resolved):
+        pytest.skip(f"{name} resolves to a public address here: {resolved}")
+    ws = make.workspace()
+    server = serve()
+    port = server.base.rsplit(":", 1)[1]
+    config = WebhookDelivery(url=f"http://{name}:{port}/hook")  # a name: not checked at save
+    with pytest.raises(DeliveryError, match="HERALD_ALLOW_PRIVATE_WEBHOOKS=1") as caught:
+        send_webhook(config, values(), ONE, ws.id, context())
+    assert not isinstance(caught.value, TransientDeliveryError)
+    assert server.received == []
 
 
 def test_webhook_configuration_is_checked(app):

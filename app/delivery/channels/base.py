@@ -11,6 +11,14 @@ the same way):
   re-sent somewhere unexpected); configure the final URL.
 - any other 4xx: `DeliveryError` naming the status and a short excerpt of the answer.
 
+Destinations on this machine or a private network (loopback, RFC 1918, link-local such as
+cloud metadata at 169.254.169.254, unique-local IPv6...) are refused unless the app runs with
+ALLOW_PRIVATE_WEBHOOKS (HERALD_ALLOW_PRIVATE_WEBHOOKS=1): editors configure these URLs, and the
+answer's excerpt lands in the run history, so an open door would let them read internal
+services. Literal addresses are refused when a job is saved; names are resolved and checked
+before each POST (a name that re-resolves between the check and the connection is not
+caught: the guard is against mistakes and casual probing, not a determined DNS attacker).
+
 This module must not import `app.jobs.schema` or `app.delivery.email` at runtime:
 `app.jobs.schema` imports the channel models for its `Delivery` union.
 """
@@ -20,7 +28,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -32,6 +42,7 @@ from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any, Protocol
 
+from flask import current_app, has_app_context
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -124,6 +135,50 @@ def check_http_url(url: str) -> str:
     return url.strip()
 
 
+def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+def private_host_problem(host: str, *, resolve: bool) -> str | None:
+    """Why POSTs to `host` are refused (a private or local address), or None.
+
+    Always None with ALLOW_PRIVATE_WEBHOOKS. `resolve=False` checks only literal addresses and
+    localhost names (no DNS, for validating a form); `resolve=True` checks every address the
+    name resolves to (before sending)."""
+    if not has_app_context() or current_app.config.get("ALLOW_PRIVATE_WEBHOOKS"):
+        return None
+    name = host.strip("[]").lower().rstrip(".")
+    refusal = f"{host} is on this machine or a private network"
+    hint = "; Herald posts there only with HERALD_ALLOW_PRIVATE_WEBHOOKS=1"
+    if name == "localhost" or name.endswith(".localhost"):
+        return refusal + hint
+    try:
+        addresses = [ipaddress.ip_address(name)]
+    except ValueError:
+        if not resolve:
+            return None
+        try:
+            found = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return None  # the POST itself reports an unknown name, as a retryable failure
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
+    private = next((a for a in addresses if _is_private(a)), None)
+    if private is None:
+        return None
+    shown = "" if str(private) == name else f" ({private})"
+    return refusal + shown + hint
+
+
+def check_public_http_url(url: str) -> str:
+    """`check_http_url`, and not a literal private or local address (see the module notes)."""
+    url = check_http_url(url)
+    if problem := private_host_problem(urllib.parse.urlsplit(url).hostname or "", resolve=False):
+        raise ValueError(problem)
+    return url
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -204,6 +259,9 @@ def post_json(
     `label` names the destination in messages (e.g. "Slack" or "webhook example.com") —
     never put a secret URL in it: messages end up in the run history.
     """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if problem := private_host_problem(host, resolve=True):
+        raise DeliveryError(f"{label}: {problem}")
     request = urllib.request.Request(
         url,
         data=body,

@@ -60,7 +60,7 @@ from app.delivery.channels.base import (
     ChannelConfig,
     DeliveryContext,
     ReportFile,
-    check_http_url,
+    check_public_http_url,
     connection_secret,
     find_connection,
     json_bytes,
@@ -84,7 +84,7 @@ class WebhookDelivery(ChannelConfig):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        return check_http_url(url)
+        return check_public_http_url(url)
 
 
 def build_payload(
