@@ -48,18 +48,22 @@ def require(user: User | None, workspace: Workspace, need: Role) -> Role:
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits in PostgreSQL
 
 
-def _row_id(text: str) -> int | None:
-    """The id that a path segment names, or None when it is a code."""
-    return int(text) if text.isdigit() else None
+def _id_or_code(value: str | int) -> tuple[bool, int | str] | None:
+    """(True, id) or (False, code) for what a path segment names; None for a number no row id
+    can be (it would overflow the column)."""
+    text = str(value)
+    if not text.isdigit():
+        return False, text
+    row_id = int(text)
+    return (True, row_id) if row_id <= MAX_ROW_ID else None
 
 
 def _by_id_or_code(model: Any, value: str | int, **scope: Any) -> Any:
-    query = select(model).filter_by(**scope)
-    text = str(value)
-    row_id = _row_id(text)
-    if row_id is not None and row_id > MAX_ROW_ID:
+    ref = _id_or_code(value)
+    if ref is None:
         return None
-    query = query.filter_by(code=text) if row_id is None else query.filter_by(id=row_id)
+    by_id, key = ref
+    query = select(model).filter_by(**scope, **{"id" if by_id else "code": key})
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -139,12 +143,11 @@ def job_run_queries(statement: Select) -> dict[bool, Select]:
 
 def job_run_params(workspace_id: int, job_id_or_code: str | int, run_id: int) -> tuple[bool, dict]:
     """(by id?, binds) for a statement from `job_run_queries`; NotFound for an impossible id."""
-    text = str(job_id_or_code)
-    job_id = _row_id(text)
-    if max(run_id, job_id or 0) > MAX_ROW_ID:
+    ref = _id_or_code(job_id_or_code)
+    if ref is None or run_id > MAX_ROW_ID:
         raise NotFound("run not found")
-    job = text if job_id is None else job_id
-    return job_id is not None, {"run_id": run_id, "workspace_id": workspace_id, "job": job}
+    by_id, job = ref
+    return by_id, {"run_id": run_id, "workspace_id": workspace_id, "job": job}
 
 
 _JOB_RUN = job_run_queries(select(Job, Run).join(Run, Run.job_id == Job.id))

@@ -29,6 +29,12 @@ JOB = {
 }
 RUN = {"name": "jobRunId", "in": "path", "required": True, "schema": {"type": "integer"}}
 ENTRY = {"name": "entryId", "in": "path", "required": True, "schema": {"type": "integer"}}
+TEMPORARY_FILE = {
+    "name": "temporaryFileId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+}
 PAGING = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
     {
@@ -237,15 +243,7 @@ ROUTES: list[tuple[str, str, str, str, list, Any, int, Any]] = [
         "/api/v1/ws/{workspaceId}/temporary-files/{temporaryFileId}",
         "Status of a temporary file",
         "read",
-        [
-            WS,
-            {
-                "name": "temporaryFileId",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string"},
-            },
-        ],
+        [WS, TEMPORARY_FILE],
         None,
         200,
         s.TemporaryFileOut,
@@ -255,15 +253,7 @@ ROUTES: list[tuple[str, str, str, str, list, Any, int, Any]] = [
         "/api/v1/ws/{workspaceId}/temporary-files/{temporaryFileId}/download",
         "Download a ready temporary file",
         "read",
-        [
-            WS,
-            {
-                "name": "temporaryFileId",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string"},
-            },
-        ],
+        [WS, TEMPORARY_FILE],
         None,
         200,
         "pdf",

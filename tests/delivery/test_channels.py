@@ -586,6 +586,21 @@ class FakeGoogle:
         return Reply(200, json.dumps(body).encode(), "application/json")
 
 
+class UploadFails:
+    """The fake Google, but the `nth` upload (only that one) answers `status`."""
+
+    def __init__(self, fake: FakeGoogle, *, nth: int, status: int) -> None:
+        self.fake, self.nth, self.status = fake, nth, status
+        self.uploads = 0
+
+    def __call__(self, request: Received) -> Reply:
+        if request.path.startswith("/upload"):
+            self.uploads += 1
+            if self.uploads == self.nth:
+                return FakeGoogle.error(self.status, "backend", "backendError")
+        return self.fake(request)
+
+
 @pytest.fixture
 def google(serve, rsa_key) -> Iterator[tuple[FakeGoogle, LocalServer, dict[str, Any]]]:
     email_address = "herald@project.iam.gserviceaccount.com"
@@ -705,18 +720,7 @@ def test_drive_rate_limit_is_transient_and_partial_uploads_are_reported(app, goo
     fake.upload_failures = [(403, "userRateLimitExceeded")]
     with pytest.raises(TransientDeliveryError, match="HTTP 403"):
         send_drive(DRIVE, values(), ONE, workspace_id, context())
-    server = google[1]
-    uploads = 0
-
-    def second_upload_fails(request: Received) -> Reply:
-        nonlocal uploads
-        if request.path.startswith("/upload"):
-            uploads += 1
-            if uploads == 2:
-                return FakeGoogle.error(500, "backend", "backendError")
-        return fake(request)
-
-    server.handle = second_upload_fails
+    google[1].handle = UploadFails(fake, nth=2, status=500)
     with pytest.raises(TransientDeliveryError, match="1 of 2 files are uploaded") as failed:
         send_drive(DRIVE, values(), TWO, workspace_id, context())
     assert [f["report"] for f in failed.value.partial["files"]] == ["statement"]
@@ -754,17 +758,7 @@ def test_a_drive_delivery_retried_after_a_partial_upload_uploads_only_the_rest(a
         ],
         deliveries=[drive],
     )
-    uploads = 0
-
-    def second_upload_fails_once(request: Received) -> Reply:
-        nonlocal uploads
-        if request.path.startswith("/upload"):
-            uploads += 1
-            if uploads == 2:
-                return FakeGoogle.error(503, "backend", "backendError")
-        return fake(request)
-
-    server.handle = second_upload_fails_once
+    server.handle = failing = UploadFails(fake, nth=2, status=503)
     run_id = start_run(job, None).id
     work()
     (entry,) = entries_of(run_id)
@@ -777,7 +771,7 @@ def test_a_drive_delivery_retried_after_a_partial_upload_uploads_only_the_rest(a
     (entry,) = entries_of(run_id)
     (delivery,) = entry.deliveries
     assert (entry.status, delivery.status, delivery.attempts) == ("Completed", "sent", 2)
-    assert uploads == 3  # letter, summary (503), summary: the letter was not uploaded twice
+    assert failing.uploads == 3  # letter, summary (503), summary: the letter is not re-sent
     assert [f["name"] for f in fake.files] == ["Ada-letter.pdf", "Ada-summary.pdf"]
     assert [f["report"] for f in delivery.detail["files"]] == ["letter", "summary"]
 
