@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 from flask import current_app
 
 from app.connections.secrets import get_secrets
+from app.datasources.csvfile import parse_csv_text
 from app.datasources.sql import QueryError, connection_url, run_query
 from app.extensions import db
 from app.models import Connection
@@ -50,16 +49,12 @@ def fetch_rows(snapshot: Mapping[str, Any], binds: Mapping[str, Any]) -> list[di
 
 
 def parse_csv(content: str) -> list[dict[str, Any]]:
-    """Rows of a CSV document whose first line holds the column names."""
-    reader = csv.DictReader(io.StringIO(content))
-    if not reader.fieldnames:
-        raise QueryError("CSV has no header row")
-    rows = []
-    for line_no, row in enumerate(reader, start=2):
-        if None in row:
-            raise QueryError(f"CSV line {line_no} has more fields than the header")
-        rows.append(dict(row))
-    return rows
+    """Rows of a CSV data source's stored content: comma CSV whose first line names the columns.
+
+    Content saved since docs/CSV.md is normalized comma CSV; content saved before it is
+    read leniently, as it was then (see `parse_csv_text`'s `strict`).
+    """
+    return parse_csv_text(content, ",", strict=False).rows
 
 
 def parse_json_rows(content: str) -> list[dict[str, Any]]:

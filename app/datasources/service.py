@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import ArgumentError
 
 from app.access import require
-from app.datasources.fetch import fetch_rows, parse_csv, parse_json_rows, source_snapshot
+from app.datasources.csvfile import AUTO, DELIMITERS, ENCODINGS, CsvError, CsvTable, read_csv
+from app.datasources.fetch import fetch_rows, parse_json_rows, source_snapshot
 from app.datasources.sql import READ_ONLY_START, QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -20,6 +22,19 @@ KINDS = ("sql", "csv", "json")
 # URL words next to /sources/<code>: a source with one of these codes could not be opened.
 RESERVED_CODES = {"new", "test"}
 SAMPLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What trying a data source shows: columns, the first SAMPLE_ROWS rows, the row count.
+
+    `csv` is the table read from an unsaved CSV (its encoding and delimiter are shown).
+    """
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+    csv: CsvTable | None = None
 
 
 def get_source(
@@ -36,9 +51,11 @@ def save_source(
     code: str,
     name: str,
     kind: str,
-    content: str | None = None,
+    content: str | bytes | None = None,
     connection: str | None = None,
     query: str | None = None,
+    encoding: str = AUTO,
+    delimiter: str = AUTO,
     source: DataSource | None = None,
     replace: bool = True,
 ) -> DataSource:
@@ -46,15 +63,15 @@ def save_source(
 
     With `source` that one is updated (its code may change, not to another source's);
     without it an existing `code` is replaced, or refused when `replace` is False.
+    `content` is text, or an uploaded file's bytes; a CSV is read by `read_csv` with
+    `encoding` and `delimiter` and stored as normalized comma CSV (docs/CSV.md).
     """
     if user is not None:
         require(user, workspace, Role.editor)
     if source is not None and source.workspace_id != workspace.id:
         raise NotFound("data source not found")
-    errors = {
-        **_check_identity(workspace, code, name, source, replace),
-        **_check(workspace, kind, content, connection, query),
-    }
+    errors, checked = _check(workspace, kind, content, connection, query, encoding, delimiter)
+    errors = {**_check_identity(workspace, code, name, source, replace), **errors}
     if errors:
         raise ValidationFailed(errors)
     if source is None:
@@ -66,7 +83,8 @@ def save_source(
         source.connection_id = _sql_connection(workspace, connection).id
         source.query, source.content = query, None
     else:
-        source.connection_id, source.query, source.content = None, None, content
+        stored = checked.normalized() if kind == "csv" else checked
+        source.connection_id, source.query, source.content = None, None, stored
     db.session.add(source)
     db.session.commit()
     return source
@@ -77,16 +95,19 @@ def test_source(
     user: User | None,
     *,
     kind: str | None = None,
-    content: str | None = None,
+    content: str | bytes | None = None,
     connection: str | None = None,
     query: str | None = None,
+    encoding: str = AUTO,
+    delimiter: str = AUTO,
     binds: Mapping[str, Any],
     source: DataSource | None = None,
-) -> tuple[list[str], list[dict[str, Any]], int]:
+) -> Sample:
     """Columns, the first SAMPLE_ROWS rows and the row count of a data source for `binds`.
 
     With `source` its saved definition is tried (a viewer may); otherwise the unsaved one
-    given by kind/content/connection/query (an editor's draft). Raises QueryError or
+    given by kind/content/connection/query (an editor's draft; a CSV draft is the preview
+    before saving, read exactly as `save_source` would read it). Raises QueryError or
     ValidationFailed (a bad draft, a missing bind) with a message to show.
     """
     if source is not None:
@@ -98,20 +119,24 @@ def test_source(
     else:
         if user is not None:
             require(user, workspace, Role.editor)
-        errors = _check(workspace, kind or "", content, connection, query)
+        errors, checked = _check(
+            workspace, kind or "", content, connection, query, encoding, delimiter
+        )
         if errors:
             raise ValidationFailed(errors)
+        if kind == "csv":
+            return Sample(checked.columns, checked.rows[:SAMPLE_ROWS], len(checked.rows), checked)
         found = _sql_connection(workspace, connection) if kind == "sql" else None
         snapshot = {
             "code": "draft",
             "kind": kind,
             "connection_id": found.id if found else None,
             "query": query,
-            "content": content,
+            "content": checked,
         }
     rows = fetch_rows(snapshot, binds)
     columns = list(dict.fromkeys(column for row in rows for column in row))
-    return columns, rows[:SAMPLE_ROWS], len(rows)
+    return Sample(columns, rows[:SAMPLE_ROWS], len(rows))
 
 
 # Not a test, whatever its name says: keep pytest from collecting it where it is imported.
@@ -152,11 +177,15 @@ def _check_identity(
 def _check(
     workspace: Workspace,
     kind: str,
-    content: str | None,
+    content: str | bytes | None,
     connection: str | None,
     query: str | None,
-) -> dict[str, str]:
+    encoding: str = AUTO,
+    delimiter: str = AUTO,
+) -> tuple[dict[str, str], Any]:
+    """Errors by field, and the content read: a CsvTable for CSV, JSON text, None for SQL."""
     errors: dict[str, str] = {}
+    checked: Any = None
     if kind not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
     elif kind == "sql":
@@ -166,9 +195,29 @@ def _check(
             errors["connection"] = f"no SQL connection '{connection}' in this workspace"
         if not READ_ONLY_START.match(query or ""):
             errors["query"] = "only SELECT (or WITH … SELECT) queries are allowed"
+    elif kind == "csv":
+        if encoding != AUTO and encoding not in ENCODINGS:
+            errors["encoding"] = f"choose auto or one of {', '.join(ENCODINGS)}"
+        if delimiter != AUTO and delimiter not in DELIMITERS:
+            errors["delimiter"] = f"choose auto or one of {', '.join(DELIMITERS)}"
+        if not errors:
+            try:
+                checked = read_csv(content or "", encoding=encoding, delimiter=delimiter)
+            except CsvError as exc:
+                errors["content"] = str(exc)
     else:
         try:
-            (parse_csv if kind == "csv" else parse_json_rows)(content or "")
+            checked = _json_text(content)
+            parse_json_rows(checked)
         except QueryError as exc:
             errors["content"] = str(exc)
-    return errors
+    return errors, checked
+
+
+def _json_text(content: str | bytes | None) -> str:
+    if not isinstance(content, bytes):
+        return content or ""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise QueryError("the file is not UTF-8 text") from None

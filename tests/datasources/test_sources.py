@@ -105,7 +105,7 @@ def test_csv_rows_and_errors():
         {"id": "1", "name": "Ada"},
         {"id": "2", "name": "Bob"},
     ]
-    with pytest.raises(QueryError, match="line 3 has more fields"):
+    with pytest.raises(QueryError, match="line 3 has 3 cells but the header has 2 columns"):
         parse_csv("id,name\n1,Ada\n2,Bob,extra\n")
     with pytest.raises(QueryError, match="no header"):
         parse_csv("")

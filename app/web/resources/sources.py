@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.datasources import service as sources_service
+from app.datasources.csvfile import AUTO, DELIMITERS, ENCODINGS
 from app.datasources.service import bind_names, get_source, save_source
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -27,6 +28,8 @@ from app.web.resources import (
     bp,
 )
 
+DELIMITER_LABELS = {"comma": "Comma ,", "semicolon": "Semicolon ;", "tab": "Tab", "pipe": "Pipe |"}
+
 
 def _source_form(values: MultiDict, kind: str | None) -> dict[str, Any]:
     kind = kind if kind in sources_service.KINDS else "sql"
@@ -37,6 +40,8 @@ def _source_form(values: MultiDict, kind: str | None) -> dict[str, Any]:
         "connection": values.get("connection") if kind == "sql" else None,
         "query": _text(values, "query") if kind == "sql" else None,
         "content": _text(values, "content") if kind != "sql" else None,
+        "encoding": values.get("encoding", AUTO) if kind == "csv" else AUTO,
+        "delimiter": values.get("delimiter", AUTO) if kind == "csv" else AUTO,
     }
 
 
@@ -48,18 +53,17 @@ def _form_of_source(source: DataSource) -> dict[str, Any]:
         "connection": source.connection.code if source.connection else None,
         "query": source.query,
         "content": source.content,
+        "encoding": AUTO,
+        "delimiter": AUTO,
     }
 
 
 def _with_upload(form: dict[str, Any]) -> dict[str, Any]:
-    """The form with an uploaded file's text as its content (the upload wins over the paste)."""
+    """The form with an uploaded CSV file's bytes as its content (the upload wins)."""
     upload = request.files.get("file")
-    if form["kind"] == "sql" or upload is None or not upload.filename:
+    if form["kind"] != "csv" or upload is None or not upload.filename:
         return form
-    try:
-        return {**form, "content": upload.read().decode("utf-8-sig").replace("\r\n", "\n")}
-    except UnicodeDecodeError:
-        raise ValidationFailed({"content": "the file is not UTF-8 text"}) from None
+    return {**form, "content": upload.read()}
 
 
 def _source_context(
@@ -83,6 +87,8 @@ def _source_context(
         "binds": bind_names(form["query"]) if form["kind"] == "sql" else [],
         "bind_values": _prefixed(request.form, "bind."),
         "test_url": test_url,
+        "delimiters": [(AUTO, "Detect")] + [(k, DELIMITER_LABELS[k]) for k in DELIMITERS],
+        "encodings": [(AUTO, "Detect")] + list(ENCODINGS.items()),
         **extra,
     }
 
@@ -92,15 +98,23 @@ def _tested(workspace: Workspace, form: dict[str, Any], source: DataSource | Non
     binds = _prefixed(request.form, "bind.")
     try:
         if source is None:
-            form.update(_with_upload(form))
-            draft = {k: form[k] for k in ("kind", "content", "connection", "query")}
+            draft = _with_upload(form)
+            draft = {k: draft[k] for k in ("kind", "content", "connection", "query")} | {
+                "encoding": form["encoding"],
+                "delimiter": form["delimiter"],
+            }
             found = sources_service.test_source(workspace, current_user, **draft, binds=binds)
         else:
             found = sources_service.test_source(workspace, current_user, binds=binds, source=source)
     except TEST_ERRORS as exc:
-        return {"test_error": _message(exc)}
-    columns, rows, total = found
-    return {"result": {"columns": columns, "rows": rows, "total": total}}
+        outcome = {"test_error": _message(exc)}
+        if form["kind"] == "csv" and isinstance(exc, ValidationFailed):
+            outcome["errors"] = exc.errors  # beside the file field on a whole page too
+        return outcome
+    if found.csv is not None:
+        # A page without htmx loses the chosen file: the text it held keeps the preview.
+        form["content"] = found.csv.text
+    return {"result": found}
 
 
 @bp.get("/sources")
@@ -119,8 +133,7 @@ def source_new(ws: str):
             "resources/source_edit.html", **_source_context(workspace, form, None)
         )
     try:
-        form = _with_upload(form)
-        saved = save_source(workspace, current_user, **form, replace=False)
+        saved = save_source(workspace, current_user, **_with_upload(form), replace=False)
     except ValidationFailed as exc:
         context = _source_context(workspace, form, None, errors=exc.errors)
         return render_template("resources/source_edit.html", **context), 422
@@ -139,8 +152,7 @@ def source_edit(ws: str, code: str):
         return render_template("resources/source_edit.html", **context)
     form = _source_form(request.form, source.kind)
     try:
-        form = _with_upload(form)
-        save_source(workspace, current_user, **form, source=source)
+        save_source(workspace, current_user, **_with_upload(form), source=source)
     except ValidationFailed as exc:
         db.session.rollback()
         context = _source_context(workspace, form, source, errors=exc.errors)
