@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 
 from app.extensions import db
@@ -166,5 +167,74 @@ def test_a_malformed_csv_is_refused_and_nothing_is_saved(app, tmp_path):
         args=["sources", "import", str(path), "--workspace", ws.code, "--code", "people"]
     )
     assert result.exit_code == 1
-    assert "content: CSV line 2 has more fields than the header" in result.output
+    assert "content: CSV line 2 has 3 cells but the header has 2 columns" in result.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(DataSource)) == 0
+
+
+def import_source(app, ws, path, *options):
+    args = ["sources", "import", str(path), "--workspace", ws.code, "--code", "people"]
+    return app.test_cli_runner().invoke(args=[*args, *options])
+
+
+def stored_rows(code="people"):
+    from app.datasources.fetch import parse_csv
+    from app.models import DataSource
+
+    source = db.session.scalars(db.select(DataSource).filter_by(code=code)).one()
+    return parse_csv(source.content)
+
+
+def test_sources_import_reads_spreadsheet_exports(app, tmp_path):
+    ws = make.workspace()
+    excel = tmp_path / "people.txt"  # Excel's "Unicode text": UTF-16 LE, BOM, tabs
+    excel.write_bytes(
+        codecs.BOM_UTF16_LE + 'Name\tCity\r\nZoë\t"Mün\nchen"\r\nBob\r\n'.encode("utf-16-le")
+    )
+    result = import_source(app, ws, excel)
+    assert result.exit_code == 0, result.output
+    assert "read as UTF-16 LE, tab-delimited: 2 rows; columns: Name, City" in result.output
+    assert stored_rows() == [{"Name": "Zoë", "City": "Mün\nchen"}, {"Name": "Bob", "City": ""}]
+
+    german = tmp_path / "people.csv"
+    german.write_bytes(b"Name;Ort;Betrag\r\nM\xfcller;Caf\xe9;\x80 12,50\r\n")
+    result = import_source(app, ws, german)
+    assert "read as Windows-1252, semicolon-delimited: 1 row;" in result.output
+    assert stored_rows() == [{"Name": "Müller", "Ort": "Café", "Betrag": "€ 12,50"}]
+
+    piped = tmp_path / "piped.csv"
+    piped.write_bytes(codecs.BOM_UTF8 + b"id|name\n1|Ada;Lovelace\n")
+    result = import_source(app, ws, piped)
+    assert "read as UTF-8 with BOM, pipe-delimited" in result.output
+    assert stored_rows() == [{"id": "1", "name": "Ada;Lovelace"}]
+
+
+def test_sources_import_takes_the_delimiter_and_encoding_it_is_given(app, tmp_path):
+    ws = make.workspace()
+    path = tmp_path / "people.csv"
+    path.write_bytes("name;note\nZoë;a,b\n".encode())
+    result = import_source(app, ws, path, "--delimiter", "comma")
+    assert result.exit_code == 1
+    assert "content: CSV line 2 has 2 cells but the header has 1 column" in result.output
+    result = import_source(app, ws, path, "--delimiter", "semicolon", "--encoding", "windows-1252")
+    assert result.exit_code == 0, result.output
+    assert stored_rows() == [{"name": "ZoÃ«", "note": "a,b"}]
+    result = import_source(app, ws, path, "--delimiter", "colon")
+    assert result.exit_code == 2 and "'colon' is not one of" in result.output
+
+
+def test_sources_import_refuses_undecodable_bytes_naming_the_line(app, tmp_path):
+    from app.models import DataSource
+
+    ws = make.workspace()
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"id;name\n1;M\xfcller\n2;B\x8fob\n")
+    result = import_source(app, ws, path)
+    assert result.exit_code == 1
+    assert (
+        "content: CSV line 3 cannot be read: byte 0x8F is not UTF-8 or Windows-1252 text"
+        in result.output
+    )
+    path.write_bytes(b"id,name\n1,Ada\n2\n3,Cy,extra\n")
+    result = import_source(app, ws, path)
+    assert "content: CSV line 4 has 3 cells but the header has 2 columns" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(DataSource)) == 0

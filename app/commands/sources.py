@@ -68,7 +68,8 @@ def import_command(
     if kind == "csv":
         # Say how the file was read: a wrong guess is visible here, not in a run.
         table = read_csv(data, encoding=encoding, delimiter=delimiter)
+        rows = f"{len(table.rows)} row" + ("" if len(table.rows) == 1 else "s")
         click.echo(
             f"read as {table.encoding}, {table.delimiter_name}-delimited: "
-            f"{len(table.rows)} rows; columns: {', '.join(table.columns)}"
+            f"{rows}; columns: {', '.join(table.columns)}"
         )
