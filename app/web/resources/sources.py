@@ -28,6 +28,7 @@ from app.web.resources import (
     bp,
 )
 
+DRAFT_KEYS = ("kind", "content", "connection", "query", "encoding", "delimiter")
 DELIMITER_LABELS = {"comma": "Comma ,", "semicolon": "Semicolon ;", "tab": "Tab", "pipe": "Pipe |"}
 
 
@@ -98,11 +99,7 @@ def _tested(workspace: Workspace, form: dict[str, Any], source: DataSource | Non
     binds = _prefixed(request.form, "bind.")
     try:
         if source is None:
-            draft = _with_upload(form)
-            draft = {k: draft[k] for k in ("kind", "content", "connection", "query")} | {
-                "encoding": form["encoding"],
-                "delimiter": form["delimiter"],
-            }
+            draft = {k: v for k, v in _with_upload(form).items() if k in DRAFT_KEYS}
             found = sources_service.test_source(workspace, current_user, **draft, binds=binds)
         else:
             found = sources_service.test_source(workspace, current_user, binds=binds, source=source)
