@@ -120,7 +120,9 @@ def parse_csv_text(
 
     The first non-blank line names the columns. A row with fewer cells than the header
     gets "" for the missing ones; a longer one is refused naming its line (the physical
-    line where the record starts, quoted line breaks counted). Lines that are empty or
+    line where the record starts, quoted line breaks counted) unless the extra cells are
+    empty: spreadsheets pad every line to the sheet's used width, header included, so
+    unnamed trailing header cells and empty trailing cells are dropped. Lines that are empty or
     hold only empty cells are skipped. `strict` False reads text saved before these
     rules as it was read then: no header checks, lenient quoting.
     """
@@ -134,6 +136,10 @@ def parse_csv_text(
         if columns is None:
             columns = _header(record) if strict else record
             continue
+        if len(record) > len(columns) and strict:
+            # Padding to a used range wider than the named columns carries no data.
+            while len(record) > len(columns) and not record[-1].strip():
+                record.pop()
         if len(record) > len(columns):
             raise CsvError(
                 f"CSV line {line} has {len(record)} cells but the header has "
@@ -209,6 +215,8 @@ def _quote_problem(line: int, reason: str) -> str:
 
 def _header(record: list[str]) -> list[str]:
     names = [name.strip() for name in record]
+    while names and not names[-1]:
+        names.pop()  # a spreadsheet's used range padded past the named columns
     for number, name in enumerate(names, start=1):
         if not name:
             raise CsvError(f"CSV header: column {number} has no name")

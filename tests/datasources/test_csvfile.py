@@ -91,6 +91,15 @@ def test_a_long_row_is_refused_naming_its_line():
         read_csv(b"id;name;city\n1;Ada;Paris\n2;Bob;Lyon;France\n")
 
 
+def test_padding_to_a_wider_used_range_is_dropped_but_data_beyond_the_header_is_not():
+    # Excel pads each line to the sheet's used width once a cell right of the data was used.
+    columns, rows = table(b"id;name;;\n1;Ada;;\n2;Bob\n")
+    assert columns == ["id", "name"]
+    assert rows == [{"id": "1", "name": "Ada"}, {"id": "2", "name": "Bob"}]
+    with pytest.raises(CsvError, match="^CSV line 3 has 3 cells but the header has 2 columns$"):
+        read_csv(b"id;name;;\n1;Ada;;\n2;Bob;x\n")
+
+
 @pytest.mark.parametrize("byte", [b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"])
 def test_bytes_that_no_encoding_explains_are_refused_naming_the_line(byte):
     data = b"id;name\n1;M\xfcller\n2;B" + byte + b"ob\n"
@@ -136,7 +145,7 @@ def test_blank_lines_and_rows_of_empty_cells_are_skipped():
     ("header", "message"),
     [
         (b"id,,email", "CSV header: column 2 has no name"),
-        (b"id,name, ", "CSV header: column 3 has no name"),
+        (b"id, ,name", "CSV header: column 2 has no name"),
         (b"email,name,email ", "CSV header: columns 1 and 3 are both named 'email'"),
         (b"", "CSV has no header row: the first line must name the columns"),
     ],
