@@ -18,10 +18,14 @@ ASSET_SCHEME = "herald-asset:"
 # Every report starts from this family stack; the template's own CSS overrides it. The Noto
 # families are installed by ./dev (fonts-noto-core, fonts-noto-cjk); naming them makes each
 # script's font a choice rather than whatever fontconfig's fallback order picks, and a
-# template that names a font lacking a script still falls back through fontconfig.
+# template that names a font lacking a script still falls back through fontconfig. The order
+# matters, as a character takes the first listed font that has it: DejaVu Sans comes before
+# Devanagari and CJK so that symbols Noto Sans lacks (U+2212 minus, arrows, check marks) are
+# not drawn from those (embedding a subset of the 20 MB CJK font for a minus sign), and after
+# the Arabic, Hebrew and Thai fonts, whose letters it would otherwise take.
 FONT_STACK = (
-    '"Noto Sans", "Noto Sans CJK JP", "Noto Sans Devanagari", "Noto Sans Thai", '
-    '"Noto Sans Arabic", "Noto Sans Hebrew", "DejaVu Sans", sans-serif'
+    '"Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans Thai", "DejaVu Sans", '
+    '"Noto Sans Devanagari", "Noto Sans CJK JP", sans-serif'
 )
 BASE_CSS = f"html {{ font-family: {FONT_STACK}; }}"
 

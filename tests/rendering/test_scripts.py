@@ -98,12 +98,31 @@ def test_names_in_seven_scripts_are_drawn_as_glyphs_not_notdef_boxes(app, tmp_pa
     assert undrawn_characters(pdf.data) == NO_FONT
 
 
+FONT_OF_SCRIPT = {
+    "Chinese": "Noto-Sans-CJK-JP",
+    "Japanese": "Noto-Sans-CJK-JP",
+    "Korean": "Noto-Sans-CJK-JP",
+    "Hindi": "Noto-Sans-Devanagari",
+    "Thai": "Noto-Sans-Thai",
+    "Arabic": "Noto-Sans-Arabic",
+    "Hebrew": "Noto-Sans-Hebrew",
+}
+
+
 @pytest.mark.parametrize("script", NAMES)
-def test_each_name_in_context_is_drawn_in_full(app, script):
+def test_each_name_in_context_is_drawn_in_full_from_its_scripts_font(app, script):
     name = NAMES[script]
-    pdf = html_to_pdf(f"<h1>Dear {name},</h1><p>{name} — statement</p>", "", workspace_id=0)
+    pdf = html_to_pdf(f"<p>Dear {name}, − 12.00 → ✓</p>", "", workspace_id=0)
     assert pdf.undrawn == [] and pdf.warning is None
     assert undrawn_characters(pdf.data) == []
+    drawn_with: dict[str, set[str]] = {}
+    for font, _, text in drawn_runs(pdf.data):
+        drawn_with.setdefault(font.split("+")[1], set()).update("".join(text).replace(" ", ""))
+    assert drawn_with == {
+        "Noto-Sans": set("Dear,12.00"),
+        FONT_OF_SCRIPT[script]: set(name.replace(" ", "")),
+        "DejaVu-Sans": set("−→✓"),  # symbols Noto Sans lacks: not drawn from CJK or Devanagari
+    }
 
 
 def drawn_runs(pdf: bytes) -> list[tuple[str, list[int], list[str]]]:

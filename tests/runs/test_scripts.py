@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app import storage
+from app.jobs.dryrun import dry_run
 from app.rendering.glyphs import undrawn_characters
 from app.runs.create import start_run
 from tests import factories as make
@@ -66,3 +67,19 @@ def test_each_report_of_an_entry_names_its_own_undrawn_characters(app, work):
     (entry,) = entries_of(run_id)
     assert entry.status == "Completed"
     assert entry.warnings == ["odd: 1 character could not be drawn: \ue000 (U+E000)"]
+
+
+def test_the_dry_run_carries_the_warning_of_the_first_entry(app):
+    ws = make.workspace()
+    editor = make.user("ed@example.com", ws, "editor")
+    make.json_source(ws, "people", [{"name": "Bob \ue000"}])
+    make.template(ws, "letter", HTML, parameters=[{"name": "person", "type": "string"}])
+    definition = {
+        "code": "letters",
+        "name": "Letters",
+        "data_sources": [{"alias": "people", "source": "people", "repeating": True}],
+        "reports": [{"template": "letter", "bindings": {"person": {"column": "name"}}}],
+    }
+    (report,) = dry_run(ws, editor, definition).reports
+    assert report.pdf is not None and report.error is None
+    assert report.warning == "letter: 1 character could not be drawn: \ue000 (U+E000)"
