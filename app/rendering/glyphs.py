@@ -10,6 +10,7 @@ descendant's CIDToGIDMap; a code drawn as glyph 0 is a character that was not dr
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,6 +19,8 @@ from typing import Any, NamedTuple
 import pydyf
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject, StreamObject
+
+log = logging.getLogger(__name__)
 
 # How many characters a warning names before "and N more".
 NAMED_IN_WARNING = 10
@@ -59,18 +62,30 @@ class NotdefFinder:
     """
 
     def __init__(self) -> None:
-        self.characters: list[str] = []
+        self.characters: list[str] | None = None  # None: not found (see `undrawn_or_read`)
 
     def __call__(self, document: Any, pdf: pydyf.PDF) -> None:
-        fonts = (
-            _pydyf_font_maps(pdf, obj)
-            for obj in pdf.objects
-            if isinstance(obj, pydyf.Dictionary)
-            and obj.get("Type") == "/Font"
-            and obj.get("Subtype") == "/Type0"
-            and "ToUnicode" in obj
-        )
-        self.characters = undrawn_in_fonts(fonts)
+        try:
+            self.characters = undrawn_in_fonts(
+                _pydyf_font_maps(pdf, obj)
+                for obj in pdf.objects
+                if isinstance(obj, pydyf.Dictionary)
+                and obj.get("Type") == "/Font"
+                and obj.get("Subtype") == "/Type0"
+                and "ToUnicode" in obj
+            )
+        except Exception:  # a check must never cost the report: read the written file instead
+            log.exception("reading the fonts of the PDF being written failed")
+
+    def undrawn_or_read(self, written: bytes) -> list[str]:
+        """The characters found while writing, or else read back from the written PDF."""
+        if self.characters is not None:
+            return self.characters
+        try:
+            return undrawn_characters(written)
+        except Exception:
+            log.exception("reading the fonts of a written PDF failed; no glyph warning")
+            return []
 
 
 def undrawn_in_fonts(fonts: Iterable[FontMaps | None]) -> list[str]:

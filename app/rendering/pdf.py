@@ -91,4 +91,4 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     document = HTML(string=html, url_fetcher=fetcher)
     finder = NotdefFinder()
     data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
-    return RenderedPdf(data, finder.characters)
+    return RenderedPdf(data, finder.undrawn_or_read(data))

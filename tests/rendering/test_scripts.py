@@ -16,7 +16,12 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from app.rendering.glyphs import _to_unicode, undrawn_characters, undrawn_warning
+from app.rendering.glyphs import (
+    NotdefFinder,
+    _to_unicode,
+    undrawn_characters,
+    undrawn_warning,
+)
 from app.rendering.pdf import FONT_STACK, html_to_pdf
 from tests.helpers import NO_FONT, SCRIPT_NAMES
 
@@ -168,6 +173,15 @@ def test_a_character_no_font_has_is_named_in_the_warning(app):
     assert pdf.warning == (
         "2 characters could not be drawn: \ue000 (U+E000), \U0010fffd (U+10FFFD)"
     )
+
+
+def test_when_the_fonts_cannot_be_read_while_writing_the_written_file_is_read(app):
+    written = html_to_pdf(f"<p>Ada {NO_FONT[0]}</p>", "", workspace_id=0).data
+    finder = NotdefFinder()
+    finder(None, object())  # not a pydyf document: logged, never raised into the render
+    assert finder.characters is None
+    assert finder.undrawn_or_read(written) == [NO_FONT[0]]
+    assert finder.undrawn_or_read(b"not a pdf") == []
 
 
 def test_the_warning_names_ten_characters_at_most():
