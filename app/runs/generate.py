@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import delete, null, update
 
 from app import storage
 from app.database import utcnow
@@ -160,7 +160,10 @@ def generate_entry(entry_id: int) -> None:
     db.session.add_all(artifacts)
     # Warnings never change the entry's outcome: the PDF exists, a person should look at it.
     warnings = [report.warning for report in rendered if report.warning]
-    db.session.execute(update(Entry).where(Entry.id == entry.id).values(warnings=warnings or None))
+    # SQL NULL rather than JSON null when there are none, so "has warnings" is IS NOT NULL.
+    db.session.execute(
+        update(Entry).where(Entry.id == entry.id).values(warnings=warnings or null())
+    )
     if not any(a.status == "generated" for a in artifacts):
         _skip_deliveries(entry.id, "not sent: no report was generated")
         settle_entry(entry.id, entry.run_id)
