@@ -112,7 +112,7 @@ def undrawn_warning(characters: Sequence[str]) -> str | None:
 
 def _undrawn_in_font(font: FontMaps) -> Iterator[str]:
     code_to_cid = _code_to_cid(font.encoding) if font.encoding is not None else None
-    for code, text in _to_unicode(font.to_unicode).items():
+    for code, text in to_unicode_map(font.to_unicode).items():
         # A code missing from an embedded Encoding CMap selects CID 0 (ISO 32000-1 §9.7.6.3).
         cid = code if code_to_cid is None else code_to_cid.get(code, 0)
         gid = cid
@@ -195,7 +195,7 @@ def _pydyf_font_maps(pdf: pydyf.PDF, font: pydyf.Dictionary) -> FontMaps:
     )
 
 
-def _to_unicode(cmap: bytes) -> dict[int, str]:
+def to_unicode_map(cmap: bytes) -> dict[int, str]:
     """Code → text of a ToUnicode CMap (bfchar and bfrange sections; text is UTF-16BE)."""
     mapping: dict[int, str] = {}
     for section in _BFCHAR.findall(cmap):

@@ -18,14 +18,12 @@ from pypdf.generic import ContentStream
 
 from app.rendering.glyphs import (
     NotdefFinder,
-    _to_unicode,
+    to_unicode_map,
     undrawn_characters,
     undrawn_warning,
 )
 from app.rendering.pdf import FONT_STACK, html_to_pdf
 from tests.helpers import NO_FONT, SCRIPT_NAMES
-
-NAMES = SCRIPT_NAMES
 
 CELL = 64  # CSS px; rasterized at 96 dpi a CSS px is one pixel
 COLUMNS = 12
@@ -83,7 +81,7 @@ def test_every_font_of_the_default_stack_is_installed():
 
 
 def test_names_in_seven_scripts_are_drawn_as_glyphs_not_notdef_boxes(app, tmp_path):
-    characters = list(dict.fromkeys(c for name in NAMES.values() for c in name if c != " "))
+    characters = list(dict.fromkeys(c for name in SCRIPT_NAMES.values() for c in name if c != " "))
     # Cell 0 is the reference .notdef box; cell 1 holds another character no font has, so it
     # must come out identical to cell 0 - the proof that this comparison sees boxes at all.
     pdf = html_to_pdf(cells_page([*NO_FONT, *characters]), "", workspace_id=0)
@@ -114,9 +112,9 @@ FONT_OF_SCRIPT = {
 }
 
 
-@pytest.mark.parametrize("script", NAMES)
+@pytest.mark.parametrize("script", SCRIPT_NAMES)
 def test_each_name_in_context_is_drawn_in_full_from_its_scripts_font(app, script):
-    name = NAMES[script]
+    name = SCRIPT_NAMES[script]
     pdf = html_to_pdf(f"<p>Dear {name}, − 12.00 → ✓</p>", "", workspace_id=0)
     assert pdf.undrawn == [] and pdf.warning is None
     assert undrawn_characters(pdf.data) == []
@@ -141,7 +139,7 @@ def drawn_runs(pdf: bytes) -> list[tuple[str, list[int], list[str]]]:
         if operator == b"Tf":
             font = fonts[operands[0]]
         elif operator == b"TJ":
-            to_unicode = _to_unicode(font["/ToUnicode"].get_data())
+            to_unicode = to_unicode_map(font["/ToUnicode"].get_data())
             data = b"".join(
                 item.original_bytes for item in operands[0] if hasattr(item, "original_bytes")
             )
