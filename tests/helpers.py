@@ -31,3 +31,17 @@ def entries_of(run_id: int) -> list[Entry]:
 
 def attachments(message: Any) -> list[tuple[str, bytes]]:
     return [(part.get_filename(), part.get_content()) for part in message.iter_attachments()]
+
+
+# A name in each script issue #11 asks for; the fonts ./dev installs must draw every one.
+SCRIPT_NAMES = {
+    "Chinese": "张伟",
+    "Japanese": "山田さくら",
+    "Korean": "김민준",
+    "Hindi": "राहुल शर्मा",
+    "Thai": "สมชาย ใจดี",
+    "Arabic": "محمد علي",
+    "Hebrew": "שרה כהן",
+}
+# Private-use code points: no font on a Debian machine has a glyph for them.
+NO_FONT = ["\ue000", "\U0010fffd"]

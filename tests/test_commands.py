@@ -111,6 +111,22 @@ def test_jobs_run_wait_exits_zero_when_every_entry_completed(app, smtp_server):
     assert "entries=2 queued=0 completed=2 errors=0 review=0" in result.output
 
 
+def test_jobs_run_wait_prints_the_warnings_of_entries_that_still_completed(app):
+    ws = make.workspace()
+    rows = [{"name": "Ada"}, {"name": "Bob \ue000"}]
+    make.people_job(ws, rows, "<p>{{ people.name }}</p>")
+    result = app.test_cli_runner().invoke(
+        args=["jobs", "run", "test-job", "--workspace", ws.code, "--wait"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "entries=2 queued=0 completed=2 errors=0 review=0" in result.output
+    assert (
+        "  warning, entry 2: letter: 1 character could not be drawn: \ue000 (U+E000)\n"
+        in result.output
+    )
+    assert "entry 1" not in result.output
+
+
 def test_jobs_run_rejects_a_bad_parameter_before_running(app, demo):
     result = app.test_cli_runner().invoke(
         args=[

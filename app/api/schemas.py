@@ -103,6 +103,8 @@ class EntryOut(Model):
     status: str
     row: dict[str, Any] | None
     error: str | None
+    # Problems that did not stop the entry, e.g. "report: 1 character could not be drawn: …".
+    warnings: list[str]
     reviewDecision: str | None
     reports: list[ReportOut]
     deliveries: list[DeliveryOut]

@@ -105,6 +105,7 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
         "status": entry.status,
         "row": entry.row,
         "error": entry.error,
+        "warnings": entry.warnings or [],
         "reviewDecision": entry.review_decision,
         "reports": [
             {

@@ -16,6 +16,7 @@ from app.extensions import QUEUE_NAMES, db, queues
 from app.jobs.service import export_job, save_job
 from app.models import Job, Run, Workspace
 from app.runs.create import start_run
+from app.runs.progress import entry_warnings
 from app.runs.states import RunStatus, bucket_counts
 
 jobs_cli = AppGroup("jobs", help="Export, import and run jobs.")
@@ -114,6 +115,8 @@ def run_command(
     )
     if run.error:
         click.echo(f"  {run.error}")
+    for seq, warning in entry_warnings(run.id):  # warnings, not errors: the exit code ignores them
+        click.echo(f"  warning, entry {seq}: {warning}")
     ok = run.status == RunStatus.finished and counts["completed"] == counts["total"]
     sys.exit(0 if ok else 1)
 

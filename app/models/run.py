@@ -73,6 +73,9 @@ class Entry(db.Model):
     status: Mapped[str] = mapped_column(String(24), default="ParametersPrepared")
     stage: Mapped[str] = mapped_column(String(16), default="generate")  # generate | deliver
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Problems that did not stop the entry, one sentence each (e.g. characters a report
+    # could not draw); None when there are none.
+    warnings: Mapped[list[Any] | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     review_decision: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from weasyprint import CSS, HTML
@@ -10,8 +11,23 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.extensions import db
 from app.models import Asset
+from app.rendering.glyphs import NotdefFinder, undrawn_warning
 
 ASSET_SCHEME = "herald-asset:"
+
+# Every report starts from this family stack; the template's own CSS overrides it. The Noto
+# families are installed by ./dev (fonts-noto-core, fonts-noto-cjk); naming them makes each
+# script's font a choice rather than whatever fontconfig's fallback order picks, and a
+# template that names a font lacking a script still falls back through fontconfig. The order
+# matters, as a character takes the first listed font that has it: DejaVu Sans comes before
+# Devanagari and CJK so that symbols Noto Sans lacks (U+2212 minus, arrows, check marks) are
+# not drawn from those (embedding a subset of the 20 MB CJK font for a minus sign), and after
+# the Arabic, Hebrew and Thai fonts, whose letters it would otherwise take.
+FONT_STACK = (
+    '"Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans Thai", "DejaVu Sans", '
+    '"Noto Sans Devanagari", "Noto Sans CJK JP", sans-serif'
+)
+BASE_CSS = f"html {{ font-family: {FONT_STACK}; }}"
 
 
 class BlockedURL(ValueError):
@@ -41,16 +57,38 @@ class WorkspaceFetcher(URLFetcher):
         raise BlockedURL(f"URL not allowed in reports: {url}")
 
 
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A rendered PDF and the characters it had to draw as .notdef boxes."""
+
+    data: bytes
+    undrawn: list[str]
+
+    @property
+    def warning(self) -> str | None:
+        """The entry warning ("2 characters could not be drawn: …"), or None if all were drawn."""
+        return undrawn_warning(self.undrawn)
+
+
 @cache
 def font_config() -> FontConfiguration:
     # One per process: a fresh one per render leaks ~0.24 MB each (DESIGN.md measurements).
     return FontConfiguration()
 
 
-def html_to_pdf(html: str, css: str, workspace_id: int) -> bytes:
-    """Render HTML (and optional CSS) to PDF bytes."""
+@cache
+def base_stylesheet() -> CSS:
+    return CSS(string=BASE_CSS, font_config=font_config())
+
+
+def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
+    """Render HTML (and optional CSS) to a PDF, noting the characters no font could draw."""
     fetcher = WorkspaceFetcher(workspace_id)
     config = font_config()
-    stylesheets = [CSS(string=css, font_config=config, url_fetcher=fetcher)] if css else []
+    stylesheets = [base_stylesheet()]
+    if css:
+        stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
     document = HTML(string=html, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=stylesheets, font_config=config)
+    finder = NotdefFinder()
+    data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
+    return RenderedPdf(data, finder.undrawn_or_read(data))

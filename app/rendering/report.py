@@ -10,7 +10,7 @@ from app.datasources.fetch import fetch_rows
 from app.datasources.parameters import coerce_value
 from app.jobs.schema import ColumnBinding, ParamBinding, ReportRef
 from app.rendering.environment import render_html
-from app.rendering.pdf import html_to_pdf
+from app.rendering.pdf import RenderedPdf, html_to_pdf
 
 
 class BindingError(ValueError):
@@ -54,8 +54,9 @@ def render_report_pdf(
     context: Mapping[str, Any],
     binds: Mapping[str, Any],
     workspace_id: int,
-) -> bytes:
-    """Fetch the template's own data with its parameters as binds, render it, return the PDF."""
+) -> RenderedPdf:
+    """Fetch the template's own data with its parameters as binds, render it, return the PDF
+    with the characters no installed font could draw."""
     query_binds = {**binds, **report_params}
     own_data = {
         ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)

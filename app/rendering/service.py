@@ -22,6 +22,7 @@ from app.jobs.schema import (
 )
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
 from app.rendering.environment import sandbox
+from app.rendering.pdf import RenderedPdf
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.workspace_items import find_by_code, identity_errors
 
@@ -83,9 +84,10 @@ def preview_template(
     parameters: Sequence[Mapping[str, Any]],
     data_sources: Sequence[Mapping[str, Any]],
     sample: Mapping[str, Any],
-) -> bytes:
+) -> RenderedPdf:
     """The PDF of a (possibly unsaved) template for sample parameter values, rendered as a run
-    would: typed parameters, its own data sources fetched with them as binds, the sandbox.
+    would: typed parameters, its own data sources fetched with them as binds, the sandbox;
+    with the characters no installed font could draw (the warning a run's entry would carry).
 
     Raises ValidationFailed (bad declarations), BindingError (sample values),
     QueryError (data) or TemplateRenderError (the template itself)."""

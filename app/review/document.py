@@ -131,7 +131,7 @@ def _index(file: TemporaryFile, readers: list, first_page: dict[int, int]) -> by
         entries=[(entry, row_summary(entry.row), reports) for entry, reports in readers],
         first_page=first_page,
     )
-    return html_to_pdf(html, "", file.workspace_id)
+    return html_to_pdf(html, "", file.workspace_id).data
 
 
 def delete_expired_files(now: datetime | None = None) -> int:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import delete, null, update
 
 from app import storage
 from app.database import utcnow
@@ -92,6 +92,7 @@ class RenderedReport:
     filename: str
     pdf: bytes | None = None
     error: str | None = None
+    warning: str | None = None  # e.g. characters drawn as .notdef boxes; the report still counts
 
 
 def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
@@ -104,16 +105,20 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
         result = RenderedReport(position, template["code"], f"{template['code']}.pdf")
         try:
             params = bind_parameters(report, template, ctx.params, entry.row)
-            result.pdf = render_report_pdf(
+            rendered = render_report_pdf(
                 template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
             )
+            result.pdf = rendered.data
+            if rendered.warning:
+                result.warning = f"{template['code']}: {rendered.warning}"
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
             result.filename = safe_filename(substitute(report.filename, name_values))
         except REPORT_ERRORS as exc:
-            result.pdf, result.error = None, str(exc)
+            result.pdf, result.error, result.warning = None, str(exc), None
         except Exception as exc:  # a WeasyPrint or data bug must not take other reports down
             log.exception("report %s of entry %s failed", template["code"], entry.id)
-            result.pdf, result.error = None, f"rendering failed: {type(exc).__name__}: {exc}"
+            result.pdf, result.warning = None, None
+            result.error = f"rendering failed: {type(exc).__name__}: {exc}"
         results.append(result)
     return results
 
@@ -148,10 +153,17 @@ def generate_entry(entry_id: int) -> None:
         _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
         return
     # Render with no transaction open: SQLite would hold its write lock through the render.
-    artifacts = _store(ctx, entry, render_reports(ctx, entry))
+    rendered = render_reports(ctx, entry)
+    artifacts = _store(ctx, entry, rendered)
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
     db.session.add_all(artifacts)
+    # Warnings never change the entry's outcome: the PDF exists, a person should look at it.
+    warnings = [report.warning for report in rendered if report.warning]
+    # SQL NULL rather than JSON null when there are none, so "has warnings" is IS NOT NULL.
+    db.session.execute(
+        update(Entry).where(Entry.id == entry.id).values(warnings=warnings or null())
+    )
     if not any(a.status == "generated" for a in artifacts):
         _skip_deliveries(entry.id, "not sent: no report was generated")
         settle_entry(entry.id, entry.run_id)

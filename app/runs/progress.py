@@ -54,3 +54,15 @@ def run_progress(workspace_id: int, job_id_or_code: str | int, run_id: int) -> R
     run_id, status, error, started_at = rows[0][:4]
     by_status = {entry_status: count for *_, entry_status, count in rows if entry_status}
     return RunProgress(run_id, status, error, started_at, counts_in_buckets(by_status))
+
+
+def entry_warnings(run_id: int, limit: int = 20) -> list[tuple[int, str]]:
+    """(entry seq, warning) of the run's entries that carry warnings, in seq order: at most
+    `limit` entries' worth, for a summary such as the CLI's."""
+    rows = db.session.execute(
+        select(Entry.seq, Entry.warnings)
+        .where(Entry.run_id == run_id, Entry.warnings.is_not(None))
+        .order_by(Entry.seq)
+        .limit(limit)
+    )
+    return [(seq, warning) for seq, warnings in rows for warning in warnings or []]

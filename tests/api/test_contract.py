@@ -247,6 +247,19 @@ def test_runs_list_and_run_detail_page(api, work):
     assert_envelope(api.get(RUNS + "?perPage=0"), 422, "validation_error")
 
 
+def test_an_entry_carries_its_warnings(api, work, demo):
+    rows = [{"name": "Ada", "email": "ada@example.com"}, {"name": "Bob \ue000", "email": "b@x.io"}]
+    make.mailing_job(demo, rows, code="letters")
+    run_id = api.post(JOBS + "/letters/runs", {}).get_json()["jobRunId"]
+    work()
+    entries = api.get(f"{JOBS}/letters/runs/{run_id}").get_json()["entryItems"]
+    warning = "letter: 1 character could not be drawn: \ue000 (U+E000)"
+    assert [(e["row"]["name"], e["status"], e["warnings"]) for e in entries] == [
+        ("Ada", "Completed", []),
+        ("Bob \ue000", "Completed", [warning]),
+    ]
+
+
 def test_retry_a_failed_delivery_and_all_failed(api, reader, work):
     first, second = (api.post(RUNS, {}).get_json()["jobRunId"] for _ in range(2))
     work()

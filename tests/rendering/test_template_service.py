@@ -90,7 +90,7 @@ def test_a_viewer_may_preview_but_not_save(ws):
         data_sources=[{"alias": "people", "source": "people"}],
         sample={"who": "team"},
     )
-    assert "Dear team, Ada Grace" in pdf_text(pdf)
+    assert "Dear team, Ada Grace" in pdf_text(pdf.data)
 
 
 def test_preview_failures_say_what_is_wrong(ws):
@@ -115,7 +115,9 @@ def test_preview_failures_say_what_is_wrong(ws):
         preview(html="{{ params.__class__.__mro__ }}")
     with pytest.raises(TemplateRenderError, match=r"line 2"):
         preview(html="<p>\n{{ params.n + }}</p>")
-    assert pdf_text(preview(html="<p>{{ params.n * 2 }}</p>", sample={"n": "21"})).strip() == "42"
+    assert (
+        pdf_text(preview(html="<p>{{ params.n * 2 }}</p>", sample={"n": "21"}).data).strip() == "42"
+    )
 
 
 def test_a_preview_loads_no_file_or_network_url(ws, tmp_path):
@@ -126,4 +128,4 @@ def test_a_preview_loads_no_file_or_network_url(ws, tmp_path):
         '<img src="http://127.0.0.1:9/x.png"><p>safe</p>'
     )
     pdf = preview_template(ws, None, html=html, css="", parameters=[], data_sources=[], sample={})
-    assert "safe" in pdf_text(pdf) and "LEAKED" not in pdf_text(pdf)
+    assert "safe" in pdf_text(pdf.data) and "LEAKED" not in pdf_text(pdf.data)

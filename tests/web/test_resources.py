@@ -163,6 +163,24 @@ def test_the_live_preview_renders_unsaved_edits(auth, client, app, demo):
     assert "parameter &#39;period&#39;: &#39;May&#39; is not a date" in wrong.text
 
 
+def test_the_live_preview_warns_of_characters_no_font_can_draw(auth, demo):
+    auth.login()
+    page = "/w/demo/templates/new"
+    form = template_form(html="<h1>Hello {{ params.who }}</h1>", param_name=["who"])
+    drawn = auth.post(
+        "/w/demo/templates/preview", {**form, "sample.who": "张伟 สมชาย"}, page=page, headers=HX
+    )
+    assert 'src="data:application/pdf;base64,' in drawn.text
+    assert "could not be drawn" not in drawn.text
+
+    boxed = auth.post(
+        "/w/demo/templates/preview", {**form, "sample.who": "Ada \ue000"}, page=page, headers=HX
+    )
+    assert boxed.status_code == 200 and 'src="data:application/pdf;base64,' in boxed.text
+    assert '<p class="flash warning" role="status">' in boxed.text
+    assert "1 character could not be drawn: \ue000 (U+E000)" in boxed.text
+
+
 @pytest.mark.parametrize(
     ("html", "expected"),
     [

@@ -190,6 +190,27 @@ def test_the_entry_page_shows_row_reports_and_deliveries(acme, login, client, wo
     assert ">Retry<" not in page
 
 
+def test_an_entry_with_undrawn_characters_shows_the_warning(acme, login, client, work, mailbox):
+    rows = [
+        {"name": "Ada Lovelace", "email": "ada@example.com"},
+        {"name": "Bob \ue000", "email": "bob@example.com"},
+    ]
+    job = make.mailing_job(acme, rows, html="<p>{{ people.name }}</p>")
+    run_id = start_run(job, None).id
+    work()
+    ada, bob = entries_of(run_id)
+    warning = "letter: 1 character could not be drawn: \ue000 (U+E000)"
+    login(VIEWER)
+
+    bob_page = client.get(f"/w/acme/runs/{run_id}/entries/{bob.id}").text
+    assert 'id="entry-warnings" class="flash warning"' in bob_page
+    assert f"<li>{warning}</li>" in bob_page
+    ada_page = client.get(f"/w/acme/runs/{run_id}/entries/{ada.id}").text
+    assert 'id="entry-warnings"' not in ada_page and "could not be drawn" not in ada_page
+    run_page = client.get(f"/w/acme/runs/{run_id}").text
+    assert run_page.count('class="field-warning"') == 1 and warning in run_page
+
+
 def test_retry_without_javascript_redirects_back_and_sends(
     acme, login, auth, client, work, mailbox
 ):

@@ -135,7 +135,7 @@ def template_edit(ws: str, code: str):
 def _preview_response(workspace: Workspace, form: dict[str, Any], samples: dict) -> Response:
     """The PDF (plain request), the iframe fragment around it (htmx), or the error fragment."""
     try:
-        pdf = preview_template(workspace, current_user, **form, sample=samples)
+        rendered = preview_template(workspace, current_user, **form, sample=samples)
     except (NotFound, Forbidden):
         raise
     except Exception as exc:  # a WeasyPrint or data bug must show as a failed preview, too
@@ -152,10 +152,12 @@ def _preview_response(workspace: Workspace, form: dict[str, Any], samples: dict)
         )
     else:
         if is_fragment_request():
-            encoded = base64.b64encode(pdf).decode()
-            response = make_response(render_template("resources/_preview.html", pdf=encoded))
+            encoded = base64.b64encode(rendered.data).decode()
+            response = make_response(
+                render_template("resources/_preview.html", pdf=encoded, warning=rendered.warning)
+            )
         else:
-            response = make_response(pdf)
+            response = make_response(rendered.data)
             response.mimetype = "application/pdf"
             response.headers["Content-Disposition"] = 'inline; filename="preview.pdf"'
     response.headers["Vary"] = "HX-Request"
