@@ -38,7 +38,7 @@ def clean_filename(name: str, *, default: str = "report", extension: str | None 
     """
     text = unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", name or ""))
     text = _BIDI.sub("", _CONTROL.sub(" ", text))
-    text = " ".join(_FORBIDDEN.sub("_", text).split()).strip(" .")
+    text = " ".join(_FORBIDDEN.sub("_", text).split())
     if extension is None:
         stem, dot, ext = text.rpartition(".")
         stem, ext = (stem, dot + ext) if dot and stem and " " not in ext else (text, "")
