@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -102,8 +103,13 @@ def parse_recipient_template(text: str) -> list[AddressTemplate]:
     items are skipped. Raises AddressTemplateError for unbalanced ``"`` ``<`` ``>``, text after
     ``>``, a name without ``<address>``, or a literal address that is not an addr-spec.
     """
-    parser = _TemplateParser(text or "")
-    return parser.parse()
+    return list(_parsed(text or ""))
+
+
+@lru_cache(maxsize=512)
+def _parsed(text: str) -> tuple[AddressTemplate, ...]:
+    # A burst fills the same few fields once per entry: parse each text once per process.
+    return tuple(_TemplateParser(text).parse())
 
 
 def recipient_field_error(text: str, *, single: bool = False) -> str | None:
