@@ -33,7 +33,7 @@ from app.delivery.channels.base import check_http_url
 from app.delivery.email import compose
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import PlaceholderError
-from app.delivery.recipients import Mailbox, fill_recipients
+from app.delivery.recipients import Mailbox, fill_recipients, recipient_field_error
 from app.delivery.smtp import SmtpSession, SmtpSettings
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -398,10 +398,13 @@ def send_test_email(
 
 def _literal_addresses(field: str, text: str) -> list[Mailbox]:
     """The addresses typed in a field without placeholders; DeliveryError saying what is wrong."""
+    problem = recipient_field_error(text)
+    if problem:
+        raise DeliveryError(problem)
     try:
         return fill_recipients(field, text, {})
     except PlaceholderError as exc:
-        raise DeliveryError(f"{field}: placeholders cannot be used here ({exc})") from None
+        raise DeliveryError(f"placeholders cannot be used here ({exc})") from None
 
 
 def _check_identity(
