@@ -6,7 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import current_app
+from flask import Response, current_app, send_file
+
+from app.filenames import clean_filename
 
 
 def _root() -> Path:
@@ -38,3 +40,16 @@ def load(key: str) -> bytes:
 def local_path(key: str) -> Path:
     """Filesystem path of a stored file, for send_file."""
     return _path(key)
+
+
+def send_stored(
+    key: str, download_name: str, mimetype: str | None, *, as_attachment: bool = False
+) -> Response:
+    """A stored file as a download; its name cleaned (app.filenames) and, when not ASCII,
+    sent as RFC 6266 ``filename*`` (werkzeug writes the RFC 5987 encoding)."""
+    return send_file(
+        local_path(key),
+        mimetype=mimetype,
+        download_name=clean_filename(download_name, extension=None),
+        as_attachment=as_attachment,
+    )

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, g, request, send_file
+from flask import Response, g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -344,11 +344,7 @@ def artifact(ws: str, job: str, run_id: int, entry_id: int, artifact_id: int) ->
     found = db.session.get(Artifact, artifact_id)
     if found is None or found.entry_id != entry.id or not found.storage_key:
         raise NotFound("artifact not found")
-    return send_file(
-        storage.local_path(found.storage_key),
-        mimetype=found.content_type,
-        download_name=found.filename,
-    )
+    return storage.send_stored(found.storage_key, found.filename, found.content_type)
 
 
 def _temporary_file(ws: str, file_id: str) -> tuple[Workspace, TemporaryFile]:
@@ -370,8 +366,4 @@ def temporary_file_download(ws: str, file_id: str) -> Any:
     _, file = _temporary_file(ws, file_id)
     if file.status != "ready" or not file.storage_key:
         raise ApiError(409, f"the file is {file.status}, not ready")
-    return send_file(
-        storage.local_path(file.storage_key),
-        mimetype="application/pdf",
-        download_name=file.filename,
-    )
+    return storage.send_stored(file.storage_key, file.filename, "application/pdf")

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
-from flask_mail import Message
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -31,8 +30,10 @@ from sqlalchemy.exc import ArgumentError
 from app.access import require
 from app.connections.secrets import get_secrets, set_secrets
 from app.delivery.channels.base import check_http_url
-from app.delivery.email import html_to_text, parse_recipients
+from app.delivery.email import compose
 from app.delivery.errors import DeliveryError
+from app.delivery.placeholders import PlaceholderError
+from app.delivery.recipients import Mailbox, fill_recipients, recipient_field_error
 from app.delivery.smtp import SmtpSession, SmtpSettings
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -143,7 +144,7 @@ def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str
                 errors[field] = "enter the address messages are sent from"
             continue
         try:
-            if len(parse_recipients(field, value)) != 1:
+            if len(_literal_addresses(field, value)) != 1:
                 errors[field] = "enter one address"
         except DeliveryError as exc:
             errors[field] = str(exc)
@@ -367,26 +368,25 @@ def send_test_email(
         require(user, workspace, Role.admin)
     if connection.workspace_id != workspace.id or connection.kind != "smtp":
         raise DeliveryError("not an SMTP connection of this workspace")
-    recipients = parse_recipients("To", to or "")
+    recipients = _literal_addresses("To", to or "")
     if len(recipients) != 1:
         raise DeliveryError("enter one address to send the test to")
     settings = connection.settings
-    sender = parse_recipients("From", settings.get("from", ""))
+    sender = _literal_addresses("From", settings.get("from", ""))
     if not sender:
         raise DeliveryError("the connection has no From address")
-    reply_to = parse_recipients("Reply-To", settings.get("reply_to", ""))
+    reply_to = _literal_addresses("Reply-To", settings.get("reply_to", ""))
     try:
         secrets = get_secrets(connection)
     except RuntimeError as exc:
         raise DeliveryError(str(exc)) from None
     body = TEST_MESSAGE.format(name=connection.name, code=connection.code, workspace=workspace.name)
-    message = Message(
-        subject="Herald test email",
-        recipients=recipients,
+    message = compose(
         sender=sender[0],
-        reply_to=reply_to[0] if reply_to else None,
-        html=body,
-        body=html_to_text(body),
+        to=recipients,
+        reply_to=reply_to,
+        subject="Herald test email",
+        body_html=body,
     )
     # A session of its own: the test must open a connection now, not reuse a kept one.
     session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
@@ -394,6 +394,17 @@ def send_test_email(
         session.send(message)
     finally:
         session.close()
+
+
+def _literal_addresses(field: str, text: str) -> list[Mailbox]:
+    """The addresses typed in a field without placeholders; DeliveryError saying what is wrong."""
+    problem = recipient_field_error(text)
+    if problem:
+        raise DeliveryError(problem)
+    try:
+        return fill_recipients(field, text, {})
+    except PlaceholderError as exc:
+        raise DeliveryError(f"placeholders cannot be used here ({exc})") from None
 
 
 def _check_identity(

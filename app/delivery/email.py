@@ -1,4 +1,11 @@
-"""The Email channel: one message per entry with each report PDF attached."""
+"""The Email channel: one message per entry with each report PDF attached.
+
+Recipient fields are parsed as typed and filled from the row as data
+(`app.delivery.recipients`); every address and text header is written by
+`app.delivery.headers`, so non-ASCII is encoded exactly once. The message is a stdlib
+`EmailMessage`: multipart/mixed holding the text and HTML alternatives and one attachment
+per report, file names cleaned by `app.filenames` and carried as RFC 2231 parameters.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +13,24 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
+from email import policy
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flask_mail import Message
 from sqlalchemy import select
 
 from app.connections.secrets import get_secrets
 from app.delivery.errors import DeliveryError
+from app.delivery.headers import address_header, single_line, text_header
 from app.delivery.placeholders import substitute
-from app.delivery.smtp import SmtpSettings, session_for
+from app.delivery.recipients import Mailbox, fill_recipients
+from app.delivery.smtp import OutgoingEmail, SmtpSettings, session_for
 from app.extensions import db
+from app.filenames import clean_filename, unique_filenames
 from app.jobs.schema import EmailDelivery
 from app.models import Connection
 
-_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr)>", re.IGNORECASE)
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -41,27 +51,6 @@ def smtp_connection(workspace_id: int, code: str | None) -> Connection:
     return connection
 
 
-def _header(value: str) -> str:
-    # Row values may hold line breaks; in a header they would inject new headers.
-    return " ".join(value.split())
-
-
-def parse_recipients(field: str, text: str) -> list[str]:
-    """Addresses from a comma/semicolon separated field; an invalid one raises DeliveryError."""
-    addresses = []
-    for part in re.split(r"[,;]", text):
-        part = _header(part)
-        if not part:
-            continue
-        name, address = parseaddr(part)
-        if not address and part.endswith("<>"):
-            continue  # "{name} <{email}>" with an empty email column: no address at all
-        if not _ADDRESS.match(address or ""):
-            raise DeliveryError(f"invalid {field} address '{part}'")
-        addresses.append(formataddr((name, address)) if name else address)
-    return addresses
-
-
 def html_to_text(markup: str) -> str:
     """A plain-text alternative of the HTML message."""
     text = _BREAK.sub("\n", _BLOCK_END.sub("\n\n", markup))
@@ -78,47 +67,99 @@ class Attachment:
     content_type: str = "application/pdf"
 
 
+def compose(
+    *,
+    sender: Mailbox,
+    to: Sequence[Mailbox],
+    cc: Sequence[Mailbox] = (),
+    bcc: Sequence[Mailbox] = (),
+    reply_to: Sequence[Mailbox] = (),
+    subject: str,
+    body_html: str,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> OutgoingEmail:
+    """One message: headers written once each, HTML with a text alternative, attachments
+    given as (file name, content type, bytes). Bcc travels only in the envelope."""
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = address_header("From", [_pair(sender)])
+    for name, mailboxes in (("To", to), ("Cc", cc), ("Reply-To", reply_to)):
+        if mailboxes:
+            message[name] = address_header(name, [_pair(m) for m in mailboxes])
+    message["Subject"] = text_header("Subject", single_line(subject))
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.addr_spec.rpartition("@")[2])
+    text = html_to_text(body_html)
+    message.set_content(text)
+    message.add_alternative(body_html, subtype="html")
+    for filename, content_type, content in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(content, maintype, subtype or "octet-stream", filename=filename)
+    return OutgoingEmail(message, sender, [*to, *cc, *bcc], body_html, text, list(reply_to))
+
+
+def _pair(mailbox: Mailbox) -> tuple[str, str]:
+    return mailbox.display_name, mailbox.addr_spec
+
+
+def attachment_names(
+    config: EmailDelivery, values: Mapping[str, Mapping[str, Any]], files: Sequence[Any]
+) -> list[str]:
+    """Each report's attachment name: the delivery's pattern, else the report's file name."""
+    names = []
+    for file in files:
+        extension = "." + file.filename.rpartition(".")[2] if "." in file.filename else None
+        name = file.filename
+        if config.attachment_name:
+            report = {"code": file.report_code, "name": file.report_code, "filename": file.filename}
+            name = substitute(config.attachment_name, {**values, "report": report})
+        names.append(clean_filename(name, default=file.report_code, extension=extension))
+    return unique_filenames(names)
+
+
 def build_message(
     config: EmailDelivery,
     values: Mapping[str, Mapping[str, Any]],
     attachments: Sequence[Attachment],
     connection: Connection,
-) -> tuple[Message, dict[str, Any]]:
+) -> tuple[OutgoingEmail, dict[str, Any]]:
     """The message for one entry and a summary of it for the run history."""
-    to = parse_recipients("To", substitute(config.to, values))
-    cc = parse_recipients("CC", substitute(config.cc, values))
-    bcc = parse_recipients("BCC", substitute(config.bcc, values))
+    to = fill_recipients("To", config.to, values)
+    cc = fill_recipients("CC", config.cc, values)
+    bcc = fill_recipients("BCC", config.bcc, values)
     if not (to or cc or bcc):
         raise DeliveryError("no recipient")
-    sender_text = substitute(config.from_address, values) or connection.settings.get("from", "")
-    sender = parse_recipients("From", sender_text)
+    sender = fill_recipients("From", config.from_address, values) or fill_recipients(
+        "From", connection.settings.get("from", ""), values
+    )
     if not sender:
         raise DeliveryError("no From address (set one on the delivery or the SMTP connection)")
-    reply_to_text = substitute(config.reply_to, values) or connection.settings.get("reply_to", "")
-    reply_to = parse_recipients("Reply-To", reply_to_text)
-    subject = _header(substitute(config.subject, values))
-    body_html = substitute(config.message, values, escape=html.escape)
-    message = Message(
-        subject=subject,
-        recipients=to,
+    if len(sender) > 1:
+        raise DeliveryError(f"From must be one address, not {len(sender)}")
+    reply_to = fill_recipients("Reply-To", config.reply_to, values) or fill_recipients(
+        "Reply-To", connection.settings.get("reply_to", ""), values
+    )
+    subject = single_line(substitute(config.subject, values))
+    names = attachment_names(config, values, attachments)
+    email = compose(
+        sender=sender[0],
+        to=to,
         cc=cc,
         bcc=bcc,
-        sender=sender[0],
-        reply_to=reply_to[0] if reply_to else None,
-        html=body_html,
-        body=html_to_text(body_html),
+        reply_to=reply_to,
+        subject=subject,
+        body_html=substitute(config.message, values, escape=html.escape),
+        attachments=[
+            (name, a.content_type, a.content) for name, a in zip(names, attachments, strict=True)
+        ],
     )
-    names = []
-    for attachment in attachments:
-        name = attachment.filename
-        if config.attachment_name:
-            report = {"code": attachment.report_code, "name": attachment.report_code}
-            name = substitute(config.attachment_name, {**values, "report": report})
-        name = _header(name) or attachment.filename
-        names.append(name)
-        message.attach(name, attachment.content_type, attachment.content)
-    detail = {"to": to, "cc": cc, "bcc": bcc, "subject": subject, "attachments": names}
-    return message, detail
+    detail = {
+        "to": [str(m) for m in to],
+        "cc": [str(m) for m in cc],
+        "bcc": [str(m) for m in bcc],
+        "subject": subject,
+        "attachments": names,
+    }
+    return email, detail
 
 
 def send_email(
@@ -130,7 +171,7 @@ def send_email(
 ) -> dict[str, Any]:
     """Send one entry's email over the workspace's SMTP connection; return what was sent."""
     connection = smtp_connection(workspace_id, config.connection)
-    message, detail = build_message(config, values, attachments, connection)
+    email, detail = build_message(config, values, attachments, connection)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
-    session_for(settings).send(message)
+    session_for(settings).send(email)
     return detail

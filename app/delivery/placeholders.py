@@ -42,6 +42,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def placeholder_text(namespace: str, key: str, values: Mapping[str, Mapping[str, Any]]) -> str:
+    """The text of one placeholder's value; PlaceholderError if it names nothing."""
+    scope = values.get(namespace)
+    if scope is None or key not in scope:
+        raise PlaceholderError(f"unknown placeholder {{{namespace}.{key}}}")
+    return _text(scope[key])
+
+
 def substitute(
     template: str,
     values: Mapping[str, Mapping[str, Any]],
@@ -50,11 +58,7 @@ def substitute(
     """Replace every placeholder; an unknown one raises PlaceholderError naming it."""
 
     def replace(match: re.Match[str]) -> str:
-        namespace, key = match.groups()
-        scope = values.get(namespace)
-        if scope is None or key not in scope:
-            raise PlaceholderError(f"unknown placeholder {match.group(0)}")
-        text = _text(scope[key])
+        text = placeholder_text(*match.groups(), values)
         return escape(text) if escape else text
 
     return PLACEHOLDER.sub(replace, template or "")

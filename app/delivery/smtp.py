@@ -7,14 +7,34 @@ import smtplib
 import threading
 import time
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
-from flask_mail import Connection as MailConnection
-from flask_mail import Message
-from flask_mail import _Mail as MailState
 
 from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.recipients import Mailbox
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A message ready for SMTP: the MIME message and its RFC 5321 envelope."""
+
+    message: EmailMessage
+    sender: Mailbox
+    recipients: list[Mailbox]  # To, Cc and Bcc: the envelope's RCPT TO, in that order
+    html: str
+    text: str
+    reply_to: list[Mailbox] = field(default_factory=list)
+
+    @property
+    def envelope_to(self) -> list[str]:
+        return list(dict.fromkeys(m.addr_spec for m in self.recipients))
+
+    def needing_smtputf8(self) -> list[str]:
+        """Addresses whose local part is not ASCII (RFC 6531): sendable only with SMTPUTF8."""
+        everyone = [self.sender, *self.reply_to, *self.recipients]
+        return list(dict.fromkeys(m.addr_spec for m in everyone if m.needs_smtputf8))
 
 
 @dataclass(frozen=True)
@@ -40,56 +60,31 @@ class SmtpSettings:
         )
 
 
-class _TimedConnection(MailConnection):
-    """Flask-Mail's connection with a socket timeout, so a dead server cannot hang a worker."""
-
-    def __init__(self, state: MailState, timeout: float):
-        super().__init__(state)
-        self.timeout = timeout
-
-    def configure_host(self) -> smtplib.SMTP:
-        mail = self.mail
-        cls = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
-        host = cls(mail.server, mail.port, timeout=self.timeout)
-        if mail.use_tls:
-            host.starttls()
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
-        return host
-
-
 class SmtpSession:
     """One open SMTP connection, reconnected when the server drops it, throttled if configured."""
 
     def __init__(self, settings: SmtpSettings):
         self.settings = settings
-        self._connection: _TimedConnection | None = None
+        self._host: smtplib.SMTP | None = None
         self._sent_at: list[float] = []
 
-    def _open(self) -> _TimedConnection:
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
-        state = MailState(
-            s.host,
-            s.username,
-            s.password,
-            s.port,
-            s.use_tls,
-            s.use_ssl,
-            None,
-            0,
-            None,
-            False,
-            False,
-        )
-        connection = _TimedConnection(state, current_app.config["SMTP_TIMEOUT_SECONDS"])
-        connection.host = connection.configure_host()
-        return connection
+        cls = smtplib.SMTP_SSL if s.use_ssl else smtplib.SMTP
+        # A socket timeout, so a dead server cannot hang a worker.
+        host = cls(s.host, s.port, timeout=current_app.config["SMTP_TIMEOUT_SECONDS"])
+        if s.use_tls:
+            host.starttls()
+        if s.username and s.password:
+            host.login(s.username, s.password)
+        host.ehlo_or_helo_if_needed()
+        return host
 
     def close(self) -> None:
-        if self._connection is not None and self._connection.host is not None:
+        if self._host is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):
-                self._connection.host.quit()
-        self._connection = None
+                self._host.quit()
+        self._host = None
 
     def _throttle(self) -> None:
         limit = self.settings.max_per_minute
@@ -101,14 +96,17 @@ class SmtpSession:
             time.sleep(60 - (now - self._sent_at[0]))
         self._sent_at.append(time.monotonic())
 
-    def send(self, message: Message) -> None:
+    def send(self, email: OutgoingEmail) -> None:
         """Send one message, reconnecting once if the kept connection went stale."""
         self._throttle()
         for attempt in (1, 2):
             try:
-                if self._connection is None:
-                    self._connection = self._open()
-                self._connection.send(message)
+                if self._host is None:
+                    self._host = self._open()
+                _check_smtputf8(self._host, email)
+                # send_message adds SMTPUTF8 and writes UTF-8 headers only when an address
+                # needs it (RFC 6531); otherwise every header is already ASCII.
+                self._host.send_message(email.message, email.sender.addr_spec, email.envelope_to)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self.close()
@@ -125,6 +123,16 @@ class SmtpSession:
             except (TimeoutError, OSError) as exc:  # after SMTPException, which is an OSError
                 self.close()
                 raise TransientDeliveryError(f"cannot reach SMTP server: {exc}") from None
+
+
+def _check_smtputf8(host: smtplib.SMTP, email: OutgoingEmail) -> None:
+    """Refuse non-ASCII local parts unless the server offers SMTPUTF8 (RFC 6531 §3.4)."""
+    needing = email.needing_smtputf8()
+    if needing and not host.has_extn("smtputf8"):
+        raise DeliveryError(
+            f"invalid address {', '.join(repr(a) for a in needing)}: the part before @ is not "
+            "ASCII and the SMTP server does not offer SMTPUTF8"
+        )
 
 
 def _decode(raw: bytes | str) -> str:

@@ -9,6 +9,7 @@ from app.access import require
 from app.database import utcnow
 from app.datasources.sql import QueryError
 from app.delivery.channels import TEMPLATED_FIELDS
+from app.delivery.channels.drive import file_names
 from app.delivery.email import Attachment, build_message, smtp_connection
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import PlaceholderError, substitute
@@ -80,8 +81,12 @@ def dry_run(workspace: Workspace, user: User, data: dict[str, Any]) -> DryRun:
             if config.kind == "email":
                 connection = smtp_connection(workspace.id, config.connection)
                 message, email.detail = build_message(config, values, attachments, connection)
-                email.sender, email.reply_to = message.sender, message.reply_to
-                email.html, email.text = message.html, message.body
+                email.sender = str(message.sender)
+                email.reply_to = ", ".join(str(m) for m in message.reply_to) or None
+                email.html, email.text = message.html, message.text
+            elif config.kind == "drive":  # the files it would create
+                email.detail = {"filename": file_names(config, values, attachments)}
+                email.detail["attachments"] = [a.filename for a in attachments]
             else:  # what the channel would carry, with its placeholders filled in
                 email.detail = {
                     name: substitute(getattr(config, name), values)

@@ -77,7 +77,7 @@ def known_placeholders(workspace_id: int, data: dict[str, Any]) -> dict[str, set
         "data": None,
         "run": {"id"},
         "entry": {"id", "seq"},
-        "report": {"code", "name"},
+        "report": {"code", "name", "filename"},
     }
     for sample in samples(workspace_id, data, limit=1):
         known[sample.alias] = set(sample.columns) if sample.rows else None

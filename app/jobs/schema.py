@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.datasources.parameters import RELATIVE_DATES, coerce_value
 from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
 from app.delivery.conditions import ConditionSyntaxError, parse_condition
+from app.delivery.recipients import recipient_field_error
 from app.errors import ValidationFailed
 from app.scheduling import ScheduleRuleError, parse_rule
 
@@ -71,10 +80,23 @@ class ValueBinding(Strict):
 Binding = ParamBinding | ColumnBinding | ValueBinding
 
 
+# A report's file name differs per entry unless the job says otherwise (docs/RECIPIENTS.md).
+DEFAULT_REPORT_FILENAME = "{report.code}-{entry.seq}.pdf"
+# The default before per-entry names: every entry of a run got the same name.
+LEGACY_REPORT_FILENAME = "{report.code}.pdf"
+
+
 class ReportRef(Strict):
     template: str = Field(pattern=CODE_PATTERN)
     bindings: dict[str, Binding] = {}
-    filename: str = "{report.code}.pdf"
+    filename: str = DEFAULT_REPORT_FILENAME
+
+    @field_validator("filename", mode="before")
+    @classmethod
+    def _per_entry_default(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() in ("", LEGACY_REPORT_FILENAME):
+            return DEFAULT_REPORT_FILENAME
+        return value
 
 
 class EmailDelivery(Strict):
@@ -90,6 +112,15 @@ class EmailDelivery(Strict):
     message: str = Field(min_length=1)
     attachment_name: str = ""
     condition: str = ""
+
+    @field_validator("from_address", "reply_to", "to", "cc", "bcc")
+    @classmethod
+    def _address_list(cls, value: str, info: ValidationInfo) -> str:
+        # The typed text must be an address list; row values are checked when sending.
+        problem = recipient_field_error(value, single=info.field_name == "from_address")
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 Delivery = Annotated[

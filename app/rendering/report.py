@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,14 +63,3 @@ def render_report_pdf(
     }
     html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
     return html_to_pdf(html, template.get("css", ""), workspace_id)
-
-
-_UNSAFE = re.compile(r"[^\w.\- ()]+")
-
-
-def safe_filename(name: str, default: str = "report.pdf") -> str:
-    """A file name with no path separators or control characters, ending in .pdf."""
-    cleaned = _UNSAFE.sub("_", name).strip(" ._") or default
-    if not cleaned.lower().endswith(".pdf"):
-        cleaned += ".pdf"
-    return cleaned[:200]

@@ -16,14 +16,10 @@ from app.datasources.sql import QueryError
 from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.filenames import clean_filename
 from app.models import Artifact, Entry, EntryDelivery
 from app.rendering.environment import TemplateRenderError
-from app.rendering.report import (
-    BindingError,
-    bind_parameters,
-    render_report_pdf,
-    safe_filename,
-)
+from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
 from app.runs.outcome import settle_entry
@@ -112,7 +108,8 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
             if rendered.warning:
                 result.warning = f"{template['code']}: {rendered.warning}"
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
-            result.filename = safe_filename(substitute(report.filename, name_values))
+            name = substitute(report.filename, name_values)
+            result.filename = clean_filename(name, default=template["code"])
         except REPORT_ERRORS as exc:
             result.pdf, result.error, result.warning = None, str(exc), None
         except Exception as exc:  # a WeasyPrint or data bug must not take other reports down

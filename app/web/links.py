@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response
 
 from app import storage
 from app.errors import NotFound
@@ -19,8 +19,4 @@ def artifact(token: str) -> Response:
     found = db.session.get(Artifact, artifact_id) if artifact_id else None
     if found is None or not found.storage_key:
         raise NotFound("this link is invalid or has expired")
-    return send_file(
-        storage.local_path(found.storage_key),
-        mimetype=found.content_type,
-        download_name=found.filename,
-    )
+    return storage.send_stored(found.storage_key, found.filename, found.content_type)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 from flask_login import login_required
 
 from app.errors import NotFound
+from app.filenames import clean_filename
 from app.mailcatcher import list_messages, read_message
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -51,8 +53,9 @@ def attachment(name: str, index: int) -> Response:
     if found is None or index >= len(found.attachments):
         raise NotFound("attachment not found")
     part = found.attachments[index]
-    return Response(
-        part.get_content(),
+    content = part.get_content()
+    return send_file(
+        io.BytesIO(content.encode() if isinstance(content, str) else content),
         mimetype=part.get_content_type(),
-        headers={"Content-Disposition": f'inline; filename="{part.get_filename() or "file"}"'},
+        download_name=clean_filename(part.get_filename() or "", default="file", extension=None),
     )

@@ -8,7 +8,6 @@ from flask import (
     flash,
     redirect,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -138,8 +137,4 @@ def download(ws: str, file_id: str) -> Response:
     found = _file(workspace, file_id)
     if found.status != "ready" or not found.storage_key:
         raise NotFound("the file is not ready")
-    return send_file(
-        storage.local_path(found.storage_key),
-        mimetype="application/pdf",
-        download_name=found.filename,
-    )
+    return storage.send_stored(found.storage_key, found.filename, "application/pdf")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import String, cast, exists, func, literal, select
 from sqlalchemy.orm import selectinload
@@ -287,9 +287,9 @@ def artifact(ws: str, artifact_id: int, filename: str) -> Response:
     if row is None or row[1] != workspace.id or row[0].storage_key is None:
         raise NotFound("file not found")
     found = row[0]
-    return send_file(
-        storage.local_path(found.storage_key),
-        mimetype=found.content_type,
-        download_name=found.filename,
+    return storage.send_stored(
+        found.storage_key,
+        found.filename,
+        found.content_type,
         as_attachment=request.args.get("download") == "1",
     )

@@ -7,6 +7,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.delivery.channels.drive import DEFAULT_DRIVE_FILENAME
+from app.jobs.schema import DEFAULT_REPORT_FILENAME
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BINDING_KINDS = ("param", "column", "value")
 
@@ -119,7 +122,7 @@ def reports(form: MultiDict) -> dict[str, Any]:
             {
                 "template": template,
                 "bindings": bindings,
-                "filename": form.get(f"r-{i}-filename", "").strip() or "{report.code}.pdf",
+                "filename": form.get(f"r-{i}-filename", "").strip() or DEFAULT_REPORT_FILENAME,
             }
         )
     return {"reports": reports_out}
@@ -161,11 +164,10 @@ BLANK_DELIVERIES: dict[str, dict[str, Any]] = {
         "kind": "drive",
         "service_account": "",
         "folder_id": "",
-        "filename": "{report.code}.pdf",
+        "filename": DEFAULT_DRIVE_FILENAME,
         "condition": "",
     },
 }
-DEFAULT_DRIVE_FILENAME = "{report.code}.pdf"
 
 
 def _is_delivery(blank: Any) -> bool:
@@ -301,6 +303,6 @@ PARSERS = {
 BLANK_ROWS = {
     "parameters": ("parameters", {"name": "", "type": "string", "label": "", "default": None}),
     "data-sources": ("data_sources", {"alias": "", "source": "", "repeating": False}),
-    "reports": ("reports", {"template": "", "bindings": {}, "filename": "{report.code}.pdf"}),
+    "reports": ("reports", {"template": "", "bindings": {}, "filename": DEFAULT_REPORT_FILENAME}),
     "deliveries": ("deliveries", BLANK_DELIVERIES["email"]),
 }

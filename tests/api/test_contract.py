@@ -347,3 +347,20 @@ def test_the_tokens_command_prints_a_working_token(app, client, demo):
     assert Api(client, token).get(JOBS).status_code == 200
     stored = db.session.scalars(db.select(PersonalAccessToken)).one()
     assert token not in (stored.token_hash, stored.prefix)
+
+
+def test_a_job_with_a_literal_invalid_recipient_is_refused_and_not_saved(api):
+    definition = api.get(JOBS + "/monthly-statements").get_json()["definition"]
+    definition["deliveries"][0]["to"] = "not-an-email"
+    body = assert_envelope(
+        api.put(JOBS + "/monthly-statements", definition), 422, "validation_error"
+    )
+    assert body["error"]["details"]["errors"] == [
+        {
+            "field": "deliveries.0.to",
+            "message": "'not-an-email' is not an email address: "
+            "An email address must have an @-sign.",
+        }
+    ]
+    saved = api.get(JOBS + "/monthly-statements").get_json()["definition"]
+    assert saved["deliveries"][0]["to"] == "{customers.name} <{customers.email}>"

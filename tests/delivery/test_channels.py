@@ -667,6 +667,56 @@ def test_drive_uploads_each_report_as_its_own_file(app, google):
     }
 
 
+def test_drive_file_names_are_cleaned_and_default_to_each_report_s_own_name(app, google):
+    fake, workspace_id = drive_setup(google)
+    files = [
+        Attachment("statement", "statement-12.pdf", PDF_A),
+        Attachment("summary", "summary-12.pdf", PDF_B),
+    ]
+    hostile = {
+        **values(),
+        "customers": {"name": "../Zoë\r\nÅngström: Q1/Q2 <draft>?", "long": "é" * 300},
+    }
+
+    send_drive(
+        DriveDelivery(service_account="archive", folder_id="f1"),
+        values(),
+        files,
+        workspace_id,
+        context(),
+    )
+    send_drive(
+        DriveDelivery(service_account="archive", folder_id="f1", filename="{customers.name}"),
+        hostile,
+        files,
+        workspace_id,
+        context(),
+    )
+    send_drive(
+        DriveDelivery(service_account="archive", folder_id="f1", filename="{customers.long}.pdf"),
+        hostile,
+        ONE,
+        workspace_id,
+        context(),
+    )
+
+    names = [f["name"] for f in fake.files]
+    # The default is the report's own file name, which differs per entry.
+    assert names[:2] == ["statement-12.pdf", "summary-12.pdf"]
+    # One pattern for two reports: the names are told apart, and nothing is a path.
+    assert names[2:4] == [
+        "_Zoë Ångström_ Q1_Q2 _draft__.pdf",
+        "_Zoë Ångström_ Q1_Q2 _draft__ (2).pdf",
+    ]
+    assert names[4] == "é" * 98 + ".pdf" and len(names[4].encode()) == 200
+
+
+def test_a_drive_pattern_saved_before_per_entry_names_gets_the_per_entry_name():
+    legacy = DriveDelivery(service_account="a", folder_id="f", filename="{report.code}.pdf")
+    assert legacy.filename == "{report.filename}"
+    assert DriveDelivery(service_account="a", folder_id="f").filename == "{report.filename}"
+
+
 def test_drive_rejected_credentials_read_unauthorized(app, google):
     fake, workspace_id = drive_setup(google)
     fake.every_upload_fails = (401, "authError")

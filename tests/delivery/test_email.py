@@ -86,13 +86,21 @@ def test_an_unknown_placeholder_fails_the_delivery_naming_it(app, work, smtp_ser
 
 def test_an_invalid_recipient_fails_only_its_delivery(app, work, smtp_server, mailbox):
     ws = make.workspace(smtp=smtp_server.settings)
-    run_id = start_run(email_job(ws, cc="{people.boss}, not-an-address"), None).id
+    rows = [
+        {"name": "Ada", "email": "ada@example.com", "boss": "not-an-address"},
+        {"name": "Bob", "email": "bob@example.com", "boss": ""},
+    ]
+    delivery = {"kind": "email", "to": "{people.email}", "cc": "{people.boss}", "subject": "s"}
+    job = make.people_job(ws, rows, "<p>x</p>", deliveries=[{**delivery, "message": "m"}])
+    run_id = start_run(job, None).id
     work()
 
-    entries = entries_of(run_id)
-    assert {e.status for e in entries} == {"DeliveryFailed"}
-    assert delivery_of(entries[0]).last_error == "invalid CC address 'not-an-address'"
-    assert mailbox.messages == []
+    ada, bob = entries_of(run_id)
+    assert (ada.status, bob.status) == ("DeliveryFailed", "Completed")
+    assert delivery_of(ada).last_error == (
+        "invalid CC address 'not-an-address': An email address must have an @-sign."
+    )
+    assert mailbox.envelopes == [["bob@example.com"]]
 
 
 def test_a_burst_reuses_one_smtp_session(app, work, smtp_server, mailbox):

@@ -70,7 +70,7 @@ def test_a_broken_report_does_not_stop_the_other_reports_of_the_entry(
     assert "Hello Ada" in pdf_text(storage.load(good.storage_key))
     # The good report was still delivered, alone.
     (message,) = mailbox.messages
-    assert [p.get_filename() for p in message.iter_attachments()] == ["good.pdf"]
+    assert [p.get_filename() for p in message.iter_attachments()] == ["good-1.pdf"]
 
 
 def test_when_every_report_fails_deliveries_are_skipped_with_the_reason(

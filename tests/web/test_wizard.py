@@ -357,3 +357,26 @@ def test_a_dry_run_shows_what_a_chat_delivery_would_say(app, demo):
     assert slack.detail["attachments"] == [
         f"statement-{result.row['id']}-{result.params['period']}.pdf"
     ]
+
+
+def test_a_recipient_field_that_is_not_an_address_list_is_refused_beside_the_field(
+    auth, client, demo
+):
+    base = new_draft(auth, client)
+    for step in ("configuration", "parameters", "data-sources"):
+        post_step(auth, base, step, STEP_DATA[step])
+    response = post_step(
+        auth,
+        base,
+        "deliveries",
+        {**STEP_DATA["deliveries"], "d-0-to": "not-an-email", "d-0-cc": "Ops <ops@x.example"},
+    )
+    assert response.status_code == 422
+    assert (
+        'id="err-deliveries-0-to">&#39;not-an-email&#39; is not an email address: '
+        "An email address must have an @-sign.<" in response.text
+    )
+    assert 'id="err-deliveries-0-cc">&#39;&lt;&#39; without a closing &#39;&gt;&#39;' in (
+        response.text
+    )
+    assert db.session.scalars(db.select(JobDraft)).one().data["deliveries"] == []

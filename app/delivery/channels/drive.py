@@ -5,6 +5,9 @@ Configuration::
     {"kind": "drive", "service_account": "drive-archive", "folder_id": "1AbC...",
      "filename": "{customers.id}-{report.code}-{params.period}.pdf"}
 
+`filename` may use `{report.code}`, `{report.filename}` (the report's own file name, the
+default) and the entry's placeholders; the result is cleaned by `app.filenames`.
+
 `service_account` names a workspace Connection of kind "google":
 
 - secrets (encrypted): `{"key": <the service-account JSON key, as an object or a string>}`
@@ -45,7 +48,7 @@ from io import BytesIO
 from typing import Any, Literal
 
 from flask import current_app
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app.connections.secrets import get_secrets
 from app.delivery.channels.base import (
@@ -60,8 +63,12 @@ from app.delivery.channels.base import (
 )
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.delivery.placeholders import substitute
+from app.filenames import clean_filename, unique_filenames
 from app.models import Connection
 
+# The report's own file name (`ReportRef.filename`, which differs per entry by default).
+DEFAULT_DRIVE_FILENAME = "{report.filename}"
+LEGACY_DRIVE_FILENAME = "{report.code}.pdf"
 DEFAULT_API_ENDPOINT = "https://www.googleapis.com"
 DEFAULT_SCOPES = ("https://www.googleapis.com/auth/drive.file",)
 DEFAULT_TIMEOUT = 60.0
@@ -76,8 +83,15 @@ class DriveDelivery(ChannelConfig):
     name: str = ""
     service_account: str = Field(pattern=CODE_PATTERN)
     folder_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
-    filename: str = Field(default="{report.code}.pdf", min_length=1)
+    filename: str = Field(default=DEFAULT_DRIVE_FILENAME, min_length=1)
     condition: str = ""
+
+    @field_validator("filename", mode="before")
+    @classmethod
+    def _per_entry_default(cls, value: Any) -> Any:
+        # Jobs saved before per-entry names had "{report.code}.pdf": the same file name for
+        # every entry of a run in one folder. They get the report's own (per-entry) name.
+        return DEFAULT_DRIVE_FILENAME if value in ("", LEGACY_DRIVE_FILENAME) else value
 
 
 def clear_credentials_cache() -> None:
@@ -165,10 +179,21 @@ def drive_service(credentials: Any, endpoint: str, timeout: float) -> Any:
     )
 
 
-def file_name(config: DriveDelivery, values: Mapping[str, Any], artifact: ReportFile) -> str:
-    report = {"code": artifact.report_code, "name": artifact.report_code}
-    name = " ".join(substitute(config.filename, {**values, "report": report}).split())
-    return name or artifact.filename
+def file_names(
+    config: DriveDelivery, values: Mapping[str, Any], artifacts: Sequence[ReportFile]
+) -> list[str]:
+    """Each report's Drive file name: the pattern filled in and cleaned (app.filenames)."""
+    names = []
+    for artifact in artifacts:
+        report = {
+            "code": artifact.report_code,
+            "name": artifact.report_code,
+            "filename": artifact.filename,
+        }
+        name = substitute(config.filename, {**values, "report": report})
+        extension = "." + artifact.filename.rpartition(".")[2] if "." in artifact.filename else None
+        names.append(clean_filename(name, default=artifact.report_code, extension=extension))
+    return unique_filenames(names)
 
 
 def send_drive(
@@ -185,7 +210,7 @@ def send_drive(
     scopes = (scopes,) if isinstance(scopes, str) else tuple(scopes)
     endpoint = api_endpoint(connection)
     timeout = float(current_app.config.get("GOOGLE_API_TIMEOUT", DEFAULT_TIMEOUT))
-    names = [file_name(config, values, artifact) for artifact in artifacts]
+    names = file_names(config, values, artifacts)
     credentials = _credentials_for(key, scopes, connection.code)
     service = drive_service(credentials, endpoint, timeout)
 
