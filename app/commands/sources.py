@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 
 from app.commands.jobs import _fail, _workspace
 from app.datasources.service import save_source
-from app.errors import HeraldError
+from app.errors import HeraldError, ValidationFailed
+from app.limits import SOURCE, maximum, too_large
 
 sources_cli = AppGroup("sources", help="Manage data sources.")
 
@@ -24,6 +25,9 @@ def import_command(file: Path, workspace: str, code: str, name: str) -> None:
     kind = file.suffix.lower().lstrip(".")
     if kind not in ("csv", "json"):
         raise click.BadParameter("the file must end in .csv or .json", param_hint="FILE")
+    size = file.stat().st_size
+    if size > maximum(SOURCE):  # refused before reading it; save_source checks the text too
+        raise _fail(ValidationFailed({"content": too_large(SOURCE, size)}))
     try:
         content = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

@@ -13,6 +13,7 @@ from app.datasources.fetch import fetch_rows, parse_csv, parse_json_rows, source
 from app.datasources.sql import READ_ONLY_START, QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.limits import SOURCE, size_error
 from app.models import Connection, DataSource, Role, User, Workspace
 from app.workspace_items import find_by_code, identity_errors
 
@@ -46,6 +47,8 @@ def save_source(
 
     With `source` that one is updated (its code may change, not to another source's);
     without it an existing `code` is replaced, or refused when `replace` is False.
+    Raises ValidationFailed (nothing saved) for bad identity or content, including content
+    or a query larger than HERALD_MAX_SOURCE_BYTES (keyed `content` / `query`).
     """
     if user is not None:
         require(user, workspace, Role.editor)
@@ -157,6 +160,10 @@ def _check(
     query: str | None,
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
+    # Measured before parsing: a file over the limit is refused without reading it as rows.
+    field, given = ("query", query) if kind == "sql" else ("content", content)
+    if given and (too_large := size_error(SOURCE, given)):
+        return {field: too_large}
     if kind not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
     elif kind == "sql":

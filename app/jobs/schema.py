@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.datasources.parameters import RELATIVE_DATES, coerce_value
+from app.datasources.parameters import RELATIVE_DATES, check_size, coerce_value
 from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
 from app.delivery.conditions import ConditionSyntaxError, parse_condition
 from app.errors import ValidationFailed
@@ -37,6 +37,7 @@ class ParameterDef(Strict):
         if self.default is None or (self.type == "date" and relative):
             return self
         try:
+            check_size(self.default)
             self.default = coerce_value(self.type, self.default)
         except ValueError as exc:
             raise ValueError(f"default: {exc}") from None
