@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from app.limits import LIMITS, parse_size
+
 
 def _secret_key(instance_path: Path) -> str:
     """Return SECRET_KEY from the environment, else one kept under instance/ across restarts."""
@@ -32,6 +34,21 @@ def database_url(url: str) -> str:
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def size_limits() -> dict[str, int | None]:
+    """The size limits (app/limits.py) in bytes, each from its HERALD_MAX_* variable."""
+    sizes: dict[str, int | None] = {
+        limit.key: parse_size(os.environ[limit.setting])
+        if os.environ.get(limit.setting)
+        else limit.default
+        for limit in LIMITS
+    }
+    # Flask refuses a body over MAX_CONTENT_LENGTH with 413 before a view reads it. Form
+    # fields get no bound of their own (Flask's default is 500 KB): a field too large inside
+    # an acceptable body reaches the domain checks and is refused beside the field.
+    sizes["MAX_FORM_MEMORY_SIZE"] = None
+    return sizes
 
 
 def settings_from_env(instance_path: Path) -> dict[str, Any]:
@@ -70,6 +87,7 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Webhook, chat and completion-webhook POSTs to private or local addresses.
         "ALLOW_PRIVATE_WEBHOOKS": os.environ.get("HERALD_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
         "API_RATE_LIMIT": os.environ.get("HERALD_API_RATE_LIMIT", "1200 per minute"),
+        **size_limits(),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.errors import ApiError, error_response, field_errors, request_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import csrf, limiter
+from app.limits import REQUEST, too_large
 from app.tokens import authenticate
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -97,7 +98,8 @@ def register_api(app: Flask) -> None:
 
 
 def api_http_error(exc: HTTPException) -> Response:
-    """Werkzeug errors under /api/ (unknown URL, wrong method, rate limit) as the envelope."""
+    """Werkzeug errors under /api/ (unknown URL, wrong method, rate limit, body too large)
+    as the envelope."""
     headers = {}
     message = exc.description or exc.name
     if exc.code == 429:
@@ -105,6 +107,8 @@ def api_http_error(exc: HTTPException) -> Response:
         wait = int(current.reset_at - time.time()) if current else 60
         headers["Retry-After"] = str(max(1, wait))
         message = "too many requests for this token; retry after the time in Retry-After"
+    if exc.code == 413:
+        message = f"the request body is {too_large(REQUEST)}"
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
     return error_response(ApiError(exc.code or 500, message, headers=headers))

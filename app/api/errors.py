@@ -15,7 +15,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    413: "validation_error",
+    413: "payload_too_large",
     415: "validation_error",
     422: "validation_error",
     429: "rate_limit_exceeded",

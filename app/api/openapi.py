@@ -265,6 +265,7 @@ ERRORS = {
     "403": "The token lacks the permission",
     "404": "Not found (or another workspace's)",
     "409": "Conflict",
+    "413": "The request body is larger than HERALD_MAX_REQUEST_BYTES (default 16 MB)",
     "422": "Validation error",
     "429": "Rate limit exceeded",
 }

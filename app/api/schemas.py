@@ -20,7 +20,11 @@ class CompletionWebhook(Model):
 
 
 class JobRunRequest(Model):
-    """Start a run: parameter overrides for this run only, and free-form data."""
+    """Start a run: parameter overrides for this run only, and free-form data.
+
+    Each parameter value may be at most HERALD_MAX_PARAMETER_BYTES (default 4 KB) and `data`
+    at most HERALD_MAX_DATA_BYTES (default 64 KB) as compact JSON; larger is a 422 naming the
+    field and the limit."""
 
     params: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
@@ -167,6 +171,7 @@ class ErrorBody(Model):
         "not_found",
         "method_not_allowed",
         "conflict",
+        "payload_too_large",
         "rate_limit_exceeded",
         "internal_error",
     ]

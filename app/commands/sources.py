@@ -10,7 +10,8 @@ from flask.cli import AppGroup
 from app.commands.jobs import _fail, _workspace
 from app.datasources.csvfile import AUTO, DELIMITERS, ENCODINGS, read_csv
 from app.datasources.service import save_source
-from app.errors import HeraldError
+from app.errors import HeraldError, ValidationFailed
+from app.limits import SOURCE, maximum, too_large
 
 sources_cli = AppGroup("sources", help="Manage data sources.")
 
@@ -50,6 +51,9 @@ def import_command(
         raise click.BadParameter(
             "the file must end in .csv, .tsv, .txt or .json", param_hint="FILE"
         )
+    size = file.stat().st_size
+    if size > maximum(SOURCE):  # refused before reading it; save_source checks the text too
+        raise _fail(ValidationFailed({"content": too_large(SOURCE, size)}))
     data = file.read_bytes()
     try:
         source = save_source(

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.errors import ValidationFailed
+from app.limits import PARAMETER, size_error
 
 PARAMETER_TYPES = ("string", "number", "date", "boolean")
 
@@ -29,6 +30,19 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+def check_size(value: Any) -> None:
+    """Raise ValueError naming the limit when a given parameter value is larger than
+    HERALD_MAX_PARAMETER_BYTES (text measured as UTF-8, anything else as JSON)."""
+    if error := size_error(PARAMETER, value):
+        raise ValueError(error)
+
+
+def _shown(value: Any) -> str:
+    # An error message quotes the value given, never a page of it.
+    text = str(value)
+    return text if len(text) <= 60 else text[:60] + "…"
+
+
 def coerce_value(kind: str, value: Any) -> Any:
     """Return `value` as the JSON form of a `kind` parameter, or raise ValueError saying why."""
     if kind == "string":
@@ -43,7 +57,7 @@ def coerce_value(kind: str, value: Any) -> Any:
         try:
             number = float(str(value).strip())
         except ValueError:
-            raise ValueError(f"'{value}' is not a number") from None
+            raise ValueError(f"'{_shown(value)}' is not a number") from None
         return int(number) if number.is_integer() else number
     if kind == "date":
         if isinstance(value, date):
@@ -51,7 +65,7 @@ def coerce_value(kind: str, value: Any) -> Any:
         try:
             return date.fromisoformat(str(value).strip()).isoformat()
         except ValueError:
-            raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+            raise ValueError(f"'{_shown(value)}' is not a date (YYYY-MM-DD)") from None
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -60,7 +74,7 @@ def coerce_value(kind: str, value: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ValueError(f"'{value}' is not true or false")
+        raise ValueError(f"'{_shown(value)}' is not true or false")
     raise ValueError(f"unknown parameter type '{kind}'")
 
 

@@ -15,6 +15,7 @@ from app.datasources.fetch import fetch_rows, parse_json_rows, source_snapshot
 from app.datasources.sql import READ_ONLY_START, QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.limits import SOURCE, size_error
 from app.models import Connection, DataSource, Role, User, Workspace
 from app.workspace_items import find_by_code, identity_errors
 
@@ -65,6 +66,8 @@ def save_source(
     without it an existing `code` is replaced, or refused when `replace` is False.
     `content` is text, or an uploaded file's bytes; a CSV is read by `read_csv` with
     `encoding` and `delimiter` and stored as normalized comma CSV (docs/CSV.md).
+    Raises ValidationFailed (nothing saved) for bad identity or content, including content
+    or a query larger than HERALD_MAX_SOURCE_BYTES (keyed `content` / `query`).
     """
     if user is not None:
         require(user, workspace, Role.editor)
@@ -186,6 +189,10 @@ def _check(
     """Errors by field, and the content read: a CsvTable for CSV, JSON text, None for SQL."""
     errors: dict[str, str] = {}
     checked: Any = None
+    # Measured before parsing: a file over the limit is refused without reading it as rows.
+    field, given = ("query", query) if kind == "sql" else ("content", content)
+    if given and (too_large := size_error(SOURCE, given)):
+        return {field: too_large}, None
     if kind not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
     elif kind == "sql":

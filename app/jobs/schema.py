@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.datasources.parameters import RELATIVE_DATES, coerce_value
+from app.datasources.parameters import RELATIVE_DATES, check_size, coerce_value
 from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
 from app.delivery.conditions import ConditionSyntaxError, parse_condition
 from app.delivery.recipients import recipient_field_error
@@ -46,6 +46,7 @@ class ParameterDef(Strict):
         if self.default is None or (self.type == "date" and relative):
             return self
         try:
+            check_size(self.default)
             self.default = coerce_value(self.type, self.default)
         except ValueError as exc:
             raise ValueError(f"default: {exc}") from None

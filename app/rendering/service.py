@@ -20,6 +20,7 @@ from app.jobs.schema import (
     ReportRef,
     ValueBinding,
 )
+from app.limits import TEMPLATE, size_error
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
 from app.rendering.environment import sandbox
 from app.rendering.pdf import RenderedPdf
@@ -51,7 +52,10 @@ def save_template(
     data_sources: Sequence[Mapping[str, Any]],
     template: ReportTemplate | None = None,
 ) -> ReportTemplate:
-    """Create a template, or update `template`; nothing is saved unless all of it checks out."""
+    """Create a template, or update `template`; nothing is saved unless all of it checks out.
+
+    Raises ValidationFailed keyed by field (`html`, `css`, `parameters.<i>.name`, …); HTML
+    or CSS larger than HERALD_MAX_TEMPLATE_BYTES is refused before it is compiled."""
     if user is not None:
         require(user, workspace, Role.editor)
     if template is not None and template.workspace_id != workspace.id:
@@ -62,7 +66,7 @@ def save_template(
         **_check_identity(workspace, code, name, template),
         **check_parameters(params),
         **check_data_sources(workspace, refs),
-        **check_html(html),
+        **(check_sizes(html, css) or check_html(html)),
     }
     if errors:
         raise ValidationFailed(errors)
@@ -89,13 +93,18 @@ def preview_template(
     would: typed parameters, its own data sources fetched with them as binds, the sandbox;
     with the characters no installed font could draw (the warning a run's entry would carry).
 
-    Raises ValidationFailed (bad declarations), BindingError (sample values),
+    Raises ValidationFailed (bad declarations, HTML or CSS over its size limit),
+    BindingError (sample values),
     QueryError (data) or TemplateRenderError (the template itself)."""
     if user is not None:
         require(user, workspace, Role.viewer)
     params = [_parameter(p) for p in parameters]
     refs = [_reference(r) for r in data_sources]
-    errors = {**check_parameters(params), **check_data_sources(workspace, refs)}
+    errors = {
+        **check_sizes(html, css),
+        **check_parameters(params),
+        **check_data_sources(workspace, refs),
+    }
     if errors:
         raise ValidationFailed(errors)
     bindings = {}
@@ -113,6 +122,12 @@ def preview_template(
     report = {"html": html, "css": css or "", "data_sources": refs}
     snapshots = {code: source_snapshot(source) for code, source in sources.items()}
     return render_report_pdf(report, snapshots, values, context, values, workspace.id)
+
+
+def check_sizes(html: str, css: str) -> dict[str, str]:
+    """Errors keyed `html` / `css` for either larger than HERALD_MAX_TEMPLATE_BYTES (UTF-8)."""
+    found = {"html": size_error(TEMPLATE, html or ""), "css": size_error(TEMPLATE, css or "")}
+    return {field: error for field, error in found.items() if error}
 
 
 def check_html(html: str) -> dict[str, str]:

@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from app.access import require
 from app.database import utcnow
-from app.datasources.parameters import coerce_value
+from app.datasources.parameters import check_size, coerce_value
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.limits import DATA, size_error
 from app.models import Entry, Job, Role, Run, User
 from app.runs import dispatch
 from app.runs.notify import check_notify
@@ -22,7 +23,10 @@ TRIGGERS = ("manual", "schedule", "api")
 
 
 def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
-    """Type-check parameter overrides against the job's declared parameters; empty means default."""
+    """Type-check parameter overrides against the job's declared parameters; empty means default.
+
+    Raises ValidationFailed keyed `params.<name>` for an unknown name, a value of the wrong
+    type or one larger than HERALD_MAX_PARAMETER_BYTES."""
     declared = {p["name"]: p for p in job.parameters}
     errors: dict[str, str] = {}
     checked: dict[str, Any] = {}
@@ -33,6 +37,7 @@ def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
             continue
         else:
             try:
+                check_size(value)
                 checked[name] = coerce_value(declared[name]["type"], value)
             except ValueError as exc:
                 errors[f"params.{name}"] = str(exc)
@@ -52,19 +57,23 @@ def start_run(
     notify_url: str | None = None,
     notify_connection: str | None = None,
 ) -> Run:
-    """Create a run of `job` and queue its preparation. `user` None is the clock or an operator."""
+    """Create a run of `job` and queue its preparation. `user` None is the clock or an operator.
+
+    Raises ValidationFailed (nothing stored) for bad parameter overrides (see check_overrides)
+    or a `data` that is not an object or is larger than HERALD_MAX_DATA_BYTES as JSON."""
     if user is not None:
         require(user, job.workspace, Role.editor)
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown trigger {trigger}")
-    if data is not None and not isinstance(data, dict):
-        raise ValidationFailed({"data": "must be a JSON object"})
+    requested, errors = _checked_request(job, params or {}, data)
+    if errors:
+        raise ValidationFailed(errors)
     run = Run(
         workspace_id=job.workspace_id,
         job_id=job.id,
         trigger=trigger,
         status=RunStatus.pending.value,
-        requested_params=check_overrides(job, params or {}),
+        requested_params=requested,
         data=data or {},
         snapshot=take_snapshot(job),
         created_by_id=user.id if user else None,
@@ -79,6 +88,22 @@ def start_run(
     db.session.commit()
     dispatch.enqueue_prepare(run.id, run.attempts)
     return run
+
+
+def _checked_request(
+    job: Job, params: dict[str, Any], data: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The checked overrides and the errors of overrides and `data` together, so one answer
+    names every field to fix."""
+    errors: dict[str, str] = {}
+    if data is not None and not isinstance(data, dict):
+        errors["data"] = "must be a JSON object"
+    elif data and (too_large := size_error(DATA, data)):
+        errors["data"] = too_large
+    try:
+        return check_overrides(job, params), errors
+    except ValidationFailed as exc:
+        return {}, {**exc.errors, **errors}
 
 
 def cancel_run(run: Run, user: User | None) -> int:

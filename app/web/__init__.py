@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -12,16 +12,29 @@ from app.api import api_http_error
 from app.api.errors import ApiError, error_response
 from app.errors import Forbidden, NotFound
 from app.extensions import db, login_manager
+from app.limits import REQUEST, too_large
 from app.models import User
+
+
+def _too_large_page() -> Response:
+    """The friendly 413 page; an htmx request (a boosted wizard form, a test panel) gets it
+    as the whole page too, since a fragment target cannot hold it."""
+    message = f"What you sent is {too_large(REQUEST)}. Send a smaller file or less text."
+    response = make_response(render_template("error.html", code=413, message=message), 413)
+    if request.headers.get("HX-Request"):
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def register_blueprints(app: Flask) -> None:
     from app.web import auth, jobs, links, outbox, resources, review, runs, tokens, wizard
-    from app.web.helpers import inject_navigation
+    from app.web.helpers import clip, inject_navigation
 
     for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens):
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
+    app.add_template_filter(clip)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
@@ -49,6 +62,8 @@ def register_blueprints(app: Flask) -> None:
             return api_http_error(exc)
         if exc.code == 404:
             return render_template("error.html", code=404, message="page not found"), 404
+        if exc.code == 413:
+            return _too_large_page()
         return exc
 
     @app.errorhandler(Exception)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import current_app, make_response, render_template, request
@@ -9,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.access import get_workspace, workspaces_of
+from app.limits import format_size, size_of
 from app.models import Role, Workspace
 
 
@@ -44,3 +46,17 @@ def inject_navigation() -> dict[str, Any]:
         "memberships": workspaces_of(current_user),
         "outbox_enabled": bool(current_app.config.get("OUTBOX_DIR")),
     }
+
+
+def clip(value: Any, chars: int = 200) -> str:
+    """`value` as text for a page, cut to its first `chars` characters plus "… (N KB)" (the
+    whole value's size) when longer: no page embeds a value of unbounded size.
+
+    Lists and objects are shown as JSON, anything else as its text."""
+    if isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value)
+    if len(text) <= chars:
+        return text
+    return f"{text[:chars]}… ({format_size(size_of(text))})"

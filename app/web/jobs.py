@@ -50,6 +50,7 @@ def index(ws: str) -> str:
         q=q,
         sort=sort,
         direction=direction,
+        can_create=role_in(current_user, workspace).rank >= Role.editor.rank,
     )
 
 

@@ -15,6 +15,7 @@ from app.datasources.csvfile import AUTO, DELIMITERS, ENCODINGS
 from app.datasources.service import bind_names, get_source, save_source
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.limits import SOURCE, size_error
 from app.models import Connection, DataSource, Role, Workspace
 from app.web.helpers import page_or_fragment, workspace_for
 from app.web.resources import (
@@ -81,7 +82,8 @@ def _source_context(
     return {
         "workspace": workspace,
         "source": source,
-        "form": form,
+        # Content over its limit (an upload, mostly) is refused, not sent back into the page.
+        "form": {**form, "content": ""} if size_error(SOURCE, form["content"] or "") else form,
         "errors": {},
         "can_edit": can_edit,
         "connections": connections,
