@@ -69,6 +69,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "ALLOW_INSECURE_WEBHOOKS": os.environ.get("HERALD_ALLOW_INSECURE_WEBHOOKS", "") == "1",
         # Webhook, chat and completion-webhook POSTs to private or local addresses.
         "ALLOW_PRIVATE_WEBHOOKS": os.environ.get("HERALD_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
+        # How long an Idempotency-Key keeps answering with its run; then it starts a new one.
+        "IDEMPOTENCY_HOURS": _int("HERALD_IDEMPOTENCY_HOURS", 24),
         "API_RATE_LIMIT": os.environ.get("HERALD_API_RATE_LIMIT", "1200 per minute"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
