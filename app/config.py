@@ -30,6 +30,12 @@ def database_url(url: str) -> str:
     return url
 
 
+def sqlite_dir(app: Any) -> Path:
+    """The only directory whose SQLite files a SQL connection may open (HERALD_SQLITE_DIR,
+    default instance/data); read at use so a changed instance path is honoured."""
+    return Path(app.config.get("SQLITE_DIR") or Path(app.instance_path) / "data")
+
+
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
@@ -52,6 +58,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Queued work older than this with no progress is enqueued again.
         "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
         "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),
+        # SQL connections may open SQLite files in this directory only (None: instance/data).
+        "SQLITE_DIR": os.environ.get("HERALD_SQLITE_DIR") or None,
         "SQL_ROW_LIMIT": _int("HERALD_SQL_ROW_LIMIT", 100_000),
         "SQL_TIMEOUT_SECONDS": _int("HERALD_SQL_TIMEOUT_SECONDS", 30),
         # Waits before re-attempting a delivery whose channel was unreachable.

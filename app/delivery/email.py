@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.connections.secrets import get_secrets
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import substitute
-from app.delivery.smtp import SmtpSettings, session_for
+from app.delivery.smtp import SmtpSettings, mark_workspace, session_for
 from app.extensions import db
 from app.jobs.schema import EmailDelivery
 from app.models import Connection
@@ -131,6 +131,7 @@ def send_email(
     """Send one entry's email over the workspace's SMTP connection; return what was sent."""
     connection = smtp_connection(workspace_id, config.connection)
     message, detail = build_message(config, values, attachments, connection)
+    mark_workspace(message, workspace_id)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
     session_for(settings).send(message)
     return detail

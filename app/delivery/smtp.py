@@ -16,6 +16,15 @@ from flask_mail import _Mail as MailState
 
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 
+# Written by Herald on every message, naming the workspace that sent it; the development
+# Outbox shows a message only to admins of that workspace.
+WORKSPACE_HEADER = "X-Herald-Workspace"
+
+
+def mark_workspace(message: Message, workspace_id: int) -> None:
+    """Name the sending workspace in `message`'s headers (WORKSPACE_HEADER)."""
+    message.extra_headers = {**(message.extra_headers or {}), WORKSPACE_HEADER: str(workspace_id)}
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
