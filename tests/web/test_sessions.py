@@ -93,7 +93,6 @@ def _get(client, url: str):
     return client.get(url)
 
 
-
 def test_logout_ends_the_session_and_the_remember_cookie_server_side(app, client, demo):
     assert _login(client, remember=True).status_code == 302
     stolen = {c.key: c.value for c in client._cookies.values()}
