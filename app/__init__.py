@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter, Map
 
+from app import http_headers
 from app.access import MAX_ROW_ID
 from app.config import settings_from_env
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate, queues
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     queues.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
     limiter.init_app(app)
+    http_headers.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,12 @@ def database_url(url: str) -> str:
     return url
 
 
+def sqlite_dir(app: Any) -> Path:
+    """The only directory whose SQLite files a SQL connection may open (HERALD_SQLITE_DIR,
+    default instance/data); read at use so a changed instance path is honoured."""
+    return Path(app.config.get("SQLITE_DIR") or Path(app.instance_path) / "data")
+
+
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
@@ -54,6 +61,10 @@ def size_limits() -> dict[str, int | None]:
 def settings_from_env(instance_path: Path) -> dict[str, Any]:
     """Build the app config mapping from environment variables."""
     storage_dir = os.environ.get("HERALD_STORAGE_DIR", str(instance_path / "storage"))
+    base_url = os.environ.get("HERALD_BASE_URL", "http://localhost:8000")
+    # Cookies only over https: on by default when people reach Herald by an https URL.
+    secure_default = "1" if base_url.startswith("https://") else "0"
+    secure_cookies = os.environ.get("HERALD_SECURE_COOKIES", secure_default) == "1"
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(
@@ -69,6 +80,8 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Queued work older than this with no progress is enqueued again.
         "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
         "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),
+        # SQL connections may open SQLite files in this directory only (None: instance/data).
+        "SQLITE_DIR": os.environ.get("HERALD_SQLITE_DIR") or None,
         "SQL_ROW_LIMIT": _int("HERALD_SQL_ROW_LIMIT", 100_000),
         "SQL_TIMEOUT_SECONDS": _int("HERALD_SQL_TIMEOUT_SECONDS", 30),
         # Waits before re-attempting a delivery whose channel was unreachable.
@@ -80,15 +93,30 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # How long consolidated review documents stay downloadable.
         "TEMPORARY_FILE_HOURS": _int("HERALD_TEMPORARY_FILE_HOURS", 24),
         # Where people reach Herald: signed links in chat messages and webhooks start with it.
-        "BASE_URL": os.environ.get("HERALD_BASE_URL", "http://localhost:8000"),
+        "BASE_URL": base_url,
         "LINK_MAX_AGE_DAYS": _int("HERALD_LINK_MAX_AGE_DAYS", 30),
         # Plain-http chat webhooks on localhost, for trying Herald against a local receiver.
         "ALLOW_INSECURE_WEBHOOKS": os.environ.get("HERALD_ALLOW_INSECURE_WEBHOOKS", "") == "1",
         # Webhook, chat and completion-webhook POSTs to private or local addresses.
         "ALLOW_PRIVATE_WEBHOOKS": os.environ.get("HERALD_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
+        # How long an Idempotency-Key keeps answering with its run; then it starts a new one.
+        "IDEMPOTENCY_HOURS": _int("HERALD_IDEMPOTENCY_HOURS", 24),
         "API_RATE_LIMIT": os.environ.get("HERALD_API_RATE_LIMIT", "1200 per minute"),
+        # Failed logins allowed per account and per client address before a wait (429).
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "HERALD_LOGIN_LIMIT_PER_ACCOUNT", "10 per 10 minutes"
+        ),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
+            "HERALD_LOGIN_LIMIT_PER_ADDRESS", "50 per 10 minutes"
+        ),
         **size_limits(),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        # "Keep me logged in": a bounded life, sent on same-site navigations only.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("HERALD_REMEMBER_DAYS", 14)),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
     }

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 def redis_binary() -> str:
@@ -54,7 +55,7 @@ def start_redis(directory: Path, persist: bool = True) -> tuple[subprocess.Popen
         try:
             if socket.exists() and Redis.from_url(url).ping():
                 return process, url
-        except OSError:
+        except (OSError, RedisConnectionError):  # the socket exists a moment before it listens
             pass
         time.sleep(0.01)
     process.kill()

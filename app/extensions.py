@@ -22,8 +22,14 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = HTMX()
-# Only the API is limited (per token); see app.api.register_api.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Only the API (per token, app.api) and failed logins (app.web.auth) are limited. When Redis
+# is unreachable the counts go on in this process's memory instead of failing the request.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+)
 
 # Delivery first: a generated entry is finished before the next one is rendered.
 QUEUE_NAMES = ("deliver", "generate")

@@ -7,8 +7,10 @@ import email.policy
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +74,26 @@ def read_message(directory: Path, name: str) -> OutboxMessage | None:
 
 
 def list_messages(
-    directory: Path, offset: int = 0, limit: int = 100
+    directory: Path,
+    offset: int = 0,
+    limit: int = 100,
+    visible: Callable[[Message], bool] | None = None,
 ) -> tuple[list[OutboxMessage], int]:
-    """Newest messages first, and how many there are in all."""
+    """Newest messages first, and how many there are in all; only those whose headers
+    `visible` accepts, when given."""
     if not directory.is_dir():
         return [], 0
     names = sorted((n for n in os.listdir(directory) if _safe_name(n)), reverse=True)
+    if visible is not None:
+        names = [n for n in names if (head := read_headers(directory, n)) and visible(head)]
     page = [read_message(directory, n) for n in names[offset : offset + limit]]
     return [m for m in page if m is not None], len(names)
+
+
+def read_headers(directory: Path, name: str) -> Message | None:
+    """The header section of one stored message (its body is not parsed), or None."""
+    path = directory / name
+    if not _safe_name(name) or not path.is_file():
+        return None
+    with path.open("rb") as file:
+        return BytesParser(policy=email.policy.default).parse(file, headersonly=True)

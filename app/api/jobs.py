@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from flask import Response, g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import storage
@@ -39,7 +37,6 @@ from app.jobs.service import export_job, save_job
 from app.models import (
     Artifact,
     Entry,
-    IdempotencyRecord,
     Job,
     Role,
     Run,
@@ -182,23 +179,10 @@ def fire_times(ws: str, job: str) -> Any:
     }
 
 
-def _request_hash(job: Job, body: JobRunRequest) -> str:
-    canonical = json.dumps({"job": job.id, **body.model_dump()}, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 @bp.post("/ws/<ws>/jobs/<job>/runs")
 def start_job_run(ws: str, job: str) -> Any:
     _, found = _job(ws, job, "jobs:write")
     body = _body(JobRunRequest)
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 200:
-        raise ApiError(422, "Idempotency-Key is longer than 200 characters")
-    digest = _request_hash(found, body)
-    if key and (record := _idempotent(key)) is not None:
-        if record.request_hash != digest:
-            raise ApiError(409, "this Idempotency-Key was used with a different request")
-        return {"jobRunId": record.run_id}
     run = start_run(
         found,
         g.api_token.user,
@@ -207,30 +191,9 @@ def start_job_run(ws: str, job: str) -> Any:
         data=body.data,
         notify_url=body.webhook.url if body.webhook else None,
         notify_connection=body.webhook.secretConnection if body.webhook else None,
+        idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    if key:
-        db.session.add(
-            IdempotencyRecord(
-                token_id=g.api_token.token_id, key=key, request_hash=digest, run_id=run.id
-            )
-        )
-        try:
-            db.session.commit()
-        except IntegrityError:  # a concurrent request with the same key won: answer with its run
-            db.session.rollback()
-            record = _idempotent(key)
-            if record is None or record.request_hash != digest:
-                raise ApiError(
-                    409, "this Idempotency-Key was used with a different request"
-                ) from None
-            return {"jobRunId": record.run_id}
     return {"jobRunId": run.id}
-
-
-def _idempotent(key: str) -> IdempotencyRecord | None:
-    return db.session.scalars(
-        select(IdempotencyRecord).filter_by(token_id=g.api_token.token_id, key=key)
-    ).first()
 
 
 @bp.get("/ws/<ws>/jobs/<job>/runs")

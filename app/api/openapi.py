@@ -110,6 +110,8 @@ ROUTES: list[tuple[str, str, str, str, list, Any, int, Any]] = [
             {
                 "name": "Idempotency-Key",
                 "in": "header",
+                "description": "Retry-safe start: the same key and body on this job answer "
+                "the same run (kept 24 h by default); another body with the key is a 409.",
                 "schema": {"type": "string", "maxLength": 200},
             },
         ],

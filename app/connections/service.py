@@ -28,13 +28,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.access import require
+from app.config import sqlite_dir
 from app.connections.secrets import get_secrets, set_secrets
+from app.datasources.isolation import DatabaseRefused, checked_url
 from app.delivery.channels.base import check_http_url
 from app.delivery.email import compose
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.delivery.recipients import Mailbox, fill_recipients, recipient_field_error
-from app.delivery.smtp import SmtpSession, SmtpSettings
+from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Connection, Role, User, Workspace
@@ -98,6 +100,8 @@ def save_connection(
         clean, problems = smtp_settings(settings)
     elif kind == "sql":
         clean, problems = sql_settings(settings)
+        if not problems and (refused := _refused_database(clean["url"])):
+            problems = {"url": refused}
     elif kind in CHANNEL_KINDS:
         clean, stored, problems = channel_settings(kind, settings, secrets or {}, connection)
     else:
@@ -179,6 +183,20 @@ def sql_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     if url.password:
         settings["_password"] = url.password
     return settings, {}
+
+
+def _refused_database(url: str) -> str | None:
+    """Why a SQL connection may not open `url` (Herald's own database, a file outside the
+    SQLite data directory, ...), or None. Checked again before every query."""
+    try:
+        checked_url(
+            make_url(url),
+            sqlite_dir=sqlite_dir(current_app),
+            herald_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+        )
+    except DatabaseRefused as exc:
+        return str(exc)
+    return None
 
 
 def channel_settings(
@@ -388,6 +406,7 @@ def send_test_email(
         subject="Herald test email",
         body_html=body,
     )
+    mark_workspace(message, workspace.id)
     # A session of its own: the test must open a connection now, not reuse a kept one.
     session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
     try:

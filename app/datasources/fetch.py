@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.config import sqlite_dir
 from app.connections.secrets import get_secrets
 from app.datasources.csvfile import parse_csv_text
 from app.datasources.sql import QueryError, connection_url, run_query
@@ -33,7 +34,12 @@ def fetch_rows(snapshot: Mapping[str, Any], binds: Mapping[str, Any]) -> list[di
         connection = db.session.get(Connection, snapshot["connection_id"])
         if connection is None or connection.kind != "sql":
             raise QueryError(f"data source '{snapshot['code']}' has no SQL connection")
-        url = connection_url(connection.settings, get_secrets(connection))
+        url = connection_url(
+            connection.settings,
+            get_secrets(connection),
+            sqlite_dir=sqlite_dir(current_app),
+            herald_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+        )
         return run_query(
             url,
             snapshot["query"],

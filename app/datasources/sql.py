@@ -8,12 +8,14 @@ import time
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.datasources.isolation import DatabaseRefused, checked_url
 from app.errors import ValidationFailed
 
 
@@ -26,15 +28,19 @@ _engines_lock = threading.Lock()
 READ_ONLY_START = re.compile(r"^\s*(select|with|values)\b", re.IGNORECASE)
 
 
-def connection_url(settings: Mapping[str, Any], secrets: Mapping[str, Any]) -> URL:
-    """The SQLAlchemy URL of a SQL connection; the password lives in secrets."""
+def connection_url(
+    settings: Mapping[str, Any], secrets: Mapping[str, Any], *, sqlite_dir: Path, herald_url: str
+) -> URL:
+    """The SQLAlchemy URL of a SQL connection (the password lives in secrets), checked now,
+    right before use, never to reach Herald's own database (see `isolation`); SQLite files
+    open read-only, so the query cannot change them whatever it says. QueryError otherwise."""
     url = make_url(settings["url"])
     if secrets.get("password"):
         url = url.set(password=secrets["password"])
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        # Open the file read-only: the query cannot change it whatever it says.
-        url = url.set(database=f"file:{url.database}?mode=ro", query={"uri": "true"})
-    return url
+    try:
+        return checked_url(url, sqlite_dir=sqlite_dir, herald_url=herald_url)
+    except DatabaseRefused as exc:
+        raise QueryError(str(exc)) from None
 
 
 def _engine(url: URL, timeout_seconds: int) -> Engine:

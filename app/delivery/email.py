@@ -25,7 +25,7 @@ from app.delivery.errors import DeliveryError
 from app.delivery.headers import address_header, single_line, text_header
 from app.delivery.placeholders import substitute
 from app.delivery.recipients import Mailbox, fill_recipients
-from app.delivery.smtp import OutgoingEmail, SmtpSettings, session_for
+from app.delivery.smtp import OutgoingEmail, SmtpSettings, mark_workspace, session_for
 from app.extensions import db
 from app.filenames import clean_filename, unique_filenames
 from app.jobs.schema import EmailDelivery
@@ -172,6 +172,7 @@ def send_email(
     """Send one entry's email over the workspace's SMTP connection; return what was sent."""
     connection = smtp_connection(workspace_id, config.connection)
     email, detail = build_message(config, values, attachments, connection)
+    mark_workspace(email, workspace_id)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
     session_for(settings).send(email)
     return detail

@@ -36,6 +36,16 @@ class OutgoingEmail:
         everyone = [self.sender, *self.reply_to, *self.recipients]
         return list(dict.fromkeys(m.addr_spec for m in everyone if m.needs_smtputf8))
 
+# Written by Herald on every message, naming the workspace that sent it; the development
+# Outbox shows a message only to admins of that workspace.
+WORKSPACE_HEADER = "X-Herald-Workspace"
+
+
+def mark_workspace(email: OutgoingEmail, workspace_id: int) -> None:
+    """Name the sending workspace in the message's headers (WORKSPACE_HEADER)."""
+    del email.message[WORKSPACE_HEADER]
+    email.message[WORKSPACE_HEADER] = str(workspace_id)
+
 
 @dataclass(frozen=True)
 class SmtpSettings:

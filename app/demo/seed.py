@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from app.config import sqlite_dir
 from app.connections.secrets import set_secrets
 from app.extensions import db
 from app.jobs.service import save_job
@@ -19,6 +20,7 @@ DEMO_WORKSPACE = "demo"
 DEMO_EMAIL = "demo@herald.local"
 DEMO_PASSWORD = "herald-demo"
 VIEWER_EMAIL = "viewer@herald.local"
+DEMO_DATABASE = "northwind.db"
 
 # SQLite queries on the demo database; :customerId and :period are the report's parameters.
 QUERIES = {
@@ -77,16 +79,22 @@ def seed_demo(smtp: dict[str, Any], customers: int = 30) -> Workspace:
     _member(_user(DEMO_EMAIL, "Demo Admin"), workspace, "admin")
     _member(_user(VIEWER_EMAIL, "Demo Viewer"), workspace, "viewer")
 
-    db_path = Path(current_app.instance_path) / "demo" / "northwind.db"
+    # Inside the SQLite data directory: the only place a SQL connection may read files from.
+    db_path = sqlite_dir(current_app) / DEMO_DATABASE
     if not db_path.exists():
-        build_demo_database(db_path, customers=customers)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        earlier = Path(current_app.instance_path) / "demo" / DEMO_DATABASE
+        if earlier.exists():  # where versions before HERALD_SQLITE_DIR kept it
+            earlier.replace(db_path)
+        else:
+            build_demo_database(db_path, customers=customers)
     sql = _get_or_add(
         Connection,
         {"name": "Northwind database", "kind": "sql"},
         workspace_id=workspace.id,
         code="northwind-db",
     )
-    sql.settings = {"url": f"sqlite:///{db_path}"}
+    sql.settings = {"url": f"sqlite:///{DEMO_DATABASE}"}  # relative to the data directory
     mail = _get_or_add(
         Connection,
         {"name": "Outgoing mail", "kind": "smtp", "is_default": True},

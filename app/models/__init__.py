@@ -4,7 +4,7 @@ from app.models.files import TemporaryFile
 from app.models.job import Job, JobDraft, ScheduleMiss
 from app.models.resources import Asset, Connection, DataSource, ReportTemplate
 from app.models.run import Artifact, Entry, EntryDelivery, Run
-from app.models.token import IdempotencyRecord, PersonalAccessToken
+from app.models.token import PersonalAccessToken
 from app.models.workspace import Membership, Role, User, Workspace
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "DataSource",
     "Entry",
     "EntryDelivery",
-    "IdempotencyRecord",
     "Job",
     "JobDraft",
     "Membership",

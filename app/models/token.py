@@ -30,20 +30,3 @@ class PersonalAccessToken(db.Model):
 
     user = relationship("User")
     workspace = relationship("Workspace")
-
-
-class IdempotencyRecord(db.Model):
-    """A run created with an Idempotency-Key: the same key and body return the same run."""
-
-    __tablename__ = "idempotency_records"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_id: Mapped[int] = mapped_column(
-        ForeignKey("personal_access_tokens.id", ondelete="CASCADE")
-    )
-    key: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (db.UniqueConstraint("token_id", "key"),)

@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id kept in the session and the remember cookie (see get_id): raising it
+    # (logout, a new password) ends every session and remember cookie issued before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -52,8 +55,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    def get_id(self) -> str:
+        """What Flask-Login stores in the session and signs into the remember cookie:
+        "<user id>:<session version>", so a raised version makes both worthless."""
+        return f"{self.id}:{self.session_version or 0}"
+
     def set_password(self, password: str) -> None:
+        """Store a new password hash; sessions opened with the old password end."""
         self.password_hash = generate_password_hash(password)
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.access import require
 from app.database import utcnow
 from app.datasources.parameters import check_size, coerce_value
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.limits import DATA, size_error
 from app.models import Entry, Job, Role, Run, User
@@ -20,6 +24,7 @@ from app.runs.snapshot import take_snapshot
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
 
 TRIGGERS = ("manual", "schedule", "api")
+MAX_IDEMPOTENCY_KEY = 200
 
 
 def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
@@ -56,11 +61,21 @@ def start_run(
     scheduled_for: datetime | None = None,
     notify_url: str | None = None,
     notify_connection: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Run:
     """Create a run of `job` and queue its preparation. `user` None is the clock or an operator.
 
     Raises ValidationFailed (nothing stored) for bad parameter overrides (see check_overrides)
-    or a `data` that is not an object or is larger than HERALD_MAX_DATA_BYTES as JSON."""
+    or a `data` that is not an object or is larger than HERALD_MAX_DATA_BYTES as JSON.
+
+    With an `idempotency_key` (IETF draft "The Idempotency-Key HTTP Header Field"), the key is
+    claimed by the run's own row: (job, key) is unique, and the insert that claims it is the
+    insert of the run, committed before anything is queued. So any number of concurrent calls
+    with one key create one run; each gets that run back. The same key with a different request
+    (parameters, data, webhook) raises Conflict. A key is kept IDEMPOTENCY_HOURS; after that it
+    starts a new run. Keys are scoped to the job (and so its workspace), not to a token: a
+    client that rotates its token, or retries from a browser session, still matches its run.
+    """
     if user is not None:
         require(user, job.workspace, Role.editor)
     if trigger not in TRIGGERS:
@@ -68,6 +83,16 @@ def start_run(
     requested, errors = _checked_request(job, params or {}, data)
     if errors:
         raise ValidationFailed(errors)
+    key = (idempotency_key or "").strip() or None
+    digest = None
+    if key is not None:
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise ValidationFailed(
+                {"Idempotency-Key": f"longer than {MAX_IDEMPOTENCY_KEY} characters"}
+            )
+        digest = request_digest(params, data, notify_url, notify_connection)
+        if (claimed := _claimed_run(job, key, digest)) is not None:
+            return claimed
     run = Run(
         workspace_id=job.workspace_id,
         job_id=job.id,
@@ -80,12 +105,22 @@ def start_run(
         scheduled_for=scheduled_for,
         notify_url=notify_url,
         notify_connection=notify_connection,
+        idempotency_key=key,
+        request_hash=digest,
     )
     check_notify(job.workspace_id, notify_url, notify_connection)
     db.session.add(run)
     job.last_run_at = utcnow()
     job.last_run_status = "running"
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        # A concurrent request with the same key committed its run first: answer with it.
+        claimed = _claimed_run(job, key, digest) if key is not None else None
+        if claimed is None:
+            raise
+        return claimed
     dispatch.enqueue_prepare(run.id, run.attempts)
     return run
 
@@ -104,6 +139,52 @@ def _checked_request(
         return check_overrides(job, params), errors
     except ValidationFailed as exc:
         return {}, {**exc.errors, **errors}
+
+
+def request_digest(
+    params: dict[str, Any] | None,
+    data: dict[str, Any] | None,
+    notify_url: str | None,
+    notify_connection: str | None,
+) -> str:
+    """SHA-256 (hex) of a run request in canonical JSON (sorted keys, no spaces): two requests
+    that mean the same thing hash alike whatever their key order or whitespace."""
+    canonical = json.dumps(
+        {
+            "params": params or {},
+            "data": data or {},
+            "webhook": {"url": notify_url, "secretConnection": notify_connection}
+            if notify_url
+            else None,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _claimed_run(job: Job, key: str, digest: str | None) -> Run | None:
+    """The live run that holds `key` for `job`, or None when the key is free.
+
+    A claim older than IDEMPOTENCY_HOURS is released (the key set to NULL on the old run, with
+    a conditional update, so concurrent releases are harmless) and reads as free."""
+    run = db.session.scalars(select(Run).filter_by(job_id=job.id, idempotency_key=key)).first()
+    if run is None:
+        return None
+    kept = timedelta(hours=current_app.config.get("IDEMPOTENCY_HOURS", 24))
+    if run.created_at < utcnow() - kept:
+        db.session.execute(
+            update(Run)
+            .where(Run.id == run.id, Run.idempotency_key == key)
+            .values(idempotency_key=None)
+        )
+        db.session.commit()
+        return None
+    if run.request_hash != digest:
+        raise Conflict("this Idempotency-Key was used with a different request")
+    return run
 
 
 def cancel_run(run: Run, user: User | None) -> int:

@@ -35,6 +35,25 @@
     lastField.setSelectionRange(start + text.length, start + text.length);
   });
 
+  // Inline handlers are not allowed (the Content-Security-Policy has no 'unsafe-inline'):
+  // the few controls that react to a change say so with data- attributes, handled here.
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t.matches("select[data-submit-on-change]") && t.form) {
+      t.form.requestSubmit ? t.form.requestSubmit() : t.form.submit();
+    }
+    var selector = t.getAttribute("data-select-all");
+    if (selector) {
+      document.querySelectorAll(selector).forEach(function (box) { box.checked = t.checked; });
+    }
+    var counted = t.closest && t.closest("[data-deliver-count]");
+    var button = document.getElementById("deliver-button");
+    if (counted && button) {
+      var n = counted.querySelectorAll("input[name=entry_id]:checked").length;
+      button.textContent = "Deliver (" + n + " selected)";
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
 })();

@@ -11,9 +11,10 @@ from werkzeug.exceptions import HTTPException
 from app.api import api_http_error
 from app.api.errors import ApiError, error_response
 from app.errors import Forbidden, NotFound
-from app.extensions import db, login_manager
+from app.extensions import login_manager
 from app.limits import REQUEST, too_large
 from app.models import User
+from app.sessions import session_user
 
 
 def _too_large_page() -> Response:
@@ -41,8 +42,8 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        return session_user(session_id)
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound) -> tuple[str, int]:

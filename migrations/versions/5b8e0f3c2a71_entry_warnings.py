@@ -1,7 +1,7 @@
 """entry warnings: problems that did not stop an entry (characters a report could not draw)
 
 Revision ID: 5b8e0f3c2a71
-Revises: 139d225e386a
+Revises: 8c3f5a9e1d27
 Create Date: 2026-11-30 05:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e0f3c2a71'
-down_revision = '139d225e386a'
+down_revision = '8c3f5a9e1d27'
 branch_labels = None
 depends_on = None
 

@@ -25,7 +25,9 @@ def crm(tmp_path):
             "INSERT INTO people (name, joined) VALUES (?, ?)",
             [(f"p{n}", "2026-01-0" + str(n % 9 + 1)) for n in range(50)],
         )
-    return connection_url({"url": f"sqlite:///{path}"}, {})
+    return connection_url(
+        {"url": f"sqlite:///{path}"}, {}, sqlite_dir=tmp_path, herald_url="sqlite:///herald.db"
+    )
 
 
 def query(url, sql, binds=None, row_limit=1000, timeout=2):

@@ -60,10 +60,22 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A browser tab; the test fails if any page it showed broke the Content-Security-Policy
+    (Chromium reports each refused script, style or frame on the console)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert violations == [], "CSP violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

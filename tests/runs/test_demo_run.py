@@ -15,14 +15,14 @@ from tests.helpers import attachments, entries_of, job, pdf_text, reload_run
 
 
 def demo_customers(app) -> list[dict]:
-    path = Path(app.instance_path) / "demo" / "northwind.db"
+    path = Path(app.instance_path) / "data" / "northwind.db"
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     return [dict(r) for r in conn.execute("SELECT * FROM customers ORDER BY id")]
 
 
 def closing_balance(app, customer_id: int, period: str) -> int:
-    path = Path(app.instance_path) / "demo" / "northwind.db"
+    path = Path(app.instance_path) / "data" / "northwind.db"
     conn = sqlite3.connect(path)
     return conn.execute(
         "SELECT COALESCE(SUM(amount_cents), 0) FROM transactions "

@@ -12,6 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from app import storage
+from app.config import sqlite_dir
 from app.extensions import db
 from app.models import Artifact, Asset, EntryDelivery
 from app.runs.create import start_run
@@ -130,13 +131,15 @@ def test_parameter_overrides_are_type_checked_before_the_run_exists(app):
 
 
 @pytest.mark.parametrize("evil", ["x' OR '1'='1", "'; DROP TABLE people; --", "%"])
-def test_sql_injection_through_a_parameter_is_inert(app, work, tmp_path, evil):
-    path = tmp_path / "crm.db"
+def test_sql_injection_through_a_parameter_is_inert(app, work, evil):
+    path = sqlite_dir(app) / "crm.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
         conn.executemany("INSERT INTO people (name) VALUES (?)", [("Ada",), ("Bob",)])
     ws = make.workspace()
-    connection = make.sql_connection(ws, f"sqlite:///{path}")
+    connection = make.sql_connection(ws, "sqlite:///crm.db")
     make.sql_source(ws, "people", connection, "SELECT id, name FROM people WHERE name = :who")
     make.template(ws, "t", "<p>{{ people.name }}</p>")
     job = make.job(

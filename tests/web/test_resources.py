@@ -22,7 +22,7 @@ HX = {"HX-Request": "true"}
 
 
 def northwind(app) -> sqlite3.Connection:
-    return sqlite3.connect(Path(app.instance_path) / "demo" / "northwind.db")
+    return sqlite3.connect(Path(app.instance_path) / "data" / "northwind.db")
 
 
 def customer_one(app) -> tuple[str, str]:
