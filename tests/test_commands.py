@@ -48,7 +48,7 @@ def test_an_invalid_definition_names_each_bad_field_and_changes_nothing(app, dem
     )
     result = app.test_cli_runner().invoke(args=["jobs", "import", str(path), "--workspace", "demo"])
     assert result.exit_code == 1
-    assert "code: String should match pattern" in result.output
+    assert "code: Code may use lowercase letters, digits and -" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1
 
     definition = json.loads(path.read_text())

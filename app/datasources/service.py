@@ -9,7 +9,13 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import ArgumentError
 
 from app.access import require
-from app.datasources.fetch import fetch_rows, parse_csv, parse_json_rows, source_snapshot
+from app.datasources.fetch import (
+    fetch_rows,
+    parse_csv,
+    parse_json_rows,
+    source_columns,
+    source_snapshot,
+)
 from app.datasources.sql import READ_ONLY_START, QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -98,7 +104,8 @@ def test_source(
     else:
         if user is not None:
             require(user, workspace, Role.editor)
-        errors = _check(workspace, kind or "", content, connection, query)
+        # The run below reports a refused query itself, with the binds the person typed.
+        errors = _check(workspace, kind or "", content, connection, query, ask_database=False)
         if errors:
             raise ValidationFailed(errors)
         found = _sql_connection(workspace, connection) if kind == "sql" else None
@@ -149,13 +156,31 @@ def _check_identity(
     )
 
 
+def _query_errors(workspace: Workspace, connection: str, query: str) -> dict[str, str]:
+    """The database's objection to a query (syntax, unknown table or column), asked without
+    running it (`query_columns`); binds are NULL there, so a query whose binds come from job
+    parameters is checked as well. An unreachable database is no objection: nothing is
+    known about the query then, and the job's runs will say so."""
+    snapshot = {"code": "draft", "kind": "sql", "query": query, "content": None}
+    snapshot["connection_id"] = _sql_connection(workspace, connection).id
+    try:
+        source_columns(snapshot)
+    except QueryError as exc:
+        return {"query": str(exc)}
+    return {}
+
+
 def _check(
     workspace: Workspace,
     kind: str,
     content: str | None,
     connection: str | None,
     query: str | None,
+    *,
+    ask_database: bool = True,
 ) -> dict[str, str]:
+    """Problems of a data source's content or query; with `ask_database` the query is also
+    put to its database (`_query_errors`)."""
     errors: dict[str, str] = {}
     if kind not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
@@ -166,6 +191,8 @@ def _check(
             errors["connection"] = f"no SQL connection '{connection}' in this workspace"
         if not READ_ONLY_START.match(query or ""):
             errors["query"] = "only SELECT (or WITH … SELECT) queries are allowed"
+        elif ask_database and not errors:
+            errors |= _query_errors(workspace, connection, query)
     else:
         try:
             (parse_csv if kind == "csv" else parse_json_rows)(content or "")

@@ -112,7 +112,7 @@ def test_bad_parameter_rows_and_a_duplicate_code_are_refused_per_field(auth, dem
     text = response.text
     assert "another template already has the code" in text
     assert 'id="p-name-1-error">&#39;who&#39; is declared twice<' in text
-    assert 'id="p-name-2-error">use letters' in text
+    assert 'id="p-name-2-error">Name may use letters, digits and _' in text
     assert 'id="d-alias-0-error">&#39;params&#39; is reserved' in text
     assert 'id="d-source-0-error">no data source &#39;nope&#39;' in text
     assert count(ReportTemplate) == 1

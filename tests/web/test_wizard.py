@@ -104,8 +104,8 @@ def test_a_step_error_is_shown_beside_its_field_and_changes_nothing(auth, client
     base = new_draft(auth, client)
     response = post_step(auth, base, "configuration", {"name": "", "code": "Bad Code"})
     assert response.status_code == 422
-    assert 'id="err-name">a job needs a name<' in response.text
-    assert 'id="err-code">use lowercase letters' in response.text
+    assert 'id="err-name">Job name is required<' in response.text
+    assert 'id="err-code">Code may use lowercase letters, digits and -' in response.text
     draft = db.session.scalars(db.select(JobDraft)).one()
     assert draft.data["name"] == "" and draft.valid_steps == []
 
