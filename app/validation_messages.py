@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +24,7 @@ PATTERN_RULES = {
     IDENTIFIER_PATTERN: "may use letters, digits and _ (at most 64, not starting with a digit)",
 }
 
-# Field labels by path (globs; `*` is a list index or a key). First match wins.
+# Field labels by path (`*` is one part: a list index or a key). First match wins.
 LABELS: tuple[tuple[str, str], ...] = (
     ("name", "Job name"),
     ("parameters.*.name", "Parameter name"),
@@ -73,10 +72,14 @@ _NUMBER_WORDS = {1: "one", 2: "two", 3: "three"}
 
 def field_label(path: str) -> str:
     """The label a person knows a field by: "deliveries.0.subject" → "Subject"."""
+    parts = path.split(".")
     for pattern, label in LABELS:
-        if fnmatchcase(path, pattern):
+        wanted = pattern.split(".")
+        if len(wanted) == len(parts) and all(
+            w in ("*", p) for w, p in zip(wanted, parts, strict=True)
+        ):
             return label
-    leaf = next((p for p in reversed(path.split(".")) if p and not p.isdigit()), "")
+    leaf = next((p for p in reversed(parts) if p and not p.isdigit()), "")
     if not leaf:
         return "This value"
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", leaf).replace("_", " ").strip()

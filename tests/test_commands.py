@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app.extensions import db
 from app.models import Job, Run, Workspace
 from tests import factories as make
 from tests.helpers import job
+from tests.known_failures import broken_definition, example_params, saved_jobs
 
 
 def test_export_then_import_round_trips_a_definition(app, demo, tmp_path):
@@ -168,3 +171,16 @@ def test_a_malformed_csv_is_refused_and_nothing_is_saved(app, tmp_path):
     assert result.exit_code == 1
     assert "content: CSV line 2 has more fields than the header" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(DataSource)) == 0
+
+
+@pytest.mark.parametrize("example", example_params())
+def test_jobs_import_refuses_a_definition_known_to_fail(app, demo, tmp_path, example):
+    before = saved_jobs()
+    definition, field, message = broken_definition(example)
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(definition))
+    result = app.test_cli_runner().invoke(args=["jobs", "import", str(path), "--workspace", "demo"])
+    assert result.exit_code == 1
+    assert f"  {field}: " in result.output
+    assert message in result.output.replace("\n    ", " ")
+    assert saved_jobs() == before

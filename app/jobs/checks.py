@@ -66,7 +66,7 @@ def definition_errors(
     checks = (
         _code_clash(workspace, data, job, replace_by_code),
         _reference_errors(parts, found),
-        _recipient_errors(parts),
+        _recipient_errors(data),
         _schedule_errors(parts, now or utcnow()),
         _source_errors(parts, found),
         _column_binding_errors(parts, found),
@@ -162,11 +162,16 @@ def _reference_errors(parts: Parts, found: _Found) -> dict[str, str]:
     return errors
 
 
-def _recipient_errors(parts: Parts) -> dict[str, str]:
-    """An email with no recipient at all fails every entry ("no recipient")."""
+def _recipient_errors(data: Mapping[str, Any]) -> dict[str, str]:
+    """An email with no recipient at all fails every entry ("no recipient"). Read from the
+    JSON, so a panel left blank hears it beside To along with its other missing fields."""
+    deliveries = data.get("deliveries")
     errors = {}
-    for i, delivery in enumerate(parts.deliveries or []):
-        if delivery.kind == "email" and not (delivery.to + delivery.cc + delivery.bcc).strip():
+    for i, delivery in enumerate(deliveries if isinstance(deliveries, list) else []):
+        if not isinstance(delivery, Mapping) or delivery.get("kind") != "email":
+            continue
+        recipients = [delivery.get(field) for field in ("to", "cc", "bcc")]
+        if not any(isinstance(r, str) and r.strip() for r in recipients):
             errors[f"deliveries.{i}.to"] = "Enter at least one recipient in To, CC or BCC"
     return errors
 
@@ -264,8 +269,9 @@ def _names(names: list[str]) -> str:
 
 
 def _known(parts: Parts, found: _Found) -> dict[str, set[str] | None]:
+    params = parts.parameters
     known: dict[str, set[str] | None] = {
-        "params": {p.name for p in parts.parameters or []},
+        "params": {p.name for p in params} if params is not None else None,
         "data": None,
         "run": {"id"},
         "entry": {"id", "seq"},
@@ -279,6 +285,8 @@ def _known(parts: Parts, found: _Found) -> dict[str, set[str] | None]:
 
 def _placeholder_errors(parts: Parts, found: _Found) -> dict[str, str]:
     """Placeholders in deliveries and report file names name something a run has."""
+    if parts.data_sources is None:
+        return {}  # which namespaces are aliases is not known yet
     known = _known(parts, found)
     errors = {}
     for i, report in enumerate(parts.reports or []):

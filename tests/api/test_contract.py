@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Run, User, Workspace
 from tests import factories as make
 from tests.api.conftest import Api, token_for
+from tests.known_failures import _never_fires, broken_definition, example_params, saved_jobs
 
 JOBS = "/api/v1/ws/demo/jobs"
 RUNS = JOBS + "/monthly-statements/runs"
@@ -334,3 +335,40 @@ def test_the_tokens_command_prints_a_working_token(app, client, demo):
     assert Api(client, token).get(JOBS).status_code == 200
     stored = db.session.scalars(db.select(PersonalAccessToken)).one()
     assert token not in (stored.token_hash, stored.prefix)
+
+
+# ---- Nothing is saved that is known to fail (issue #11, kind 6) --------------------------
+
+
+@pytest.mark.parametrize("example", example_params())
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_a_definition_known_to_fail_is_refused_beside_its_field(api, example, method):
+    before = saved_jobs()
+    code = "new-statements" if method == "post" else "monthly-statements"
+    definition, field, message = broken_definition(example, code)
+    if method == "post":
+        response = api.post(JOBS, definition)
+    else:
+        response = api.put(f"{JOBS}/monthly-statements", definition)
+    body = assert_envelope(response, 422, "validation_error")
+    details = {e["field"]: e["message"] for e in body["error"]["details"]["errors"]}
+    assert field in details, details
+    assert message in details[field]
+    assert saved_jobs() == before
+
+
+def test_every_problem_comes_back_at_once(api):
+    definition, _, _ = broken_definition("column the repeating source lacks", "new-statements")
+    _never_fires(definition)
+    definition["name"] = ""
+    definition["deliveries"][0]["subject"] = "Hi {customers.nickname}"
+    response = api.post(JOBS, definition)
+    body = assert_envelope(response, 422, "validation_error")
+    assert body["error"]["message"] == "4 problems in the request; see details"
+    assert [e["field"] for e in body["error"]["details"]["errors"]] == [
+        "name",
+        "schedule",
+        "reports.0.bindings.customerId",
+        "deliveries.0.subject",
+    ]
+    assert body["error"]["details"]["errors"][0]["message"] == "Job name is required"
