@@ -114,9 +114,11 @@ def run_query(
     return [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
 
 
-# PostgreSQL's "could not determine data type of parameter": a NULL bind says nothing about
-# its type, the value a run binds does. Not the query's fault.
-_UNTYPED_BIND = "42P18"
+# PostgreSQL errors that a NULL bind (type unknown) may cause where the value a run binds,
+# with its type, would not: "could not determine data type of parameter", "function/
+# operator is not unique", and "does not exist" for a signature with an unknown argument.
+_UNTYPED_BIND = {"42P18", "42725"}
+_NO_SUCH_FUNCTION = "42883"
 
 
 def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | None:
@@ -147,12 +149,20 @@ def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | 
             columns = list(conn.execute(statement, nulls).keys())
             conn.rollback()
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _UNTYPED_BIND:
+            if nulls and _bind_types_matter(exc):
                 return None
             raise QueryError(_short_error(exc)) from None
         except SQLAlchemyError as exc:
             raise QueryError(_short_error(exc)) from None
     return columns
+
+
+def _bind_types_matter(exc: DBAPIError) -> bool:
+    """Whether the database's objection may be only to the NULL binds' unknown type."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _UNTYPED_BIND:
+        return True
+    return state == _NO_SUCH_FUNCTION and "unknown" in _first_line(exc)
 
 
 def _arm_sqlite_deadline(conn: Any, timeout_seconds: int) -> None:

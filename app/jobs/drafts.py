@@ -77,6 +77,16 @@ def get_draft(workspace: Workspace, user: User, draft_id: int) -> JobDraft:
     return draft
 
 
+def drafts_of(workspace: Workspace, user: User, job: Job | None = None) -> list[JobDraft]:
+    """The user's named drafts in the workspace (of `job` only, if given), newest first:
+    unfinished work the job list and job page point back to."""
+    query = select(JobDraft).filter_by(workspace_id=workspace.id, user_id=user.id)
+    if job is not None:
+        query = query.filter_by(job_id=job.id)
+    found = db.session.scalars(query.order_by(JobDraft.updated_at.desc(), JobDraft.id.desc()))
+    return [draft for draft in found if "configuration" in draft.valid_steps]
+
+
 def suggest_code(name: str) -> str:
     """A job code from its name: "Monthly Customer Statements" → "monthly-customer-statements"."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]

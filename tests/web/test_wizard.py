@@ -207,6 +207,8 @@ def test_editing_works_on_a_draft_and_runs_keep_their_definition(auth, client, d
     base = response.headers["Location"].rsplit("/", 1)[0]
     post_step(auth, base, "configuration", {"name": "Renamed", "code": "monthly-statements"})
     assert job_of(demo).name == "Monthly Customer Statements"  # not saved yet
+    detail = client.get("/w/demo/jobs/monthly-statements").text
+    assert f'You have unsaved changes to this job in a <a href="{base}/review">draft</a>' in detail
     run = start_run(job_of(demo), None)
     auth.post(f"{base}/save", page=f"{base}/review")
     assert job_of(demo).name == "Renamed"
@@ -429,6 +431,9 @@ def test_a_draft_that_would_fail_keeps_its_work_but_cannot_become_a_job(auth, cl
     assert "This one-time schedule already fired" in saved.text
     assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1  # the demo's
     assert stored("scheduled") is True
+    jobs = client.get("/w/demo/jobs").text
+    assert "Your unsaved drafts" in jobs and "never runs or fires until it is saved" in jobs
+    assert f'<a href="{base}/review">Quarterly Statements</a> (new job)' in jobs
 
 
 def test_a_binding_to_a_column_the_repeating_source_lacks_is_refused(auth, client, demo):
