@@ -24,7 +24,6 @@ from app.errors import ValidationFailed
 from app.scheduling import ScheduleRule, ScheduleRuleError, parse_rule
 from app.validation_messages import CODE_PATTERN, IDENTIFIER_PATTERN, field_messages
 
-__all__ = ["CODE_PATTERN", "IDENTIFIER_PATTERN"]
 # Namespaces placeholders use besides data source aliases; an alias may not take them.
 RESERVED_ALIASES = {"params", "data", "report", "run", "entry"}
 

@@ -17,16 +17,11 @@ from app.datasources.parameters import PARAMETER_TYPES, coerce_value
 from app.datasources.sql import QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.jobs.schema import (
-    IDENTIFIER_PATTERN,
-    RESERVED_ALIASES,
-    ReportRef,
-    ValueBinding,
-)
+from app.jobs.schema import RESERVED_ALIASES, ReportRef, ValueBinding
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
 from app.rendering.environment import sandbox, sandbox_refusal
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
-from app.validation_messages import PATTERN_RULES
+from app.validation_messages import IDENTIFIER_PATTERN, PATTERN_RULES
 from app.workspace_items import find_by_code, identity_errors
 
 # URL words next to /templates/<code>: a template with one of these codes could not be opened.
@@ -154,19 +149,9 @@ def check_render(
     parameter has a sample; names it does not know (a job's data sources) stay lenient,
     and failures that depend on the data are left to the preview.
     """
-    declared = {p["name"] for p in params}
-    for node in sandbox().parse(html).find_all((nodes.Getattr, nodes.Getitem)):
-        key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
-        if not isinstance(key, str):
-            continue
-        if key.startswith("__") and key.endswith("__"):
-            return {"html": f"line {node.lineno}: the sandbox refuses '{key}'"}
-        reads_params = isinstance(node.node, nodes.Name) and node.node.name == "params"
-        if reads_params and key not in declared and key not in _DICT_METHODS:
-            return {
-                "html": f"line {node.lineno}: params.{key} is not a parameter of this "
-                "template; declare it below"
-            }
+    static = _static_refusal(html, {p["name"] for p in params})
+    if static:
+        return {"html": static}
     values = {p["name"]: _sample_value(p, sample.get(p["name"])) for p in params}
     given = all(sample.get(p["name"]) not in (None, "") for p in params if p["required"])
     context: dict[str, Any] = {"data": {}, "job_params": {}, "run": {"id": 0}}
@@ -180,6 +165,23 @@ def check_render(
                 context[ref["alias"]] = fetch_rows(source_snapshot(sources[ref["source"]]), values)
     refusal = sandbox_refusal(html, context)
     return {"html": refusal} if refusal else {}
+
+
+def _static_refusal(html: str, declared: set[str]) -> str | None:
+    """What the template's text alone shows the sandbox refusing, whatever the data."""
+    for node in sandbox().parse(html).find_all((nodes.Getattr, nodes.Getitem)):
+        key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if not isinstance(key, str):
+            continue
+        if key.startswith("__") and key.endswith("__"):
+            return f"line {node.lineno}: the sandbox refuses '{key}'"
+        reads_params = isinstance(node.node, nodes.Name) and node.node.name == "params"
+        if reads_params and key not in declared and key not in _DICT_METHODS:
+            return (
+                f"line {node.lineno}: params.{key} is not a parameter of this template; "
+                "declare it among its parameters"
+            )
+    return None
 
 
 def _sample_value(param: Mapping[str, Any], given: Any) -> Any:

@@ -233,6 +233,27 @@ def test_a_template_using_the_jobs_names_and_data_dependent_filters_is_saved(aut
     assert count(ReportTemplate, code="welcome") == 1
 
 
+@pytest.mark.parametrize("samples", [{}, {"sample.customerId": "1", "sample.period": "x"}])
+def test_the_demo_statement_saves_as_it_is(auth, app, demo, samples):
+    _, period = customer_one(app)
+    auth.login()
+    statement = db.session.scalars(db.select(ReportTemplate)).one()
+    form = template_form(
+        code=statement.code,
+        name=statement.name,
+        html=statement.html,
+        css=statement.css,
+        param_name=["customerId", "period"],
+        param_type=["number", "date"],
+        param_required=["0", "1"],
+        ds_alias=["customer", "transactions", "opening"],
+        ds_source=["customer", "transactions", "opening"],
+    )
+    samples = {k: period if v == "x" else v for k, v in samples.items()}
+    response = auth.post("/w/demo/templates/customer-statement", {**form, **samples})
+    assert response.status_code == 303, response.text
+
+
 # ---- Data sources -------------------------------------------------------------------------
 
 PEOPLE_CSV = b"name,email\nAda Lovelace,ada@example.com\nGrace Hopper,grace@example.com\n"
