@@ -11,8 +11,8 @@ from sqlalchemy import select
 from app.access import require
 from app.errors import NotFound
 from app.extensions import db
-from app.jobs.schema import CODE_PATTERN
 from app.models import Role, User, Workspace
+from app.validation_messages import CODE_PATTERN, PATTERN_RULES
 
 
 def find_by_code(
@@ -42,7 +42,7 @@ def identity_errors(
     """Problems with a code (pattern, reserved word, taken by another row) and a name."""
     errors: dict[str, str] = {}
     if not re.match(CODE_PATTERN, code or ""):
-        errors["code"] = "use lowercase letters, digits and '-' (at most 64)"
+        errors["code"] = f"Code {PATTERN_RULES[CODE_PATTERN]}"
     elif code in reserved:
         errors["code"] = f"'{code}' is reserved; choose another code"
     elif unique:
@@ -52,7 +52,7 @@ def identity_errors(
         if db.session.scalars(query).first() is not None:
             errors["code"] = f"another {what} already has the code '{code}'"
     if name_required and not (name or "").strip():
-        errors["name"] = "enter a name"
+        errors["name"] = "Name is required"
     elif len((name or "").strip()) > 200:
-        errors["name"] = "at most 200 characters"
+        errors["name"] = "Name may be at most 200 characters long"
     return errors

@@ -5,10 +5,13 @@ from __future__ import annotations
 import codecs
 import json
 
+import pytest
+
 from app.extensions import db
 from app.models import Job, Run, Workspace
 from tests import factories as make
 from tests.helpers import job
+from tests.known_failures import broken_definition, example_params, saved_jobs
 
 
 def test_export_then_import_round_trips_a_definition(app, demo, tmp_path):
@@ -49,7 +52,7 @@ def test_an_invalid_definition_names_each_bad_field_and_changes_nothing(app, dem
     )
     result = app.test_cli_runner().invoke(args=["jobs", "import", str(path), "--workspace", "demo"])
     assert result.exit_code == 1
-    assert "code: String should match pattern" in result.output
+    assert "code: Code may use lowercase letters, digits and -" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1
 
     definition = json.loads(path.read_text())
@@ -254,3 +257,16 @@ def test_sources_import_refuses_undecodable_bytes_naming_the_line(app, tmp_path)
     result = import_source(app, ws, path)
     assert "content: CSV line 4 has 3 cells but the header has 2 columns" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(DataSource)) == 0
+
+
+@pytest.mark.parametrize("example", example_params())
+def test_jobs_import_refuses_a_definition_known_to_fail(app, demo, tmp_path, example):
+    before = saved_jobs()
+    definition, field, message = broken_definition(example)
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(definition))
+    result = app.test_cli_runner().invoke(args=["jobs", "import", str(path), "--workspace", "demo"])
+    assert result.exit_code == 1
+    assert f"  {field}: " in result.output
+    assert message in result.output.replace("\n    ", " ")
+    assert saved_jobs() == before

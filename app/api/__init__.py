@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
-from app.api.errors import ApiError, error_response, field_errors, request_id
+from app.api.errors import ApiError, error_response, invalid_request, request_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import csrf, limiter
 from app.limits import REQUEST, too_large
@@ -57,7 +57,7 @@ def _correlate(response: Response) -> Response:
 
 @bp.errorhandler(ValidationFailed)
 def _invalid(exc: ValidationFailed) -> Response:
-    return error_response(ApiError(422, "request validation failed", field_errors(exc.errors)))
+    return error_response(invalid_request(exc.errors))
 
 
 @bp.errorhandler(NotFound)

@@ -64,3 +64,10 @@ def error_response(error: ApiError) -> Response:
 def field_errors(errors: dict[str, str]) -> dict[str, Any]:
     """Validation details: one item per field, in the order found."""
     return {"errors": [{"field": field, "message": message} for field, message in errors.items()]}
+
+
+def invalid_request(errors: dict[str, str]) -> ApiError:
+    """The 422 for a request with problems: each in `details`, beside its field's path."""
+    count = len(errors)
+    message = f"{count} problem{'s' if count != 1 else ''} in the request; see details"
+    return ApiError(422, message, field_errors(errors))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app import storage
 from app.access import find_job_run, get_delivery, get_entry, get_job
 from app.api import bp
-from app.api.errors import ApiError, field_errors
+from app.api.errors import ApiError, invalid_request
 from app.api.schemas import JobRunRequest
 from app.api.serializers import (
     entry_out,
@@ -32,7 +32,6 @@ from app.delivery.redeliver import (
 from app.errors import NotFound
 from app.extensions import db
 from app.jobs.schedule import rule_of
-from app.jobs.schema import validation_errors
 from app.jobs.service import export_job, save_job
 from app.models import (
     Artifact,
@@ -50,6 +49,7 @@ from app.runs.progress import run_progress
 from app.runs.states import BUCKETS, bucket_counts
 from app.scheduling import describe, format_instant, preview
 from app.tokens import ApiCaller, allows
+from app.validation_messages import field_messages
 
 MAX_PER_PAGE = 200
 
@@ -84,12 +84,11 @@ def _json_body(*, blank_as_empty: bool = False) -> Any:
 
 def _body(model: type[BaseModel]) -> Any:
     """The JSON body validated by an API schema; 422 with one error per field."""
+    body = _json_body(blank_as_empty=True)
     try:
-        return model.model_validate(_json_body(blank_as_empty=True))
+        return model.model_validate(body)
     except ValidationError as exc:
-        raise ApiError(
-            422, "request validation failed", field_errors(validation_errors(exc))
-        ) from None
+        raise invalid_request(field_messages(exc, body)) from None
 
 
 def _page() -> tuple[int, int]:

@@ -11,7 +11,13 @@ from flask import current_app
 from app.config import sqlite_dir
 from app.connections.secrets import get_secrets
 from app.datasources.csvfile import parse_csv_text
-from app.datasources.sql import QueryError, connection_url, run_query
+from app.datasources.sql import (
+    DatabaseUnreachable,
+    QueryError,
+    connection_url,
+    query_columns,
+    run_query,
+)
 from app.extensions import db
 from app.models import Connection
 
@@ -27,19 +33,23 @@ def source_snapshot(source: Any) -> dict[str, Any]:
     }
 
 
+def _sql_url(snapshot: Mapping[str, Any]) -> Any:
+    connection = db.session.get(Connection, snapshot["connection_id"])
+    if connection is None or connection.kind != "sql":
+        raise QueryError(f"data source '{snapshot['code']}' has no SQL connection")
+    return connection_url(
+        connection.settings,
+        get_secrets(connection),
+        sqlite_dir=sqlite_dir(current_app),
+        herald_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
+    )
+
+
 def fetch_rows(snapshot: Mapping[str, Any], binds: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Rows of a data source snapshot; SQL sources receive `binds` as named parameters."""
     kind = snapshot["kind"]
     if kind == "sql":
-        connection = db.session.get(Connection, snapshot["connection_id"])
-        if connection is None or connection.kind != "sql":
-            raise QueryError(f"data source '{snapshot['code']}' has no SQL connection")
-        url = connection_url(
-            connection.settings,
-            get_secrets(connection),
-            sqlite_dir=sqlite_dir(current_app),
-            herald_url=current_app.config["SQLALCHEMY_DATABASE_URI"],
-        )
+        url = _sql_url(snapshot)
         return run_query(
             url,
             snapshot["query"],
@@ -52,6 +62,30 @@ def fetch_rows(snapshot: Mapping[str, Any], binds: Mapping[str, Any]) -> list[di
     if kind == "json":
         return parse_json_rows(snapshot["content"] or "[]")
     raise QueryError(f"unknown data source kind '{kind}'")
+
+
+def source_columns(snapshot: Mapping[str, Any]) -> list[str] | None:
+    """The columns every row of a data source snapshot has, read as cheaply as its kind
+    allows: an SQL query is asked for them under LIMIT 0 (binds NULL), CSV and JSON content
+    is read (for JSON every key some row has).
+
+    None when they cannot be known now: no rows to read them from, or the database is not
+    reachable. Raises QueryError when the source is known to fail (its query is refused,
+    its content does not parse).
+    """
+    if snapshot["kind"] == "sql":
+        try:
+            return query_columns(
+                _sql_url(snapshot),
+                snapshot["query"] or "",
+                timeout_seconds=current_app.config["SQL_TIMEOUT_SECONDS"],
+            )
+        except DatabaseUnreachable:
+            return None
+    rows = fetch_rows(snapshot, {})
+    if not rows:
+        return None
+    return list(dict.fromkeys(column for row in rows for column in row))
 
 
 def parse_csv(content: str) -> list[dict[str, Any]]:

@@ -11,7 +11,12 @@ from sqlalchemy.exc import ArgumentError
 
 from app.access import require
 from app.datasources.csvfile import AUTO, DELIMITERS, ENCODINGS, CsvError, CsvTable, read_csv
-from app.datasources.fetch import fetch_rows, parse_json_rows, source_snapshot
+from app.datasources.fetch import (
+    fetch_rows,
+    parse_json_rows,
+    source_columns,
+    source_snapshot,
+)
 from app.datasources.sql import READ_ONLY_START, QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -122,8 +127,16 @@ def test_source(
     else:
         if user is not None:
             require(user, workspace, Role.editor)
+        # The run below reports a refused query itself, with the binds the person typed.
         errors, checked = _check(
-            workspace, kind or "", content, connection, query, encoding, delimiter
+            workspace,
+            kind or "",
+            content,
+            connection,
+            query,
+            encoding,
+            delimiter,
+            ask_database=False,
         )
         if errors:
             raise ValidationFailed(errors)
@@ -177,6 +190,20 @@ def _check_identity(
     )
 
 
+def _query_errors(workspace: Workspace, connection: str, query: str) -> dict[str, str]:
+    """The database's objection to a query (syntax, unknown table or column), asked without
+    running it (`query_columns`); binds are NULL there, so a query whose binds come from job
+    parameters is checked as well. An unreachable database is no objection: nothing is
+    known about the query then, and the job's runs will say so."""
+    snapshot = {"code": "draft", "kind": "sql", "query": query, "content": None}
+    snapshot["connection_id"] = _sql_connection(workspace, connection).id
+    try:
+        source_columns(snapshot)
+    except QueryError as exc:
+        return {"query": str(exc)}
+    return {}
+
+
 def _check(
     workspace: Workspace,
     kind: str,
@@ -185,8 +212,12 @@ def _check(
     query: str | None,
     encoding: str = AUTO,
     delimiter: str = AUTO,
+    *,
+    ask_database: bool = True,
 ) -> tuple[dict[str, str], Any]:
-    """Errors by field, and the content read: a CsvTable for CSV, JSON text, None for SQL."""
+    """Errors by field, and the content read: a CsvTable for CSV, JSON text, None for SQL.
+
+    With `ask_database` an SQL query is also put to its database (`_query_errors`)."""
     errors: dict[str, str] = {}
     checked: Any = None
     # Measured before parsing: a file over the limit is refused without reading it as rows.
@@ -202,6 +233,8 @@ def _check(
             errors["connection"] = f"no SQL connection '{connection}' in this workspace"
         if not READ_ONLY_START.match(query or ""):
             errors["query"] = "only SELECT (or WITH … SELECT) queries are allowed"
+        elif ask_database and not errors:
+            errors |= _query_errors(workspace, connection, query)
     elif kind == "csv":
         if encoding != AUTO and encoding not in ENCODINGS:
             errors["encoding"] = f"choose auto or one of {', '.join(ENCODINGS)}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.datasources.isolation import DatabaseRefused, checked_url
 from app.errors import ValidationFailed
@@ -21,6 +21,10 @@ from app.errors import ValidationFailed
 
 class QueryError(Exception):
     """A query that could not run; the message is safe to show to the job's author."""
+
+
+class DatabaseUnreachable(QueryError):
+    """The connection's database could not be reached: nothing is known about the query."""
 
 
 _engines: dict[str, Engine] = {}
@@ -116,6 +120,57 @@ def run_query(
     return [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
 
 
+# PostgreSQL errors that a NULL bind (type unknown) may cause where the value a run binds,
+# with its type, would not: "could not determine data type of parameter", "function/
+# operator is not unique", and "does not exist" for a signature with an unknown argument.
+_UNTYPED_BIND = {"42P18", "42725"}
+_NO_SUCH_FUNCTION = "42883"
+
+
+def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | None:
+    """The names of the columns `query` returns, asked of the database without reading a row.
+
+    The query runs as a subquery under LIMIT 0 with every bind NULL, read-only and with
+    the statement timeout of a run, so the database parses and plans it (syntax, tables,
+    columns, functions) but returns nothing. None when a NULL bind leaves a type undecided.
+    Raises QueryError when the database refuses the statement, DatabaseUnreachable when it
+    cannot be reached.
+    """
+    if not READ_ONLY_START.match(query or ""):
+        raise QueryError("only SELECT (or WITH … SELECT) queries are allowed")
+    # The author's own SQL is the subquery (it is code, not data); the newlines keep a
+    # trailing `-- comment` from swallowing the closing parenthesis.
+    body = query.strip().rstrip(";").rstrip()
+    statement = text(f"SELECT * FROM (\n{body}\n) AS herald_columns LIMIT 0")
+    nulls = dict.fromkeys(statement.compile().params)
+    engine = _engine(url, timeout_seconds)
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        raise DatabaseUnreachable(f"cannot reach the database: {_first_line(exc)}") from None
+    with conn:
+        if engine.dialect.name == "sqlite":
+            _arm_sqlite_deadline(conn, timeout_seconds)
+        try:
+            columns = list(conn.execute(statement, nulls).keys())
+            conn.rollback()
+        except DBAPIError as exc:
+            if nulls and _bind_types_matter(exc):
+                return None
+            raise QueryError(_short_error(exc)) from None
+        except SQLAlchemyError as exc:
+            raise QueryError(_short_error(exc)) from None
+    return columns
+
+
+def _bind_types_matter(exc: DBAPIError) -> bool:
+    """Whether the database's objection may be only to the NULL binds' unknown type."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _UNTYPED_BIND:
+        return True
+    return state == _NO_SUCH_FUNCTION and "unknown" in _first_line(exc)
+
+
 def _arm_sqlite_deadline(conn: Any, timeout_seconds: int) -> None:
     """Make SQLite abort the statement once the timeout passes."""
     deadline = time.monotonic() + timeout_seconds
@@ -123,8 +178,12 @@ def _arm_sqlite_deadline(conn: Any, timeout_seconds: int) -> None:
     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
 
 
+def _first_line(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
 def _short_error(exc: SQLAlchemyError) -> str:
-    message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    message = _first_line(exc)
     if "interrupted" in message:
         return "query timed out"
     return f"query failed: {message}"

@@ -5,30 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from app.access import require
-from app.delivery.channels import TEMPLATED_FIELDS
-from app.delivery.placeholders import unknown_placeholders
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.jobs.samples import known_placeholders
-from app.jobs.schema import (
-    CODE_PATTERN,
-    DataSourceRef,
-    Delivery,
-    ParameterDef,
-    ReportRef,
-    any_repeating,
-    binding_errors,
-    condition_errors,
-    data_source_errors,
-    parameter_errors,
-    validation_errors,
-)
+from app.jobs.checks import definition_errors
 from app.jobs.service import export_job, save_job
-from app.models import DataSource, Job, JobDraft, ReportTemplate, Role, User, Workspace
+from app.models import Job, JobDraft, Role, User, Workspace
 from app.scheduling import ScheduleRuleError, parse_rule
 
 STEPS: dict[str, str] = {
@@ -93,17 +77,42 @@ def get_draft(workspace: Workspace, user: User, draft_id: int) -> JobDraft:
     return draft
 
 
+def drafts_of(workspace: Workspace, user: User, job: Job | None = None) -> list[JobDraft]:
+    """The user's named drafts in the workspace (of `job` only, if given), newest first:
+    unfinished work the job list and job page point back to."""
+    query = select(JobDraft).filter_by(workspace_id=workspace.id, user_id=user.id)
+    if job is not None:
+        query = query.filter_by(job_id=job.id)
+    found = db.session.scalars(query.order_by(JobDraft.updated_at.desc(), JobDraft.id.desc()))
+    return [draft for draft in found if "configuration" in draft.valid_steps]
+
+
 def suggest_code(name: str) -> str:
     """A job code from its name: "Monthly Customer Statements" → "monthly-customer-statements"."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64]
 
 
+def draft_errors(draft: JobDraft, data: dict[str, Any] | None = None) -> dict[str, str]:
+    """Everything that keeps the draft (or `data` in its place) from being saved as a job:
+    the same check Save, the API and `jobs import` run (`definition_errors`)."""
+    workspace = db.session.get(Workspace, draft.workspace_id)
+    return definition_errors(workspace, draft.data if data is None else data, job=draft.job)
+
+
 def update_step(draft: JobDraft, step: str, values: dict[str, Any]) -> None:
-    """Check one step's values and store them in the draft; on error nothing changes."""
-    errors = STEP_CHECKS[step](draft, values)
+    """Check one step's values and store them in the draft; on error nothing changes.
+
+    The step is checked as part of the whole draft, by the one definition check, and
+    refused for the problems of its own fields; problems of steps not done yet wait for
+    those steps (and the review page lists them all)."""
+    data = {**draft.data, **{k: values[k] for k in STEP_FIELDS[step]}}
+    errors = {k: v for k, v in draft_errors(draft, data).items() if step_of(k) == step}
     if errors:
         raise ValidationFailed(errors)
-    draft.data = {**draft.data, **{k: values[k] for k in STEP_FIELDS[step]}}
+    if data.get("schedule") is not None and step == "schedule":
+        # Stored as Save will store it: defaults dropped, fields the trigger ignores removed.
+        data["schedule"] = _normalized(data["schedule"])
+    draft.data = data
     draft.valid_steps = sorted(set(draft.valid_steps) | {step}, key=list(STEPS).index)
     db.session.commit()
 
@@ -117,7 +126,7 @@ def step_of(field: str) -> str:
 def commit_draft(draft: JobDraft, user: User) -> Job:
     """Save the whole draft as the job (all checks again), then discard the draft."""
     workspace = db.session.get(Workspace, draft.workspace_id)
-    job = save_job(workspace, user, draft.data, job=draft.job)
+    job = save_job(workspace, user, draft.data, job=draft.job, replace_by_code=False)
     db.session.delete(draft)
     db.session.commit()
     return job
@@ -128,127 +137,8 @@ def discard_draft(draft: JobDraft) -> None:
     db.session.commit()
 
 
-def _adapt(kind: Any, field: str, value: Any) -> tuple[Any, dict[str, str]]:
+def _normalized(rule: dict[str, Any]) -> dict[str, Any]:
     try:
-        return TypeAdapter(kind).validate_python(value), {}
-    except ValidationError as exc:
-        return None, {f"{field}.{k}" if k else field: v for k, v in validation_errors(exc).items()}
-
-
-def _check_configuration(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    errors = {}
-    if not values.get("name", "").strip():
-        errors["name"] = "a job needs a name"
-    code = values.get("code", "")
-    if not re.match(CODE_PATTERN, code):
-        errors["code"] = "use lowercase letters, digits and '-' (e.g. monthly-statements)"
-    else:
-        clash = db.session.scalars(
-            select(Job).filter_by(workspace_id=draft.workspace_id, code=code)
-        ).first()
-        if clash is not None and clash.id != draft.job_id:
-            errors["code"] = f"another job already uses the code '{code}'"
-    return errors
-
-
-def _check_parameters(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    parameters, errors = _adapt(list[ParameterDef], "parameters", values["parameters"])
-    return errors or parameter_errors(parameters)
-
-
-def _check_data_sources(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    refs, errors = _adapt(list[DataSourceRef], "data_sources", values["data_sources"])
-    if errors:
-        return errors
-    errors = data_source_errors(refs)
-    known = set(
-        db.session.scalars(select(DataSource.code).filter_by(workspace_id=draft.workspace_id))
-    )
-    for i, ref in enumerate(refs):
-        if ref.source not in known:
-            errors[f"data_sources.{i}.source"] = f"no data source '{ref.source}'"
-    return errors
-
-
-def _check_reports(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    if not values["reports"]:
-        return {"reports": "add at least one report"}
-    reports, errors = _adapt(list[ReportRef], "reports", values["reports"])
-    if errors:
-        return errors
-    refs = [DataSourceRef.model_validate(d) for d in draft.data["data_sources"]]
-    names = {p["name"] for p in draft.data["parameters"]}
-    errors = binding_errors(reports, names, any_repeating(refs))
-    templates = {
-        t.code: t
-        for t in db.session.scalars(
-            select(ReportTemplate).filter_by(workspace_id=draft.workspace_id)
-        )
-    }
-    for i, report in enumerate(reports):
-        template = templates.get(report.template)
-        if template is None:
-            errors[f"reports.{i}.template"] = f"no report template '{report.template}'"
-            continue
-        for param in template.parameters:
-            if param.get("required", True) and param["name"] not in report.bindings:
-                errors[f"reports.{i}.bindings.{param['name']}"] = "bind this parameter"
-    return errors
-
-
-def _check_schedule(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    errors = {}
-    if values.get("misfire_grace_seconds", 0) < 0:
-        errors["misfire_grace_seconds"] = "must be 0 or more"
-    rule = values.get("schedule")
-    if rule is None:
-        if draft.data.get("scheduled"):
-            errors["schedule"] = "required when scheduled generation is enabled"
-        return errors
-    try:
-        values["schedule"] = parse_rule(rule).model_dump(mode="json", exclude_defaults=True)
-    except ScheduleRuleError as exc:
-        errors[f"schedule.{exc.field}"] = exc.message
-    return errors
-
-
-EMAIL_TEMPLATED_FIELDS = (
-    "from",
-    "reply_to",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "message",
-    "attachment_name",
-)
-
-
-def _check_deliveries(draft: JobDraft, values: dict[str, Any]) -> dict[str, str]:
-    deliveries, errors = _adapt(list[Delivery], "deliveries", values["deliveries"])
-    if errors:
-        return errors
-    errors = condition_errors(
-        deliveries,
-        [DataSourceRef.model_validate(d) for d in draft.data["data_sources"]],
-        [ParameterDef.model_validate(p) for p in draft.data["parameters"]],
-    )
-    known = known_placeholders(draft.workspace_id, draft.data)
-    for i, delivery in enumerate(values["deliveries"]):
-        kind = delivery.get("kind", "email")
-        fields = EMAIL_TEMPLATED_FIELDS if kind == "email" else TEMPLATED_FIELDS.get(kind, ())
-        for name in fields:
-            bad = unknown_placeholders(delivery.get(name, ""), known)
-            if bad:
-                errors[f"deliveries.{i}.{name}"] = f"unknown placeholder {', '.join(bad)}"
-    return errors
-
-
-STEP_CHECKS = {
-    "configuration": _check_configuration,
-    "parameters": _check_parameters,
-    "data-sources": _check_data_sources,
-    "reports": _check_reports,
-    "schedule": _check_schedule,
-    "deliveries": _check_deliveries,
-}
+        return parse_rule(rule).model_dump(mode="json", exclude_defaults=True)
+    except ScheduleRuleError:
+        return rule  # cannot happen after the check; kept as typed rather than lost

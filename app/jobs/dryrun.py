@@ -14,8 +14,8 @@ from app.delivery.email import Attachment, build_message, smtp_connection
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import PlaceholderError, substitute
 from app.errors import ValidationFailed
+from app.jobs.checks import check_references
 from app.jobs.schema import parse_definition
-from app.jobs.service import check_references
 from app.models import Entry, Role, User, Workspace
 from app.runs.context import RunContext
 from app.runs.generate import RenderedReport, entry_values, render_reports

@@ -68,17 +68,3 @@ def samples(workspace_id: int, data: dict[str, Any], limit: int = 5) -> list[Sam
             sample.error = f"{exc}" + (f" ({problem})" if problem else "")
         results.append(sample)
     return results
-
-
-def known_placeholders(workspace_id: int, data: dict[str, Any]) -> dict[str, set[str] | None]:
-    """Namespaces and keys a delivery may reference; None where any key may exist."""
-    known: dict[str, set[str] | None] = {
-        "params": {p["name"] for p in data.get("parameters", [])},
-        "data": None,
-        "run": {"id"},
-        "entry": {"id", "seq"},
-        "report": {"code", "name", "filename"},
-    }
-    for sample in samples(workspace_id, data, limit=1):
-        known[sample.alias] = set(sample.columns) if sample.rows else None
-    return known

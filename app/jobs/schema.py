@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -20,10 +22,9 @@ from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, W
 from app.delivery.conditions import ConditionSyntaxError, parse_condition
 from app.delivery.recipients import recipient_field_error
 from app.errors import ValidationFailed
-from app.scheduling import ScheduleRuleError, parse_rule
+from app.scheduling import ScheduleRule, ScheduleRuleError, parse_rule
+from app.validation_messages import CODE_PATTERN, IDENTIFIER_PATTERN, field_messages
 
-CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
-IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 # Namespaces placeholders use besides data source aliases; an alias may not take them.
 RESERVED_ALIASES = {"params", "data", "report", "run", "entry"}
 
@@ -154,19 +155,13 @@ class JobDefinition(Strict):
             raise ValueError(f"{exc.field}: {exc.message}") from None
 
     @model_validator(mode="after")
-    def _consistent(self) -> JobDefinition:
-        errors = {
-            **parameter_errors(self.parameters),
-            **data_source_errors(self.data_sources),
-            **binding_errors(
-                self.reports, {p.name for p in self.parameters}, any_repeating(self.data_sources)
-            ),
-            **condition_errors(self.deliveries, self.data_sources, self.parameters),
-        }
+    def _consistent(self, info: ValidationInfo) -> JobDefinition:
+        if info.context and info.context.get(DEFER_CONSISTENCY):
+            return self  # the caller collects every problem itself (definition_problems)
+        errors = consistency_errors(Parts.of(self))
         if self.scheduled and self.schedule is None:
-            errors["schedule"] = "required when scheduled generation is enabled"
+            errors["schedule"] = SCHEDULE_REQUIRED
         if errors:
-            # One error at a time through pydantic; ValidationFailed callers get them all.
             field, message = next(iter(errors.items()))
             raise ValueError(f"{field}: {message}")
         return self
@@ -251,38 +246,107 @@ def condition_errors(
     return errors
 
 
-def parse_definition(data: Any) -> JobDefinition:
-    """Validate a job definition, raising ValidationFailed with one message per field."""
+SCHEDULE_REQUIRED = "A schedule is required when scheduled generation is on"
+# Validation context key: skip the model-level consistency check (its caller reports it).
+DEFER_CONSISTENCY = "defer_consistency"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts of a definition that are well-formed on their own (None where not), so a
+    partly filled wizard draft is checked as far as it goes."""
+
+    scheduled: bool
+    parameters: list[ParameterDef] | None
+    data_sources: list[DataSourceRef] | None
+    reports: list[ReportRef] | None
+    deliveries: list[Any] | None
+    schedule: ScheduleRule | None
+
+    @classmethod
+    def of(cls, definition: JobDefinition, rule: ScheduleRule | None = None) -> Parts:
+        """A valid definition's parts; `rule` is its parsed schedule where a check needs it."""
+        return cls(
+            definition.scheduled,
+            definition.parameters,
+            definition.data_sources,
+            definition.reports,
+            definition.deliveries,
+            rule,
+        )
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> Parts:
+        """Each part of raw definition JSON validated alone."""
+        try:
+            rule = parse_rule(data["schedule"]) if data.get("schedule") is not None else None
+        except ScheduleRuleError:
+            rule = None
+        return cls(
+            data.get("scheduled") is True,
+            *(_part(name, data.get(name, [])) for name in _PART_ADAPTERS),
+            rule,
+        )
+
+    @property
+    def repeating(self) -> DataSourceRef | None:
+        return next((d for d in self.data_sources or [] if d.repeating), None)
+
+
+_PART_ADAPTERS: dict[str, TypeAdapter] = {
+    "parameters": TypeAdapter(list[ParameterDef]),
+    "data_sources": TypeAdapter(list[DataSourceRef]),
+    "reports": TypeAdapter(list[ReportRef]),
+    "deliveries": TypeAdapter(list[Delivery]),
+}
+
+
+def _part(name: str, value: Any) -> Any:
     try:
-        return JobDefinition.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(validation_errors(exc)) from None
+        return _PART_ADAPTERS[name].validate_python(value)
+    except ValidationError:
+        return None
 
 
-def validation_errors(exc: ValidationError) -> dict[str, str]:
-    """Flatten pydantic errors to {"field.path": "message"}."""
+def consistency_errors(parts: Parts) -> dict[str, str]:
+    """Problems across the parts of a definition, for the parts that are well-formed."""
     errors: dict[str, str] = {}
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p))
-        message = err["msg"].removeprefix("Value error, ")
-        # Model-level validators name their field in the message ("field: problem").
-        match = re.match(r"^([\w.]+): (.*)$", message)
-        if match and not path:
-            path, message = match.groups()
-        elif match and path:
-            path, message = f"{path}.{match[1]}", match[2]
-        errors.setdefault(path, message)
+    params, sources = parts.parameters, parts.data_sources
+    if params is not None:
+        errors |= parameter_errors(params)
+    if sources is not None:
+        errors |= data_source_errors(sources)
+    if parts.reports is not None and params is not None and sources is not None:
+        errors |= binding_errors(parts.reports, {p.name for p in params}, any_repeating(sources))
+    if parts.deliveries is not None and params is not None and sources is not None:
+        errors |= condition_errors(parts.deliveries, sources, params)
     return errors
 
 
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and part in {
-        "email",
-        "webhook",
-        "slack",
-        "teams",
-        "drive",
-        "ParamBinding",
-        "ColumnBinding",
-        "ValueBinding",
-    }
+def definition_problems(data: Any) -> tuple[Parts | None, dict[str, str]]:
+    """Every problem of definition JSON that needs no database: its shape, field by field,
+    and the consistency of its parts; with the parts that are well-formed (None if `data`
+    is no object at all)."""
+    try:
+        definition = JobDefinition.model_validate(data, context={DEFER_CONSISTENCY: True})
+    except ValidationError as exc:
+        errors = field_messages(exc, data)
+        if not isinstance(data, Mapping):
+            return None, errors
+        parts = Parts.parse(data)
+    else:
+        rule = parse_rule(definition.schedule) if definition.schedule else None
+        errors, parts = {}, Parts.of(definition, rule)
+    for field, message in consistency_errors(parts).items():
+        errors.setdefault(field, message)
+    if parts.scheduled and isinstance(data, Mapping) and data.get("schedule") is None:
+        errors.setdefault("schedule", SCHEDULE_REQUIRED)
+    return parts, errors
+
+
+def parse_definition(data: Any) -> JobDefinition:
+    """Validate a job definition, raising ValidationFailed with one message per field."""
+    _, errors = definition_problems(data)
+    if errors:
+        raise ValidationFailed(errors)
+    return JobDefinition.model_validate(data)

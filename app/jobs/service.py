@@ -9,9 +9,10 @@ from sqlalchemy import select
 from app.access import require
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.checks import definition_errors
 from app.jobs.schedule import refresh_next_fire
-from app.jobs.schema import JobDefinition, parse_definition
-from app.models import DataSource, Job, ReportTemplate, Role, User, Workspace
+from app.jobs.schema import JobDefinition
+from app.models import Job, Role, User, Workspace
 
 # Columns of Job that hold the parts of a definition, by the definition's field names.
 DEFINITION_FIELDS = (
@@ -39,54 +40,33 @@ def export_job(job: Job) -> dict[str, Any]:
     return definition_of(job).model_dump(mode="json", by_alias=True)
 
 
-def check_references(workspace: Workspace, definition: JobDefinition) -> None:
-    """Every data source and template the definition names must exist in the workspace."""
-    errors: dict[str, str] = {}
-    sources = set(
-        db.session.execute(
-            select(DataSource.code).where(DataSource.workspace_id == workspace.id)
-        ).scalars()
-    )
-    templates = {
-        t.code: t
-        for t in db.session.execute(
-            select(ReportTemplate).where(ReportTemplate.workspace_id == workspace.id)
-        ).scalars()
-    }
-    for i, ref in enumerate(definition.data_sources):
-        if ref.source not in sources:
-            errors[f"data_sources.{i}.source"] = f"no data source with code '{ref.source}'"
-    for i, report in enumerate(definition.reports):
-        template = templates.get(report.template)
-        if template is None:
-            errors[f"reports.{i}.template"] = f"no report template with code '{report.template}'"
-            continue
-        declared = {p["name"] for p in template.parameters}
-        for name in report.bindings:
-            if name not in declared:
-                errors[f"reports.{i}.bindings.{name}"] = (
-                    f"template '{template.code}' has no parameter '{name}'"
-                )
-    if errors:
-        raise ValidationFailed(errors)
-
-
-def save_job(workspace: Workspace, user: User | None, data: Any, *, job: Job | None = None) -> Job:
-    """Create a job, or update `job` (or the job with the same code), from a definition.
+def save_job(
+    workspace: Workspace,
+    user: User | None,
+    data: Any,
+    *,
+    job: Job | None = None,
+    replace_by_code: bool = True,
+) -> Job:
+    """Create a job, or update `job`, from a definition that passes every check
+    (`definition_errors`); otherwise raise ValidationFailed naming each problem and change
+    nothing. Without `job`, the job with the same code is replaced unless
+    `replace_by_code` is False (a new job from the wizard).
 
     `user` None means a trusted caller (a CLI command run by the operator).
     """
     if user is not None:
         require(user, workspace, Role.editor)
-    definition = parse_definition(data)
-    check_references(workspace, definition)
-    same_code = db.session.execute(
-        select(Job).filter_by(workspace_id=workspace.id, code=definition.code)
-    ).scalar_one_or_none()
+    errors = definition_errors(
+        workspace, data, job=job, replace_by_code=replace_by_code and job is None
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    definition = JobDefinition.model_validate(data)
     if job is None:
-        job = same_code or Job(workspace_id=workspace.id)
-    elif same_code is not None and same_code.id != job.id:
-        raise ValidationFailed({"code": f"another job already uses the code '{definition.code}'"})
+        job = db.session.execute(
+            select(Job).filter_by(workspace_id=workspace.id, code=definition.code)
+        ).scalar_one_or_none() or Job(workspace_id=workspace.id)
     dumped = definition.model_dump(mode="json", by_alias=True)
     for field in DEFINITION_FIELDS:
         setattr(job, field, dumped[field])

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -49,13 +50,56 @@ def asset_url(name: str) -> str:
     return f"herald-asset:{name}"
 
 
-@cache
-def sandbox() -> ImmutableSandboxedEnvironment:
-    """One shared environment: no access to Python internals, autoescaped, strict undefined."""
-    env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+def _with_helpers(env: ImmutableSandboxedEnvironment) -> ImmutableSandboxedEnvironment:
     env.filters.update(money=money, date=format_date, month_end=month_end)
     env.globals.update(asset_url=asset_url)
     return env
+
+
+@cache
+def sandbox() -> ImmutableSandboxedEnvironment:
+    """One shared environment: no access to Python internals, autoescaped, strict undefined."""
+    return _with_helpers(ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined))
+
+
+class _CheckingSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox of a check render: an unsafe attribute fails where it is read (the run's
+    sandbox fails only when its value is used), and names the check does not know stay
+    lenient stand-ins (they are a job's data sources, known only to the job)."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        raise SecurityError(
+            f"access to attribute {attribute!r} of a {type(obj).__name__} is unsafe"
+        )
+
+
+@cache
+def _checking_sandbox() -> ImmutableSandboxedEnvironment:
+    return _with_helpers(_CheckingSandbox(autoescape=True, undefined=ChainableUndefined))
+
+
+def sandbox_refusal(source: str, context: dict[str, Any]) -> str | None:
+    """Why the sandbox refuses `source` rendered with `context` — an unsafe attribute or
+    call, as "line N: …" — or None. Failures that depend on the data (a filter given an
+    odd value, a missing row) are no refusal and not reported; `source` must compile."""
+    try:
+        _checking_sandbox().from_string(source).render(context)
+    except SecurityError as exc:
+        line = _template_line(exc)
+        return f"line {line}: {exc}" if line else str(exc)
+    except Exception:  # data-dependent: the preview shows those, with real values
+        return None
+    return None
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an exception was raised on (Jinja maps its frames to lines)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 @lru_cache(maxsize=256)  # bounded: template previews compile a new source per keystroke

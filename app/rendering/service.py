@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from datetime import date
 from typing import Any
 
-from jinja2 import TemplateError, TemplateSyntaxError
+from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from sqlalchemy import select
 
 from app.access import require
-from app.datasources.fetch import source_snapshot
-from app.datasources.parameters import PARAMETER_TYPES
+from app.datasources.fetch import fetch_rows, source_snapshot
+from app.datasources.parameters import PARAMETER_TYPES, coerce_value
+from app.datasources.sql import QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.jobs.schema import (
-    IDENTIFIER_PATTERN,
-    RESERVED_ALIASES,
-    ReportRef,
-    ValueBinding,
-)
+from app.jobs.schema import RESERVED_ALIASES, ReportRef, ValueBinding
 from app.limits import TEMPLATE, size_error
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
-from app.rendering.environment import sandbox
+from app.rendering.environment import sandbox, sandbox_refusal
 from app.rendering.pdf import RenderedPdf
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
+from app.validation_messages import IDENTIFIER_PATTERN, PATTERN_RULES
 from app.workspace_items import find_by_code, identity_errors
 
 # URL words next to /templates/<code>: a template with one of these codes could not be opened.
@@ -51,8 +50,10 @@ def save_template(
     parameters: Sequence[Mapping[str, Any]],
     data_sources: Sequence[Mapping[str, Any]],
     template: ReportTemplate | None = None,
+    sample: Mapping[str, Any] | None = None,
 ) -> ReportTemplate:
-    """Create a template, or update `template`; nothing is saved unless all of it checks out.
+    """Create a template, or update `template`; nothing is saved unless all of it checks out,
+    including a render in the sandbox with the `sample` parameter values (see `check_render`).
 
     Raises ValidationFailed keyed by field (`html`, `css`, `parameters.<i>.name`, …); HTML
     or CSS larger than HERALD_MAX_TEMPLATE_BYTES is refused before it is compiled."""
@@ -68,6 +69,8 @@ def save_template(
         **check_data_sources(workspace, refs),
         **(check_sizes(html, css) or check_html(html)),
     }
+    if not errors:
+        errors = check_render(workspace, html, params, refs, sample or {})
     if errors:
         raise ValidationFailed(errors)
     item = template or ReportTemplate(workspace_id=workspace.id)
@@ -143,6 +146,71 @@ def check_html(html: str) -> dict[str, str]:
     return {}
 
 
+# Methods a template may call on `params` (a dict) besides reading declared parameters.
+_DICT_METHODS = {"get", "items", "keys", "values"}
+
+
+def check_render(
+    workspace: Workspace,
+    html: str,
+    params: Sequence[Mapping[str, Any]],
+    refs: Sequence[Mapping[str, Any]],
+    sample: Mapping[str, Any],
+) -> dict[str, str]:
+    """What the sandbox is known to refuse in a compiling template, keyed `html`:
+    `params.<name>` of an undeclared parameter, a `__dunder__` attribute, and whatever a
+    render with the sample values (typed stand-ins where none is given) hits as unsafe.
+
+    The template's own data sources are fetched for the render when every required
+    parameter has a sample; names it does not know (a job's data sources) stay lenient,
+    and failures that depend on the data are left to the preview.
+    """
+    static = _static_refusal(html, {p["name"] for p in params})
+    if static:
+        return {"html": static}
+    values = {p["name"]: _sample_value(p, sample.get(p["name"])) for p in params}
+    given = all(sample.get(p["name"]) not in (None, "") for p in params if p["required"])
+    context: dict[str, Any] = {"data": {}, "job_params": {}, "run": {"id": 0}}
+    context |= {"entry": {"id": 0, "seq": 1}, "params": values}
+    sources = _sources_by_code(workspace, {r["source"] for r in refs}, strict=False)
+    for ref in refs:
+        context[ref["alias"]] = []
+        if given and ref["source"] in sources:
+            # A failing fetch is the data's problem, not the template's: the preview shows it.
+            with suppress(QueryError, ValidationFailed):
+                context[ref["alias"]] = fetch_rows(source_snapshot(sources[ref["source"]]), values)
+    refusal = sandbox_refusal(html, context)
+    return {"html": refusal} if refusal else {}
+
+
+def _static_refusal(html: str, declared: set[str]) -> str | None:
+    """What the template's text alone shows the sandbox refusing, whatever the data."""
+    for node in sandbox().parse(html).find_all((nodes.Getattr, nodes.Getitem)):
+        key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if not isinstance(key, str):
+            continue
+        if key.startswith("__") and key.endswith("__"):
+            return f"line {node.lineno}: the sandbox refuses '{key}'"
+        reads_params = isinstance(node.node, nodes.Name) and node.node.name == "params"
+        if reads_params and key not in declared and key not in _DICT_METHODS:
+            return (
+                f"line {node.lineno}: params.{key} is not a parameter of this template; "
+                "declare it among its parameters"
+            )
+    return None
+
+
+def _sample_value(param: Mapping[str, Any], given: Any) -> Any:
+    """A sample value as its declared type; a stand-in of that type where none fits."""
+    kind = param["type"]
+    if given not in (None, ""):
+        try:
+            return coerce_value(kind, given)
+        except ValueError:
+            pass
+    return {"number": 0, "boolean": False, "date": date.today().isoformat()}.get(kind, "")
+
+
 def check_parameters(params: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Errors of declared parameters, keyed `parameters.<i>.name|type`."""
     errors: dict[str, str] = {}
@@ -150,9 +218,7 @@ def check_parameters(params: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     for i, param in enumerate(params):
         name = param["name"]
         if not re.match(IDENTIFIER_PATTERN, name):
-            errors[f"parameters.{i}.name"] = (
-                "use letters, digits and '_', not starting with a digit"
-            )
+            errors[f"parameters.{i}.name"] = f"Name {PATTERN_RULES[IDENTIFIER_PATTERN]}"
         elif name in seen:
             errors[f"parameters.{i}.name"] = f"'{name}' is declared twice"
         seen.add(name)
@@ -169,9 +235,7 @@ def check_data_sources(workspace: Workspace, refs: Sequence[Mapping[str, Any]]) 
     for i, ref in enumerate(refs):
         alias = ref["alias"]
         if not re.match(IDENTIFIER_PATTERN, alias):
-            errors[f"data_sources.{i}.alias"] = (
-                "use letters, digits and '_', not starting with a digit"
-            )
+            errors[f"data_sources.{i}.alias"] = f"Alias {PATTERN_RULES[IDENTIFIER_PATTERN]}"
         elif alias in CONTEXT_NAMES:
             errors[f"data_sources.{i}.alias"] = f"'{alias}' is reserved; choose another alias"
         elif alias in seen:

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from app.scheduling.cron import CronError, CronSpec, parse_cron
+from app.validation_messages import message_for
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Keeps every instant the engine computes far from datetime's year 1 and 9999 limits.
@@ -270,4 +271,4 @@ def _first_error(exc: ValidationError) -> ScheduleRuleError:
         return ScheduleRuleError(field, "unknown field")
     if kind == "missing":
         return ScheduleRuleError(field, "is required")
-    return ScheduleRuleError(field, error["msg"])
+    return ScheduleRuleError(field, message_for(error, field))

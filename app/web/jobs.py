@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app.access import get_job, role_in
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.drafts import drafts_of
 from app.jobs.schedule import recent_misses, schedule_summary
 from app.jobs.service import definition_of
 from app.models import Job, Role, Run, Workspace
@@ -41,9 +42,11 @@ def index(ws: str) -> str:
         .limit(JOBS_PER_PAGE + 1)
         .offset((page - 1) * JOBS_PER_PAGE)
     ).all()
+    may_edit = role_in(current_user, workspace).rank >= Role.editor.rank
     return render_template(
         "jobs/index.html",
         workspace=workspace,
+        drafts=drafts_of(workspace, current_user) if may_edit else [],
         jobs=jobs[:JOBS_PER_PAGE],
         has_next=len(jobs) > JOBS_PER_PAGE,
         page=page,
@@ -72,6 +75,7 @@ def _detail(ws: str, code: str, errors: dict[str, str] | None = None, status: in
     runs = db.session.scalars(
         select(Run).filter_by(job_id=job.id).order_by(Run.id.desc()).limit(10)
     ).all()
+    can_run = role_in(current_user, workspace).rank >= Role.editor.rank
     return render_template(
         "jobs/detail.html",
         workspace=workspace,
@@ -80,7 +84,8 @@ def _detail(ws: str, code: str, errors: dict[str, str] | None = None, status: in
         runs=[(run, bucket_counts(run.id)) for run in runs],
         schedule=schedule_summary(job),
         misses=recent_misses(job),
-        can_run=role_in(current_user, workspace).rank >= Role.editor.rank,
+        can_run=can_run,
+        drafts=drafts_of(workspace, current_user, job) if can_run else [],
         errors=errors or {},
         values=request.form,
     ), status

@@ -15,10 +15,12 @@ from app.access import get_job
 from app.database import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.jobs.checks import known_placeholders
 from app.jobs.drafts import (
     STEPS,
     commit_draft,
     discard_draft,
+    draft_errors,
     get_draft,
     start_draft,
     step_of,
@@ -26,9 +28,7 @@ from app.jobs.drafts import (
     update_step,
 )
 from app.jobs.dryrun import dry_run
-from app.jobs.samples import known_placeholders, samples
-from app.jobs.schema import parse_definition
-from app.jobs.service import check_references
+from app.jobs.samples import samples
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
 from app.scheduling import (
     ScheduleRuleError,
@@ -181,16 +181,8 @@ def schedule_preview(ws: str, draft_id: int) -> Response:
     )
 
 
-def _definition_errors(workspace: Workspace, draft: JobDraft) -> dict[str, str]:
-    try:
-        check_references(workspace, parse_definition(draft.data))
-    except ValidationFailed as exc:
-        return exc.errors
-    return {}
-
-
 def _review(workspace: Workspace, draft: JobDraft, status: int = 200, **extra: Any) -> Response:
-    errors = extra.pop("errors", None) or _definition_errors(workspace, draft)
+    errors = extra.pop("errors", None) or draft_errors(draft)
     return page_or_fragment(
         "wizard/review.html",
         "wizard/review.html",

@@ -185,8 +185,8 @@ def _decimal(text: str) -> int | float | str | None:
         return text
 
 
-def _delivery(form: MultiDict, i: int) -> tuple[dict[str, Any], bool]:
-    """Delivery `i` of the form in the definition's shape, and whether nothing was entered."""
+def _delivery(form: MultiDict, i: int) -> dict[str, Any]:
+    """Delivery `i` of the form in the definition's shape."""
 
     def text(field: str) -> str:
         # Browsers send textarea line breaks as CRLF; store what the author typed.
@@ -196,7 +196,6 @@ def _delivery(form: MultiDict, i: int) -> tuple[dict[str, Any], bool]:
     name, condition = text("name"), text("condition")
     if kind == "email":
         row = {f: form.get(f"d-{i}-{f}", "").strip() for f in DELIVERY_FIELDS}
-        blank = not any(row.values()) and not condition
         delivery: dict[str, Any] = {
             "kind": "email",
             **{k: v for k, v in row.items() if k != "connection"},
@@ -215,35 +214,24 @@ def _delivery(form: MultiDict, i: int) -> tuple[dict[str, Any], bool]:
         }
         if timeout:
             delivery["timeout_seconds"] = _decimal(timeout)
-        blank = (
-            not (delivery["url"] or delivery["secret_connection"] or condition)
-            and include_pdf
-            and _decimal(timeout) in (None, BLANK_DELIVERIES["webhook"]["timeout_seconds"])
-        )
     elif kind in CHANNEL_FIELDS:
         delivery = {"kind": kind, **{f: text(f) for f in CHANNEL_FIELDS[kind]}}
         delivery["condition"] = condition
         if kind == "drive":
             delivery["filename"] = delivery["filename"] or DEFAULT_DRIVE_FILENAME
-        defaults = BLANK_DELIVERIES[kind]
-        blank = all(
-            not str(value).strip() or value == defaults.get(field)
-            for field, value in delivery.items()
-            if field != "kind"
-        )
     else:  # a kind this form does not know: keep it for the check to report
-        delivery, blank = {"kind": kind, "condition": condition}, False
+        delivery = {"kind": kind, "condition": condition}
     if name:
         delivery["name"] = name
-    return delivery, blank
+    return delivery
 
 
 def deliveries(form: MultiDict) -> dict[str, Any]:
     """Every delivery panel (`d-<i>-…`, in index order) in the shape of its kind's model.
 
-    Panels left empty are dropped when the step is saved; row buttons (add, remove, up)
-    keep them, so a new panel does not vanish when another one is added and the indexes
-    of the buttons still match the panels."""
+    A panel left empty is kept like any other: saving the step then says beside its
+    fields what is missing, and its Remove button takes it away. Nothing a person added
+    disappears unasked."""
     indexes = sorted(
         {
             int(key.split("-")[1])
@@ -251,13 +239,7 @@ def deliveries(form: MultiDict) -> dict[str, Any]:
             if key.startswith("d-") and key.split("-")[1].isdigit()
         }
     )
-    keep_blank = form.get("action", "save") != "save"
-    items = []
-    for i in indexes:
-        delivery, blank = _delivery(form, i)
-        if keep_blank or not blank:
-            items.append(delivery)
-    return {"deliveries": items}
+    return {"deliveries": [_delivery(form, i) for i in indexes]}
 
 
 def schedule(form: MultiDict) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Run, User, Workspace
 from tests import factories as make
 from tests.api.conftest import Api, token_for
+from tests.known_failures import _never_fires, broken_definition, example_params, saved_jobs
 
 JOBS = "/api/v1/ws/demo/jobs"
 RUNS = JOBS + "/monthly-statements/runs"
@@ -285,7 +286,8 @@ def test_job_crud_with_field_errors(api):
     assert_envelope(api.post(JOBS, copy), 409, "conflict")
     broken = {**copy, "reports": [{"template": "nope"}], "code": "Bad!"}
     body = assert_envelope(api.put(JOBS + "/copy", broken), 422, "validation_error")
-    assert {e["field"] for e in body["error"]["details"]["errors"]} == {"code"}
+    fields = {e["field"] for e in body["error"]["details"]["errors"]}
+    assert fields == {"code", "reports.0.template"}  # every problem at once
     assert api.delete(JOBS + "/copy").status_code == 204
     assert_envelope(api.get(JOBS + "/copy"), 404, "not_found")
 
@@ -364,3 +366,40 @@ def test_a_job_with_a_literal_invalid_recipient_is_refused_and_not_saved(api):
     ]
     saved = api.get(JOBS + "/monthly-statements").get_json()["definition"]
     assert saved["deliveries"][0]["to"] == "{customers.name} <{customers.email}>"
+
+
+# ---- Nothing is saved that is known to fail (issue #11, kind 6) --------------------------
+
+
+@pytest.mark.parametrize("example", example_params())
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_a_definition_known_to_fail_is_refused_beside_its_field(api, example, method):
+    before = saved_jobs()
+    code = "new-statements" if method == "post" else "monthly-statements"
+    definition, field, message = broken_definition(example, code)
+    if method == "post":
+        response = api.post(JOBS, definition)
+    else:
+        response = api.put(f"{JOBS}/monthly-statements", definition)
+    body = assert_envelope(response, 422, "validation_error")
+    details = {e["field"]: e["message"] for e in body["error"]["details"]["errors"]}
+    assert field in details, details
+    assert message in details[field]
+    assert saved_jobs() == before
+
+
+def test_every_problem_comes_back_at_once(api):
+    definition, _, _ = broken_definition("column the repeating source lacks", "new-statements")
+    _never_fires(definition)
+    definition["name"] = ""
+    definition["deliveries"][0]["subject"] = "Hi {customers.nickname}"
+    response = api.post(JOBS, definition)
+    body = assert_envelope(response, 422, "validation_error")
+    assert body["error"]["message"] == "4 problems in the request; see details"
+    assert [e["field"] for e in body["error"]["details"]["errors"]] == [
+        "name",
+        "schedule",
+        "reports.0.bindings.customerId",
+        "deliveries.0.subject",
+    ]
+    assert body["error"]["details"]["errors"][0]["message"] == "Job name is required"

@@ -11,7 +11,13 @@ from sqlalchemy.engine import make_url
 
 from app.datasources.fetch import parse_csv, parse_json_rows
 from app.datasources.parameters import resolve_parameters
-from app.datasources.sql import QueryError, connection_url, run_query
+from app.datasources.sql import (
+    DatabaseUnreachable,
+    QueryError,
+    connection_url,
+    query_columns,
+    run_query,
+)
 from app.errors import ValidationFailed
 from app.jobs.schema import ParameterDef
 
@@ -88,10 +94,62 @@ def test_an_sql_error_is_reported_readably(crm):
         query(crm, "SELECT * FROM nope")
 
 
-@pytest.mark.skipif(
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT id, name FROM people WHERE joined >= :since AND id = :id",
+        "WITH recent AS (SELECT * FROM people) SELECT id, name FROM recent -- comment",
+        "SELECT id, name FROM people;\n",
+    ],
+)
+def test_the_columns_of_a_query_come_without_its_binds_or_rows(crm, sql):
+    assert query_columns(crm, sql, timeout_seconds=2) == ["id", "name"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        ("SELECT id, FROM people", "syntax error"),
+        ("SELECT id FROM persons", "no such table: persons"),
+        ("SELECT nickname FROM people WHERE id = :id", "no such column: nickname"),
+        ("SELECT 1; DELETE FROM people", "syntax error"),
+        ("DELETE FROM people", "only SELECT"),
+    ],
+)
+def test_a_query_the_database_refuses_is_told_apart(crm, sql, error):
+    with pytest.raises(QueryError, match=error) as caught:
+        query_columns(crm, sql, timeout_seconds=2)
+    assert not isinstance(caught.value, DatabaseUnreachable)
+
+
+def test_an_unreachable_database_is_not_the_querys_fault(tmp_path):
+    gone = connection_url({"url": f"sqlite:///{tmp_path / 'gone.db'}"}, {})
+    with pytest.raises(DatabaseUnreachable):
+        query_columns(gone, "SELECT 1 AS one", timeout_seconds=2)
+
+
+postgresql_only = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
     reason="needs TEST_DATABASE_URL pointing at PostgreSQL",
 )
+
+
+@postgresql_only
+def test_on_postgresql_a_null_binds_unknown_type_is_no_objection(app):
+    url = connection_url({"url": app.config["SQLALCHEMY_DATABASE_URI"]}, {})
+    columns = query_columns(
+        url, "SELECT id, code FROM workspaces WHERE id = :id", timeout_seconds=2
+    )
+    assert columns == ["id", "code"]
+    assert query_columns(url, "SELECT abs(:n) AS a", timeout_seconds=2) in (["a"], None)
+    assert query_columns(url, "SELECT date_trunc('month', :p) AS m", timeout_seconds=2) is None
+    with pytest.raises(QueryError, match="function nosuch\\(integer\\) does not exist"):
+        query_columns(url, "SELECT nosuch(1) AS a", timeout_seconds=2)
+    with pytest.raises(QueryError, match='relation "nope" does not exist'):
+        query_columns(url, "SELECT * FROM nope WHERE id = :id", timeout_seconds=2)
+
+
+@postgresql_only
 def test_postgresql_sources_are_read_only_with_a_statement_timeout(app):
     url = connection_url({"url": app.config["SQLALCHEMY_DATABASE_URI"]}, {})
     assert make_url(url).get_backend_name() == "postgresql"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.extensions import db
-from app.models import EntryDelivery
+from app.models import DataSource, EntryDelivery
 from app.runs.create import start_run
 from tests import factories as make
 from tests.helpers import attachments, entries_of
@@ -17,11 +19,11 @@ ROWS = [
 ]
 
 
-def email_job(ws, **delivery):
+def email_job(ws, nickname_rows: bool = False, **delivery):
     delivery = {"kind": "email", "to": "{people.email}", "subject": "s", "message": "m", **delivery}
     return make.people_job(
         ws,
-        ROWS,
+        [{**row, "nickname": "x"} for row in ROWS] if nickname_rows else ROWS,
         "<p>{{ people.name }}</p>",
         deliveries=[delivery],
         parameters=[{"name": "period", "type": "date", "default": "2026-10-01"}],
@@ -74,8 +76,13 @@ def test_every_field_takes_row_values_and_parameters(app, work, smtp_server, mai
 
 
 def test_an_unknown_placeholder_fails_the_delivery_naming_it(app, work, smtp_server, mailbox):
+    """Saving refuses it (tests/known_failures.py); rows that lost the column since may not."""
     ws = make.workspace(smtp=smtp_server.settings)
-    run_id = start_run(email_job(ws, subject="Hi {people.nickname}"), None).id
+    job = email_job(ws, subject="Hi {people.nickname}", nickname_rows=True)
+    people = db.session.scalars(db.select(DataSource).filter_by(code="people")).one()
+    people.content = json.dumps(ROWS)
+    db.session.commit()
+    run_id = start_run(job, None).id
     work()
 
     for entry in entries_of(run_id):

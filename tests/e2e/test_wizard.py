@@ -23,8 +23,8 @@ def test_quickstart_by_clicking(page, live_server, workers, demo, mailbox, scree
     # Step 1, first with an error shown beside its field.
     page.get_by_label("Code").fill("Not Valid")
     page.get_by_role("button", name="Save step and continue").click()
-    expect(page.locator("#err-name")).to_have_text("a job needs a name")
-    expect(page.locator("#err-code")).to_contain_text("use lowercase letters")
+    expect(page.locator("#err-name")).to_have_text("Job name is required")
+    expect(page.locator("#err-code")).to_contain_text("may use lowercase letters, digits and -")
     screenshot("wizard-1-error")
     page.get_by_label("Job name").fill("Statements by click")
     page.get_by_label("Code").fill("")

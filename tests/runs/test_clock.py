@@ -12,6 +12,7 @@ import pytest
 from app.database import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.schedule import refresh_next_fire
 from app.models import Job, Run, ScheduleMiss
 from app.runs.scheduled import fire_due_jobs
 from tests import factories as make
@@ -165,11 +166,15 @@ def test_disabled_ended_and_fired_once_jobs_never_fire_again(app):
         ws, {"start": "2026-01-01T00:00", "trigger": "hourly"}, code="disabled"
     )
     disabled.scheduled = False
+    # Saved while it still had fires ahead (a schedule with none is refused); it ended since.
     ended = scheduled_job(
-        ws, {"start": "2026-01-01T00:00", "trigger": "daily", "until": "2026-02-01"}, code="ended"
+        ws, {"start": "2026-01-01T00:00", "trigger": "daily", "until": "2099-02-01"}, code="ended"
     )
-    once = scheduled_job(ws, {"start": "2026-11-26T10:00", "trigger": "once"}, code="once")
-    assert ended.next_fire_at is None  # saved after its until: nothing left
+    ended.schedule = {**ended.schedule, "until": "2026-02-01"}
+    refresh_next_fire(ended)
+    once = scheduled_job(ws, {"start": "2099-11-26T10:00", "trigger": "once"}, code="once")
+    once.schedule = {**once.schedule, "start": "2026-11-26T10:00"}
+    assert ended.next_fire_at is None  # after its until: nothing left
     set_next_fire(disabled, utc("2026-11-26T10:00:00"))
     set_next_fire(once, utc("2026-11-26T10:00:00"))
 

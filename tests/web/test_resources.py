@@ -39,6 +39,10 @@ def count(model, **where) -> int:
     return len(db.session.scalars(db.select(model).filter_by(**where)).all())
 
 
+def count_one(model, **where):
+    return db.session.scalars(db.select(model).filter_by(**where)).one()
+
+
 def template_form(**fields) -> dict:
     form = {
         "name": "Welcome letter",
@@ -114,7 +118,7 @@ def test_bad_parameter_rows_and_a_duplicate_code_are_refused_per_field(auth, dem
     text = response.text
     assert "another template already has the code" in text
     assert 'id="p-name-1-error">&#39;who&#39; is declared twice<' in text
-    assert 'id="p-name-2-error">use letters' in text
+    assert 'id="p-name-2-error">Name may use letters, digits and _' in text
     assert 'id="d-alias-0-error">&#39;params&#39; is reserved' in text
     assert 'id="d-source-0-error">no data source &#39;nope&#39;' in text
     assert count(ReportTemplate) == 1
@@ -209,6 +213,65 @@ def test_a_preview_without_a_required_sample_says_which(auth, client, demo):
     )
     assert response.status_code == 422
     assert "enter a sample value for parameter &#39;customerId&#39;" in response.text
+
+
+@pytest.mark.parametrize(
+    ("html", "error"),
+    [
+        ("<h1>Hi</h1>\n<p>{{ params.whom }}</p>", "line 2: params.whom is not a parameter"),
+        ("<p>{{ ''.__class__.__mro__ }}</p>", "line 1: the sandbox refuses &#39;__"),
+        ("<p>ok</p>\n<p>{{ cycler.mro() }}</p>", "line 2: access to attribute &#39;mro&#39;"),
+        ("{% for p in people %}{{ p.name }}{% endfor %}\n{{ joiner.mro }}", "line 2: access"),
+    ],
+)
+def test_a_template_the_sandbox_refuses_is_not_saved(auth, demo, html, error):
+    auth.login()
+    response = auth.post("/w/demo/templates/new", template_form(html=html, **{"sample.who": "Ada"}))
+    assert response.status_code == 422
+    assert re.search(r'id="t-html-error">' + re.escape(error), response.text), response.text
+    assert count(ReportTemplate, code="welcome") == 0
+    edit = auth.post(
+        "/w/demo/templates/customer-statement",
+        template_form(code="customer-statement", name="Customer statement", html=html),
+    )
+    assert edit.status_code == 422
+    db.session.expire_all()
+    statement = db.session.scalars(db.select(ReportTemplate)).one()
+    assert statement.name == "Customer statement" and "{{ params" not in statement.html[:200]
+
+
+def test_a_template_using_the_jobs_names_and_data_dependent_filters_is_saved(auth, demo):
+    """What the sandbox decides only with a job's rows (its aliases, empty data) is no
+    refusal: the preview shows it with real values."""
+    auth.login()
+    html = (
+        "<p>{{ customers.name }} {{ (people | first).name }} {{ customers.since | date }}</p>"
+        "<p>{{ params.get('who') }} {{ run.id }} {{ data.source }}</p>"
+    )
+    response = auth.post("/w/demo/templates/new", template_form(html=html))
+    assert response.status_code == 303, response.text
+    assert count(ReportTemplate, code="welcome") == 1
+
+
+@pytest.mark.parametrize("samples", [{}, {"sample.customerId": "1", "sample.period": "x"}])
+def test_the_demo_statement_saves_as_it_is(auth, app, demo, samples):
+    _, period = customer_one(app)
+    auth.login()
+    statement = db.session.scalars(db.select(ReportTemplate)).one()
+    form = template_form(
+        code=statement.code,
+        name=statement.name,
+        html=statement.html,
+        css=statement.css,
+        param_name=["customerId", "period"],
+        param_type=["number", "date"],
+        param_required=["0", "1"],
+        ds_alias=["customer", "transactions", "opening"],
+        ds_source=["customer", "transactions", "opening"],
+    )
+    samples = {k: period if v == "x" else v for k, v in samples.items()}
+    response = auth.post("/w/demo/templates/customer-statement", {**form, **samples})
+    assert response.status_code == 303, response.text
 
 
 # ---- Data sources -------------------------------------------------------------------------
@@ -475,6 +538,51 @@ def test_a_broken_query_shows_its_error_not_a_500(auth, demo):
     )
     assert "query failed: no such column: nope" in response.text
     assert "<html" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("SELECT id, FROM customers", "query failed: near &#34;FROM&#34;: syntax error"),
+        ("SELECT id FROM customer_list", "query failed: no such table: customer_list"),
+        ("SELECT nickname FROM customers WHERE id = :id", "query failed: no such column"),
+        ("WITH x AS (SELECT 1) DELETE FROM customers", "query failed: near"),
+    ],
+)
+def test_a_query_its_database_refuses_is_not_saved(auth, demo, query, error):
+    auth.login()
+    form = {**draft(query), "code": "broken", "name": "Broken"}
+    response = auth.post("/w/demo/sources/new?kind=sql", form, page="/w/demo/sources/new")
+    assert response.status_code == 422
+    assert 'id="s-query-error">' + error in response.text
+    assert count(DataSource, code="broken") == 0
+    edit = auth.post(
+        "/w/demo/sources/customers",
+        {**form, "code": "customers", "name": "All customers"},
+        page="/w/demo/sources/customers",
+    )
+    assert edit.status_code == 422 and 'id="s-query-error">' + error in edit.text
+    db.session.expire_all()
+    assert "FROM customers ORDER BY id" in count_one(DataSource, code="customers").query
+
+
+def test_a_query_whose_binds_come_from_job_parameters_is_saved(auth, demo):
+    """Binds are NULL when the query is put to its database: a bind is no objection."""
+    auth.login()
+    query = "SELECT * FROM transactions WHERE customer_id = :customerId -- one customer\n;"
+    form = {**draft(query), "code": "one-customer", "name": "One customer's"}
+    response = auth.post("/w/demo/sources/new?kind=sql", form, page="/w/demo/sources/new")
+    assert response.status_code == 303, response.text
+    assert count(DataSource, code="one-customer") == 1
+
+
+def test_a_query_on_an_unreachable_database_is_saved_unchecked(auth, demo, tmp_path):
+    """Nothing is known about the query then: refusing would only block the author."""
+    auth.login()
+    make.sql_connection(demo, f"sqlite:///{tmp_path / 'gone.db'}", code="gone")
+    form = {**draft("SELECT * FROM anything"), "connection": "gone", "code": "later"}
+    response = auth.post("/w/demo/sources/new?kind=sql", form, page="/w/demo/sources/new")
+    assert response.status_code == 303, response.text
 
 
 def test_a_query_that_writes_is_refused(auth, app, demo):

@@ -50,9 +50,8 @@ from app.connections.secrets import get_secrets
 from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.extensions import db
 from app.models import Connection
+from app.validation_messages import CODE_PATTERN as CODE_PATTERN  # the channel models use it
 
-# Same as app.jobs.schema.CODE_PATTERN (not imported: schema imports this package).
-CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 USER_AGENT = "Herald"
 DEFAULT_TIMEOUT = 10.0
 EXCERPT_CHARS = 200

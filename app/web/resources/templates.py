@@ -54,6 +54,11 @@ def _template_form(values: MultiDict) -> dict[str, Any]:
     }
 
 
+def _samples() -> dict[str, str]:
+    """The preview's sample values, posted with the form: the save renders with them."""
+    return _prefixed(request.form, "sample.")
+
+
 def _form_of_template(template: ReportTemplate) -> dict[str, Any]:
     fields = ("code", "name", "html", "css", "parameters", "data_sources")
     return {field: getattr(template, field) for field in fields}
@@ -107,7 +112,7 @@ def template_new(ws: str):
         return _template_page(workspace, {**empty, "parameters": [], "data_sources": []})
     form = _template_form(request.form)
     try:
-        saved = save_template(workspace, current_user, **form)
+        saved = save_template(workspace, current_user, **form, sample=_samples())
     except ValidationFailed as exc:
         return _template_page(workspace, form, errors=exc.errors, status=422)
     flash(f"Template “{saved.name}” created.", "success")
@@ -124,7 +129,7 @@ def template_edit(ws: str, code: str):
         return _template_page(workspace, _form_of_template(template), template)
     form = _template_form(request.form)
     try:
-        save_template(workspace, current_user, **form, template=template)
+        save_template(workspace, current_user, **form, template=template, sample=_samples())
     except ValidationFailed as exc:
         db.session.rollback()
         return _template_page(workspace, form, template, exc.errors, 422)
