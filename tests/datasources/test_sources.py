@@ -123,7 +123,12 @@ def test_a_query_the_database_refuses_is_told_apart(crm, sql, error):
 
 
 def test_an_unreachable_database_is_not_the_querys_fault(tmp_path):
-    gone = connection_url({"url": f"sqlite:///{tmp_path / 'gone.db'}"}, {})
+    gone = connection_url(
+        {"url": "sqlite:///gone.db"},
+        {},
+        sqlite_dir=tmp_path,
+        herald_url=f"sqlite:///{tmp_path / 'herald.db'}",
+    )
     with pytest.raises(DatabaseUnreachable):
         query_columns(gone, "SELECT 1 AS one", timeout_seconds=2)
 
