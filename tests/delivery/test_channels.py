@@ -34,7 +34,7 @@ from app.delivery.channels.chat import SlackDelivery, TeamsDelivery, send_slack,
 from app.delivery.channels.drive import DriveDelivery, clear_credentials_cache, send_drive
 from app.delivery.channels.webhook import WebhookDelivery, send_webhook
 from app.delivery.email import Attachment
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.placeholders import placeholder_values
 from app.delivery.redeliver import deliver_entries
 from app.delivery.service import deliver_entry
@@ -278,14 +278,13 @@ def test_webhook_redirect_is_not_followed(app, serve):
     assert target.received == []
 
 
-def test_webhook_timeout_is_transient(app, serve):
+def test_webhook_timeout_after_the_body_was_sent_is_possibly_delivered(app, serve):
     ws = make.workspace()
     server = serve(Reply(200, b"late", delay=1.5))
     config = WebhookDelivery(url=server.base, timeout_seconds=0.5)
-    started = time.monotonic()
-    with pytest.raises(TransientDeliveryError, match="no answer within 0.5 s"):
+    with pytest.raises(PossiblyDeliveredError, match="no answer within 0.5 s after the request"):
         send_webhook(config, values(), ONE, ws.id, context())
-    assert time.monotonic() - started < 1.4
+    assert len(server.received) == 1  # the receiver has it: a resend could duplicate it
 
 
 def test_webhook_refused_connection_is_transient(app):
@@ -737,18 +736,31 @@ def test_drive_revoked_key_fails_at_the_token_exchange(app, google):
     assert fake.files == []
 
 
-def test_drive_forbidden_and_missing_folder_fail(app, google):
+@pytest.mark.parametrize(
+    ("status", "reason", "transient", "advice"),
+    [
+        (403, "quotaExceeded", True, "API quota used up .*retried later"),
+        (403, "rateLimitExceeded", True, "rate limit .*retried later"),
+        (403, "userRateLimitExceeded", True, "rate limit .*retried later"),
+        (403, "storageQuotaExceeded", False, "no storage left .*use a folder on a shared drive"),
+        (404, "notFound", False, "folder folder-123 not found.*check the folder id"),
+        (403, "forbidden", False, "share the folder with herald@project"),
+        (403, "insufficientPermissions", False, "share the folder with herald@project"),
+        (403, "insufficientFilePermissions", False, "share the folder with herald@project"),
+    ],
+)
+def test_drive_errors_are_classified_by_their_reason(
+    app, google, status, reason, transient, advice
+):
     fake, workspace_id = drive_setup(google)
-    fake.upload_failures = [(403, "insufficientFilePermissions")]
-    with pytest.raises(DeliveryError, match="unauthorized — herald@project.*folder-123"):
+    fake.upload_failures = [(status, reason)]
+    with pytest.raises(DeliveryError, match=advice) as caught:
         send_drive(DRIVE, values(), ONE, workspace_id, context())
-    fake.upload_failures = [(404, "notFound")]
-    with pytest.raises(DeliveryError, match="folder folder-123 not found") as caught:
-        send_drive(DRIVE, values(), ONE, workspace_id, context())
-    assert not isinstance(caught.value, TransientDeliveryError)
-    fake.upload_failures = [(403, "storageQuotaExceeded")]
-    with pytest.raises(DeliveryError, match="no storage quota"):
-        send_drive(DRIVE, values(), ONE, workspace_id, context())
+    assert isinstance(caught.value, TransientDeliveryError) is transient
+    assert "re-upload the key" not in str(caught.value)
+    assert reason in str(caught.value)
+    uploads = [r for r in google[1].received if r.path.startswith("/upload")]
+    assert len(uploads) == 1 and fake.files == []  # the client did not retry on its own
 
 
 def test_drive_outage_is_transient_and_the_retry_uploads(app, google):
