@@ -201,8 +201,10 @@ def _fit_teams(payload: dict[str, Any], body: list[dict[str, Any]]) -> dict[str,
         block = max(body, key=lambda b: len(b["text"]))
         if len(block["text"]) <= 1:
             break  # nothing left to trim; Teams will say what is too large
-        # Each character is at least one byte; "…" adds three.
-        block["text"] = block["text"][: max(0, len(block["text"]) - excess - 3)] + "…"
+        # Cut by encoded bytes (a character may take several); "…" adds three.
+        raw = block["text"].encode()
+        keep = raw[: max(0, len(raw) - excess - 3)].decode(errors="ignore")
+        block["text"] = keep + "…"
         excess = len(json_bytes(payload)) - TEAMS_PAYLOAD_LIMIT
     return payload
 
