@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from functools import cache
 
@@ -11,6 +12,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.extensions import db
 from app.models import Asset
+from app.rendering.environment import TemplateRenderError
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
 
 ASSET_SCHEME = "herald-asset:"
@@ -41,14 +43,19 @@ class WorkspaceFetcher(URLFetcher):
         super().__init__(allowed_protocols={"data"}, timeout=1)
         self.workspace_id = workspace_id
         self.blocked: list[str] = []
+        self.missing: list[str] = []  # asset names the template uses that do not exist
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         if url.startswith(ASSET_SCHEME):
-            name = url.removeprefix(ASSET_SCHEME)
+            # WeasyPrint %-encodes a URL's spaces and non-ASCII characters (and asset_url
+            # encodes the rest) before fetching: the asset is looked up by its decoded name.
+            name = urllib.parse.unquote(url.removeprefix(ASSET_SCHEME))
             asset = db.session.execute(
                 db.select(Asset).filter_by(workspace_id=self.workspace_id, name=name)
             ).scalar_one_or_none()
             if asset is None:
+                if name not in self.missing:
+                    self.missing.append(name)
                 raise BlockedURL(f"no asset named '{name}'")
             return URLFetcherResponse(url, asset.content, {"Content-Type": asset.content_type})
         if url.startswith("data:"):
@@ -91,4 +98,10 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     document = HTML(string=html, url_fetcher=fetcher)
     finder = NotdefFinder()
     data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
+    if fetcher.missing:  # a report without its logo or chart is wrong, not merely plain
+        names = ", ".join(f"'{n}'" for n in fetcher.missing)
+        raise TemplateRenderError(
+            f"missing asset{'s' if len(fetcher.missing) > 1 else ''} {names}: upload "
+            "it under Assets or correct the name in the template"
+        )
     return RenderedPdf(data, finder.undrawn_or_read(data))
