@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import urllib.parse
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 
 from weasyprint import CSS, HTML
@@ -66,15 +70,53 @@ class WorkspaceFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class RenderedPdf:
-    """A rendered PDF and the characters it had to draw as .notdef boxes."""
+    """A rendered PDF, the characters it had to draw as .notdef boxes, and what WeasyPrint
+    warned about while rendering it (ignored CSS properties and rules, images it could not
+    load, fonts), one message each."""
 
     data: bytes
     undrawn: list[str]
+    render_warnings: list[str] = field(default_factory=list)
 
     @property
     def warning(self) -> str | None:
-        """The entry warning ("2 characters could not be drawn: …"), or None if all were drawn."""
-        return undrawn_warning(self.undrawn)
+        """The entry and preview warning ("2 characters could not be drawn: …; WeasyPrint:
+        Ignored `box-shadow: …` at 3:5, unknown property."), or None when there is none."""
+        parts = [undrawn_warning(self.undrawn)]
+        if self.render_warnings:
+            shown = self.render_warnings[:MAX_RENDER_WARNINGS]
+            more = len(self.render_warnings) - len(shown)
+            parts.append("WeasyPrint: " + "; ".join(shown) + (f"; and {more} more" if more else ""))
+        return "; ".join(p for p in parts if p) or None
+
+
+MAX_RENDER_WARNINGS = 20
+
+
+class _ThisThread(logging.Handler):
+    """Collects the `weasyprint` logger's warnings emitted by the rendering thread only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            message = " ".join(record.getMessage().split())
+            if message not in self.messages:
+                self.messages.append(message)
+
+
+@contextmanager
+def _weasyprint_warnings() -> Iterator[list[str]]:
+    handler = _ThisThread()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
 
 
 @cache
@@ -93,15 +135,16 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     fetcher = WorkspaceFetcher(workspace_id)
     config = font_config()
     stylesheets = [base_stylesheet()]
-    if css:
-        stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
-    document = HTML(string=html, url_fetcher=fetcher)
-    finder = NotdefFinder()
-    data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
+    with _weasyprint_warnings() as render_warnings:
+        if css:
+            stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
+        document = HTML(string=html, url_fetcher=fetcher)
+        finder = NotdefFinder()
+        data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
     if fetcher.missing:  # a report without its logo or chart is wrong, not merely plain
         names = ", ".join(f"'{n}'" for n in fetcher.missing)
         raise TemplateRenderError(
             f"missing asset{'s' if len(fetcher.missing) > 1 else ''} {names}: upload "
             "it under Assets or correct the name in the template"
         )
-    return RenderedPdf(data, finder.undrawn_or_read(data))
+    return RenderedPdf(data, finder.undrawn_or_read(data), list(render_warnings))
