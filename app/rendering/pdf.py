@@ -104,6 +104,8 @@ class _ThisThread(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
             message = " ".join(record.getMessage().split())
+            if message.startswith(".notdef glyph"):
+                return  # undrawn characters are reported by NotdefFinder, once per character
             if message not in self.messages:
                 self.messages.append(message)
 
