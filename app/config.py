@@ -90,6 +90,10 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
             for x in os.environ.get("HERALD_DELIVERY_RETRY_DELAYS", "30,120,600,1800").split(",")
         ],
         "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
+        # Recipients per SMTP transaction: RFC 5321 §4.5.3.1.8 has servers accept at least 100.
+        "SMTP_MAX_RECIPIENTS": _int("HERALD_SMTP_MAX_RECIPIENTS", 100),
+        # Longest wait a channel's Retry-After (429/503) may impose before the next attempt.
+        "RETRY_AFTER_MAX_SECONDS": _int("HERALD_RETRY_AFTER_MAX_SECONDS", 3600),
         # How long consolidated review documents stay downloadable.
         "TEMPORARY_FILE_HOURS": _int("HERALD_TEMPORARY_FILE_HOURS", 24),
         # Where people reach Herald: signed links in chat messages and webhooks start with it.

@@ -126,10 +126,23 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
                 "attempts": d.attempts,
                 "lastError": d.last_error,
                 "sentAt": iso(d.sent_at),
+                "recipients": recipients_out(d.detail),
             }
             for d in entry.deliveries
         ],
     }
+
+
+def recipients_out(detail: dict[str, Any] | None) -> list[dict[str, str]]:
+    """An email delivery's per-recipient outcomes (`detail.recipients`, or those of its last
+    attempt under `detail.partial`) as a list; empty for other channels."""
+    found = (detail or {}).get("recipients") or ((detail or {}).get("partial") or {}).get(
+        "recipients"
+    )
+    return [
+        {"address": addr, "status": o.get("status", ""), "reply": o.get("reply", "")}
+        for addr, o in (found or {}).items()
+    ]
 
 
 def temporary_file_out(file: TemporaryFile, workspace_code: str) -> dict[str, Any]:

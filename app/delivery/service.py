@@ -20,7 +20,7 @@ from app.delivery.conditions import (
     parse_condition,
 )
 from app.delivery.email import Attachment, send_email
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.extensions import db
 from app.models import Artifact, Entry, EntryDelivery
@@ -145,9 +145,11 @@ def _attempt(
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
     except TransientDeliveryError as exc:
-        _retry_later(delivery_id, attempts, str(exc), _partial_detail(exc))
+        _retry_later(delivery_id, attempts, exc)
+    except PossiblyDeliveredError as exc:
+        _fail(delivery_id, str(exc), _partial_detail(exc), status=D.uncertain)
     except DeliveryError as exc:
-        _fail(delivery_id, str(exc), _partial_detail(exc))
+        _fail(delivery_id, str(exc), _partial_detail(exc), status=_failed_status(exc))
     except PlaceholderError as exc:
         _fail(delivery_id, str(exc))
     except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
@@ -172,14 +174,29 @@ def _partial(delivery: EntryDelivery) -> dict[str, Any] | None:
 
 
 def _partial_detail(exc: DeliveryError) -> dict[str, Any]:
-    """Fields keeping a failed attempt's partial work on the delivery (none: nothing to keep)."""
-    return {"detail": {"partial": dict(exc.partial)}} if exc.partial else {}
+    """Fields keeping a failed attempt's partial work and what it sent on the delivery
+    (none: nothing to keep)."""
+    detail = dict(exc.detail or {})
+    if exc.partial:
+        detail["partial"] = dict(exc.partial)
+    return {"detail": detail} if detail else {}
 
 
-def _fail(delivery_id: int, error: str, fields: dict[str, Any] | None = None) -> None:
+def _failed_status(exc: DeliveryError) -> DeliveryStatus:
+    """`partial` when some of the delivery arrived (some recipients accepted it), else failed."""
+    return D.partial if exc.partly_delivered else D.failed
+
+
+def _fail(
+    delivery_id: int,
+    error: str,
+    fields: dict[str, Any] | None = None,
+    *,
+    status: DeliveryStatus = D.failed,
+) -> None:
     move_delivery(
         delivery_id,
-        D.failed,
+        status,
         from_=[D.sending],
         last_error=error,
         lease_expires_at=None,
@@ -187,10 +204,34 @@ def _fail(delivery_id: int, error: str, fields: dict[str, Any] | None = None) ->
     )
 
 
-def _retry_later(delivery_id: int, attempts: int, error: str, fields: dict[str, Any]) -> None:
+def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -> None:
+    """Back to pending for a later attempt, or failed once the retry delays are used up.
+
+    A channel that said when to come back (Retry-After on 429/503, RFC 9110 §10.2.3) is
+    believed, capped by RETRY_AFTER_MAX_SECONDS, and the attempt is not counted: the
+    channel was busy, not failing."""
+    error, fields = str(exc), _partial_detail(exc)
+    if exc.retry_after is not None:
+        wait = min(max(exc.retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
+        move_delivery(
+            delivery_id,
+            D.pending,
+            from_=[D.sending],
+            attempts=EntryDelivery.attempts - 1,
+            last_error=f"busy, will retry in {wait:g} s as asked (Retry-After): {error}",
+            lease_expires_at=None,
+            next_attempt_at=utcnow() + timedelta(seconds=wait),
+            **fields,
+        )
+        return
     delays = current_app.config["DELIVERY_RETRY_DELAYS"]
     if attempts > len(delays):
-        _fail(delivery_id, f"gave up after {attempts} attempts: {error}", fields)
+        _fail(
+            delivery_id,
+            f"gave up after {attempts} attempts: {error}",
+            fields,
+            status=_failed_status(exc),
+        )
         return
     move_delivery(
         delivery_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -46,7 +47,8 @@ def month_end(value: Any) -> str:
 
 def asset_url(name: str) -> str:
     """The URL of a workspace asset inside a PDF; the only kind of URL the renderer fetches."""
-    return f"herald-asset:{name}"
+    # Encoded so any name (spaces, accents, "#", "%") survives as one URL; the fetcher decodes.
+    return f"herald-asset:{urllib.parse.quote(name, safe='')}"
 
 
 @cache

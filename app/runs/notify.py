@@ -18,7 +18,7 @@ from app.delivery.channels.base import (
     post_json,
     sign,
 )
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Connection, Run
@@ -95,7 +95,9 @@ def _send(run: Run) -> None:
                 "X-Herald-Signature": sign(secret, timestamp, body),
             }
         post_json(run.notify_url, body, label="completion webhook", headers=headers)
-    except TransientDeliveryError as exc:
+    except (TransientDeliveryError, PossiblyDeliveredError) as exc:
+        # Unlike an entry's delivery, a completion notice is sent again after a lost answer:
+        # it carries X-Herald-Delivery run-<id>, so the receiver can drop the repeat.
         delays = current_app.config["DELIVERY_RETRY_DELAYS"]
         if run.notify_attempts > len(delays):
             run.notify_status = "failed"

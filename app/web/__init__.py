@@ -30,12 +30,13 @@ def _too_large_page() -> Response:
 
 def register_blueprints(app: Flask) -> None:
     from app.web import auth, jobs, links, outbox, resources, review, runs, tokens, wizard
-    from app.web.helpers import clip, inject_navigation
+    from app.web.helpers import clip, delivery_label, inject_navigation
 
     for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens):
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
     app.add_template_filter(clip)
+    app.add_template_filter(delivery_label)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
