@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -16,12 +15,14 @@ from app.datasources.sql import QueryError
 from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.faults import pause_point
 from app.filenames import clean_filename
 from app.models import Artifact, Entry, EntryDelivery
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
+from app.runs.lease import lease_until
 from app.runs.outcome import settle_entry
 from app.runs.states import DeliveryStatus, EntryStatus, finish_run_if_done, move_entry
 
@@ -35,10 +36,6 @@ REPORT_ERRORS = (
     PlaceholderError,
     ValidationFailed,
 )
-
-
-def lease_until() -> Any:
-    return utcnow() + timedelta(seconds=current_app.config["LEASE_SECONDS"])
 
 
 def claim_for_generation(entry_id: int) -> Entry | None:
@@ -149,6 +146,7 @@ def generate_entry(entry_id: int) -> None:
     if entry.attempts > current_app.config["MAX_ENTRY_ATTEMPTS"]:
         _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
         return
+    pause_point("generate")
     # Render with no transaction open: SQLite would hold its write lock through the render.
     rendered = render_reports(ctx, entry)
     artifacts = _store(ctx, entry, rendered)

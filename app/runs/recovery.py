@@ -40,18 +40,13 @@ def _requeue_pending_runs(stale: datetime, now: datetime) -> int:
     runs = db.session.scalars(
         select(Run).where(Run.status == RunStatus.pending, Run.updated_at < stale).limit(BATCH)
     ).all()
-    lost = [
-        r
-        for r, present in zip(
-            runs,
-            dispatch.jobs_present([dispatch.prepare_job_id(r.id, r.attempts) for r in runs]),
-            strict=True,
-        )
-        if not present
-    ]
+    job_ids = [dispatch.prepare_job_id(r.id, r.attempts) for r in runs]
+    waiting = dispatch.jobs_waiting(job_ids)
+    lost = [r for r, here in zip(runs, waiting, strict=True) if not here]
     for run in lost:
         run.updated_at = now
     db.session.commit()
+    dispatch.forget_jobs([j for j, here in zip(job_ids, waiting, strict=True) if not here])
     for run in lost:
         dispatch.enqueue_prepare(run.id, run.attempts)
     return len(lost)
@@ -88,19 +83,28 @@ def _requeue_lost_entries(stale: datetime, now: datetime) -> int:
         )
         .limit(BATCH)
     ).all()
-    present = dispatch.jobs_present([dispatch.generate_job_id(i, a) for i, a in entries])
-    lost = [(i, a) for (i, a), here in zip(entries, present, strict=True) if not here]
+    job_ids = [dispatch.generate_job_id(i, a) for i, a in entries]
+    waiting = dispatch.jobs_waiting(job_ids)
+    lost = [(i, a) for (i, a), here in zip(entries, waiting, strict=True) if not here]
     if not lost:
         return 0
     ids = [i for i, _ in lost]
     move_entries(ids, EntryStatus.Queued, from_=[EntryStatus.ParametersPrepared])
     db.session.execute(update(Entry).where(Entry.id.in_(ids)).values(updated_at=now))
     db.session.commit()
+    # A worker killed between taking the job and claiming the entry left a started record.
+    dispatch.forget_jobs([j for j, here in zip(job_ids, waiting, strict=True) if not here])
     dispatch.enqueue_generate(lost)
     return len(lost)
 
 
 def _recover_expired_leases(now: datetime) -> int:
+    """Take back entries whose lease ran out: their worker died (a live one renews it).
+
+    An entry in its generation stage is queued for another attempt; one in its delivery stage
+    is delivered again (deliveries cut off mid-send are sent again once, see
+    `reset_interrupted`) — unless its delivery job is still waiting in a long queue.
+    """
     entries = db.session.execute(
         select(Entry.id, Entry.attempts, Entry.stage)
         .where(Entry.status == EntryStatus.InProgress, Entry.lease_expires_at < now)
@@ -110,8 +114,10 @@ def _recover_expired_leases(now: datetime) -> int:
     regenerate, redeliver = [], []
     for entry_id, attempts, stage in entries:
         if stage == "deliver":
-            if dispatch.jobs_present([dispatch.deliver_job_id(entry_id, attempts)])[0]:
+            job_id = dispatch.deliver_job_id(entry_id, attempts)
+            if dispatch.jobs_waiting([job_id])[0]:
                 continue  # still waiting in a long delivery queue
+            dispatch.forget_jobs([job_id])  # the dead worker's "started" record never expires
             reset_interrupted(entry_id)
             db.session.execute(
                 update(Entry).where(Entry.id == entry_id).values(lease_expires_at=lease)

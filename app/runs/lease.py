@@ -1,0 +1,103 @@
+"""Leases with a heartbeat: while a worker process lives, what it holds stays leased to it.
+
+A worker holds one item at a time (SimpleWorker runs one job at a time in its main thread).
+A small daemon thread renews that item's lease every `HEARTBEAT_SECONDS`, so a lease only
+expires when the process is gone (killed, out of memory, machine lost) — the lease can be
+short (`LEASE_SECONDS`, default 60 s) and a dead worker's item is taken back within about a
+minute by recovery, while a live render that takes longer than the lease is never started a
+second time. The heartbeat writes through its own database connection, never the job's
+session, and only ever extends a lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import or_, update
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import Entry, Run
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_held: tuple[str, int] | None = None
+
+
+def lease_until(now: datetime | None = None) -> datetime:
+    """When a lease taken now ends unless renewed (now + `LEASE_SECONDS`), naive UTC."""
+    return (now or utcnow()) + timedelta(seconds=current_app.config["LEASE_SECONDS"])
+
+
+@contextmanager
+def holding(kind: str, item_id: int) -> Iterator[None]:
+    """Mark `item_id` ("entry" or "run") as held by this process while the block runs."""
+    global _held
+    with _lock:
+        previous, _held = _held, (kind, item_id)
+    try:
+        yield
+    finally:
+        with _lock:
+            _held = previous
+
+
+def held() -> tuple[str, int] | None:
+    """What this process holds now: (kind, id), or None."""
+    with _lock:
+        return _held
+
+
+def renew(kind: str, item_id: int, now: datetime | None = None) -> bool:
+    """Extend the lease of an item still being worked on; True when a row was renewed.
+
+    An entry's lease is only ever moved later (a delivery waiting for its retry keeps its
+    later lease); a preparing run's lease is its `updated_at`. Commits on its own connection.
+    """
+    now = now or utcnow()
+    until = lease_until(now)
+    if kind == "entry":
+        statement = (
+            update(Entry)
+            .where(
+                Entry.id == item_id,
+                Entry.status == "InProgress",
+                or_(Entry.lease_expires_at.is_(None), Entry.lease_expires_at < until),
+            )
+            .values(lease_expires_at=until)
+        )
+    elif kind == "run":
+        statement = (
+            update(Run).where(Run.id == item_id, Run.status == "preparing").values(updated_at=now)
+        )
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    with db.engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
+
+
+def start_heartbeat(app: Flask, every: float) -> threading.Thread:
+    """Start the daemon thread renewing this process's held item every `every` seconds."""
+
+    def beat() -> None:
+        while True:
+            time.sleep(every)
+            item = held()
+            if item is None:
+                continue
+            try:
+                with app.app_context():
+                    renew(*item)
+            except Exception:  # a database hiccup: the next beat tries again
+                log.exception("lease renewal for %s %s failed", *item)
+
+    thread = threading.Thread(target=beat, name="herald-heartbeat", daemon=True)
+    thread.start()
+    return thread
