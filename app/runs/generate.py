@@ -18,6 +18,7 @@ from app.extensions import db
 from app.faults import pause_point
 from app.filenames import clean_filename
 from app.models import Artifact, Entry, EntryDelivery
+from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.runs import dispatch
@@ -148,7 +149,15 @@ def generate_entry(entry_id: int) -> None:
         return
     pause_point("generate")
     # Render with no transaction open: SQLite would hold its write lock through the render.
-    rendered = render_reports(ctx, entry)
+    seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
+    try:
+        with render_deadline(seconds):
+            rendered = render_reports(ctx, entry)
+    except RenderDeadlineExceeded:
+        # Stopped wherever it was: the worker is free again, the entry ends saying why.
+        db.session.rollback()
+        _give_up(entry, f"rendering took longer than {seconds} s")
+        return
     artifacts = _store(ctx, entry, rendered)
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
@@ -191,7 +200,7 @@ def _skip_deliveries(entry_id: int, reason: str) -> None:
 
 
 def _give_up(entry: Entry, reason: str) -> None:
-    _skip_deliveries(entry.id, "not sent: generation did not finish")
+    _skip_deliveries(entry.id, f"not sent: {reason}")
     move_entry(entry.id, EntryStatus.GenerationFailed, from_=[EntryStatus.InProgress], error=reason)
     finish_run_if_done(entry.run_id)
     db.session.commit()

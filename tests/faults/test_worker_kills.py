@@ -186,3 +186,28 @@ def test_a_live_render_longer_than_the_lease_is_not_started_twice(
     assert recovered == 0
     assert [e.attempts for e in entries_of(run_id)] == [1, 1]
     assert_each_sent_once(run_id, mailbox)
+
+
+# A template loop that never ends in practice (10^10 iterations; the sandbox caps each range).
+ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+def test_an_entry_rendering_past_the_deadline_fails_and_frees_the_worker(
+    app, workers, smtp_server, mailbox
+):
+    ws = make.workspace(smtp=smtp_server.settings)
+    html = "{% if people.name == 'Ada' %}" + ENDLESS + "{% endif %}<p>{{ people.name }}</p>"
+    run_id = start_run(make.mailing_job(ws, ROWS, html), None).id
+    workers(HERALD_RENDER_TIMEOUT_SECONDS="1")  # the only worker: Bob's entry needs it freed
+
+    finish_with_recovery(run_id)
+
+    ada, bob = entries_of(run_id)
+    assert (ada.status, ada.error) == ("GenerationFailed", "rendering took longer than 1 s")
+    assert (ada.attempts, bob.status) == (1, "Completed")
+    assert [env[0] for env in mailbox.envelopes] == ["bob@example.com"]
+    skipped = db.session.scalars(db.select(EntryDelivery).filter_by(entry_id=ada.id)).one()
+    assert (skipped.status, skipped.last_error) == (
+        "skipped",
+        "not sent: rendering took longer than 1 s",
+    )
