@@ -55,6 +55,7 @@ def deliver_entry(entry_id: int) -> None:
 
 def build_review_document(file_id: str) -> None:
     from app.review.document import build_review_document as build
+    from app.runs.lease import holding
 
-    with _context():
+    with _context(), holding("file", file_id):
         build(file_id)

@@ -22,13 +22,13 @@ from flask import Flask, current_app
 from sqlalchemy import or_, update
 
 from app.database import utcnow
-from app.extensions import db
+from app.extensions import db, queues
 from app.models import Entry, Run
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_held: tuple[str, int] | None = None
+_held: tuple[str, int | str] | None = None
 
 
 def lease_until(now: datetime | None = None) -> datetime:
@@ -37,11 +37,16 @@ def lease_until(now: datetime | None = None) -> datetime:
 
 
 @contextmanager
-def holding(kind: str, item_id: int) -> Iterator[None]:
-    """Mark `item_id` ("entry" or "run") as held by this process while the block runs."""
+def holding(kind: str, item_id: int | str) -> Iterator[None]:
+    """Mark `item_id` ("entry", "run" or "file") as held by this process while the block runs.
+
+    A file's lease starts at once (it has no claim that sets one); entries and runs are
+    leased by their claim."""
     global _held
     with _lock:
         previous, _held = _held, (kind, item_id)
+    if kind == "file":
+        renew(kind, item_id)
     try:
         yield
     finally:
@@ -49,20 +54,25 @@ def holding(kind: str, item_id: int) -> Iterator[None]:
             _held = previous
 
 
-def held() -> tuple[str, int] | None:
+def held() -> tuple[str, int | str] | None:
     """What this process holds now: (kind, id), or None."""
     with _lock:
         return _held
 
 
-def renew(kind: str, item_id: int, now: datetime | None = None) -> bool:
-    """Extend the lease of an item still being worked on; True when a row was renewed.
+def renew(kind: str, item_id: int | str, now: datetime | None = None) -> bool:
+    """Extend the lease of an item still being worked on; True when it was renewed.
 
     An entry's lease is only ever moved later (a delivery waiting for its retry keeps its
-    later lease); a preparing run's lease is its `updated_at`. Commits on its own connection.
+    later lease); a preparing run's lease is its `updated_at`; a temporary file being built
+    (a review document) is leased by a Redis key that expires with the lease — its job lives
+    in Redis too. Database leases commit on their own connection.
     """
     now = now or utcnow()
     until = lease_until(now)
+    if kind == "file":
+        seconds = current_app.config["LEASE_SECONDS"]
+        return bool(queues.connection.set(file_lease_key(str(item_id)), 1, ex=seconds))
     if kind == "entry":
         statement = (
             update(Entry)
@@ -81,6 +91,11 @@ def renew(kind: str, item_id: int, now: datetime | None = None) -> bool:
         raise ValueError(f"unknown kind {kind!r}")
     with db.engine.begin() as connection:
         return connection.execute(statement).rowcount == 1
+
+
+def file_lease_key(file_id: str) -> str:
+    """The Redis key present while a live worker builds temporary file `file_id`."""
+    return f"herald:lease:file:{file_id}"
 
 
 def start_heartbeat(app: Flask, every: float) -> threading.Thread:

@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 
 from app.database import utcnow
 from app.delivery.service import reset_interrupted
-from app.extensions import db
-from app.models import Entry, Run
+from app.extensions import db, queues
+from app.models import Entry, Run, TemporaryFile
+from app.review.document import queue_review_document, review_document_job_id
 from app.runs import dispatch
+from app.runs.lease import file_lease_key
 from app.runs.notify import send_due
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_entry, move_run
 
@@ -32,6 +34,9 @@ def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
         "runs_restarted": _restart_interrupted_preparations(now),
         "entries_requeued": _requeue_lost_entries(stale, now),
         "entries_recovered": _recover_expired_leases(now),
+        "review_documents_requeued": _requeue_review_documents(
+            now - timedelta(seconds=config["LEASE_SECONDS"])
+        ),
         "completion_webhooks": send_due(now),
     }
 
@@ -135,3 +140,34 @@ def _recover_expired_leases(now: datetime) -> int:
     dispatch.enqueue_generate(regenerate)
     dispatch.enqueue_deliver(redeliver)
     return len(regenerate) + len(redeliver)
+
+
+def _requeue_review_documents(stale: datetime) -> int:
+    """Queue again the review documents created before `stale` that no live worker builds
+    (its heartbeat keeps a Redis key) and no queue holds."""
+    files = db.session.scalars(
+        select(TemporaryFile.id)
+        .where(
+            TemporaryFile.kind == "review-document",
+            TemporaryFile.status == "pending",
+            TemporaryFile.created_at < stale,
+        )
+        .limit(BATCH)
+    ).all()
+    if not files:
+        return 0
+    job_ids = [review_document_job_id(f) for f in files]
+    pipe = queues.connection.pipeline(transaction=False)
+    for file_id in files:
+        pipe.exists(file_lease_key(file_id))
+    leased = pipe.execute()
+    waiting = dispatch.jobs_waiting(job_ids)
+    lost = [
+        (file_id, job_id)
+        for file_id, job_id, held, here in zip(files, job_ids, leased, waiting, strict=True)
+        if not held and not here
+    ]
+    for file_id, job_id in lost:
+        dispatch.forget_jobs([job_id])
+        queue_review_document(file_id)
+    return len(lost)

@@ -211,3 +211,34 @@ def test_an_entry_rendering_past_the_deadline_fails_and_frees_the_worker(
         "skipped",
         "not sent: rendering took longer than 1 s",
     )
+
+
+def test_a_worker_killed_building_a_review_document_is_replaced(
+    app, work, workers, smtp_server, mailbox, tmp_path: Path
+):
+    from app.models import TemporaryFile
+    from app.review.document import request_review_document
+
+    ws = make.workspace(smtp=smtp_server.settings)
+    job = make.mailing_job(ws, ROWS, hold_for_review=True)
+    run_id = start_run(job, None).id
+    work()
+    ids = [e.id for e in entries_of(run_id)]
+    file_id = request_review_document(ws, None, ids, "Review").id
+    marker = tmp_path / "paused"
+    doomed = workers(HERALD_FAULT_PAUSE="review_document", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    kill(doomed)
+
+    workers()
+
+    def ready() -> bool:
+        recover_stalled_work()
+        db.session.expire_all()
+        return db.session.get(TemporaryFile, file_id).status != "pending"
+
+    wait_for(ready)
+    file = db.session.get(TemporaryFile, file_id)
+    assert (file.status, file.pages) == ("ready", 1 + len(ROWS))
+    assert [e.status for e in entries_of(run_id)] == ["PendingReview"] * len(ROWS)
+    assert mailbox.envelopes == []
