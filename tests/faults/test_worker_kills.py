@@ -242,3 +242,50 @@ def test_a_worker_killed_building_a_review_document_is_replaced(
     assert (file.status, file.pages) == ("ready", 1 + len(ROWS))
     assert [e.status for e in entries_of(run_id)] == ["PendingReview"] * len(ROWS)
     assert mailbox.envelopes == []
+
+
+@pytest.mark.parametrize(
+    ("point", "posts"),
+    [
+        ("completion_webhook.before_post", 1),
+        # The receiver had it: sent again, recognisable by the same X-Herald-Delivery.
+        ("completion_webhook.after_post", 2),
+    ],
+)
+def test_a_clock_killed_sending_the_completion_webhook_sends_it_again(
+    app, work, short_leases, smtp_server, tmp_path: Path, point: str, posts: int
+):
+    from app.models import Run
+    from tests.delivery.test_channels import LocalServer, Reply
+
+    server = LocalServer(lambda request: Reply(200))
+    try:
+        ws = make.workspace(smtp=smtp_server.settings)
+        job = make.mailing_job(ws, ROWS)
+        run_id = start_run(job, None, notify_url=f"{server.base}/done").id
+        work()
+        assert reload_run(run_id).notify_status == "pending"
+        marker = tmp_path / "paused"
+        pause = {"HERALD_FAULT_PAUSE": point, "HERALD_FAULT_MARKER": str(marker)}
+        clock = subprocess.Popen(
+            [sys.executable, "-m", "workers.clock"],
+            env={**worker_env(app), **pause},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(marker.exists)
+        finally:
+            kill(clock)
+
+        def sent() -> bool:
+            recover_stalled_work()  # the next clock's tick
+            return reload_run(run_id).notify_status != "pending"
+
+        wait_for(sent)
+    finally:
+        server.close()
+    run = db.session.get(Run, run_id)
+    assert (run.notify_status, run.notify_attempts) == ("sent", 1)
+    assert len(server.received) == posts
+    assert {r.headers["x-herald-delivery"] for r in server.received} == {f"run-{run_id}"}
