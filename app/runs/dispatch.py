@@ -91,7 +91,13 @@ def jobs_waiting(job_ids: list[str]) -> list[bool]:
 
 def forget_jobs(job_ids: list[str]) -> None:
     """Drop the records a dead worker left (its job, its started-registry entry) before the
-    same job id is queued again."""
+    same job id is queued again. Ids with no record (the usual case) cost one round trip."""
+    if not job_ids:
+        return
+    pipe = queues.connection.pipeline(transaction=False)
     for job_id in job_ids:
-        with contextlib.suppress(NoSuchJobError):
-            Job.fetch(job_id, connection=queues.connection).delete()
+        pipe.exists(f"rq:job:{job_id}")
+    for job_id, exists in zip(job_ids, pipe.execute(), strict=True):
+        if exists:
+            with contextlib.suppress(NoSuchJobError):
+                Job.fetch(job_id, connection=queues.connection).delete()
