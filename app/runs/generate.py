@@ -140,6 +140,7 @@ def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> lis
 
 def generate_entry(entry_id: int) -> None:
     """Render an entry's reports; then hold it for review, deliver it, or end it."""
+    pause_point("generate.before_claim")
     entry = claim_for_generation(entry_id)
     if entry is None:
         return

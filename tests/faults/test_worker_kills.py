@@ -100,7 +100,14 @@ def mailing_run(smtp_server) -> int:
 
 
 @pytest.mark.parametrize(
-    "point", ["prepare", "generate", "deliver.before_send", "deliver.after_send"]
+    "point",
+    [
+        "prepare",
+        "generate.before_claim",  # the job taken from Redis, the entry still Queued
+        "generate",
+        "deliver.before_send",
+        "deliver.after_send",
+    ],
 )
 def test_a_worker_killed_at_each_stage_loses_nothing_and_sends_nothing_twice(
     app, workers, smtp_server, mailbox, tmp_path: Path, point: str
