@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,32 @@ def test_a_clock_killed_sending_the_completion_webhook_sends_it_again(
     assert (run.notify_status, run.notify_attempts) == ("sent", 1)
     assert len(server.received) == posts
     assert {r.headers["x-herald-delivery"] for r in server.received} == {f"run-{run_id}"}
+
+
+def test_a_live_delivery_held_by_a_slow_server_is_not_sent_twice(
+    app, workers, smtp_server, mailbox
+):
+    run_id = mailing_run(smtp_server)
+    mailbox.stall = True
+    workers()
+    wait_for(lambda: mailbox.stalled > 0)
+    first = entries_of(run_id)[0].lease_expires_at
+    recovered = 0
+
+    def sweep() -> None:
+        nonlocal recovered
+        counts = recover_stalled_work()
+        recovered += counts["entries_recovered"] + counts["entries_requeued"]
+
+    def held_for_three_leases() -> bool:
+        sweep()
+        lease = entries_of(run_id)[0].lease_expires_at
+        return lease - first > timedelta(seconds=3 * LEASE_SECONDS)  # renewed all along
+
+    wait_for(held_for_three_leases)
+    mailbox.stall = False
+    wait_for(lambda: (sweep(), reload_run(run_id).status == "finished")[1])
+
+    assert recovered == 0
+    assert_each_sent_once(run_id, mailbox)
+    assert sorted(d.attempts for d in db.session.scalars(db.select(EntryDelivery))) == [1, 1]
