@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _held: tuple[str, int | str] | None = None
+_heartbeat: threading.Thread | None = None
 
 
 def lease_until(now: datetime | None = None) -> datetime:
@@ -99,7 +100,11 @@ def file_lease_key(file_id: str) -> str:
 
 
 def start_heartbeat(app: Flask, every: float) -> threading.Thread:
-    """Start the daemon thread renewing this process's held item every `every` seconds."""
+    """Start the daemon thread renewing this process's held item every `every` seconds (once
+    per process; later calls return the running thread)."""
+    global _heartbeat
+    if _heartbeat is not None:
+        return _heartbeat
 
     def beat() -> None:
         while True:
@@ -113,6 +118,6 @@ def start_heartbeat(app: Flask, every: float) -> threading.Thread:
             except Exception:  # a database hiccup: the next beat tries again
                 log.exception("lease renewal for %s %s failed", *item)
 
-    thread = threading.Thread(target=beat, name="herald-heartbeat", daemon=True)
-    thread.start()
-    return thread
+    _heartbeat = threading.Thread(target=beat, name="herald-heartbeat", daemon=True)
+    _heartbeat.start()
+    return _heartbeat
