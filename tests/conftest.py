@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -69,6 +70,9 @@ class Mailbox:
         self.lock = threading.Lock()
         self.reject_with: str | None = None
         self.sessions = 0
+        # While set, RCPT is not answered: a client is held mid-conversation (tests/faults).
+        self.stall = False
+        self.stalled = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         self.sessions += 1
@@ -78,6 +82,10 @@ class Mailbox:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.reject_with:
             return self.reject_with
+        if self.stall:
+            self.stalled += 1
+            while self.stall:
+                await asyncio.sleep(0.05)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -95,6 +103,8 @@ class Mailbox:
             self.raw.clear()
             self.reject_with = None
             self.sessions = 0
+            self.stall = False
+            self.stalled = 0
 
 
 class SmtpServer:

@@ -2,6 +2,8 @@
 
 SimpleWorker runs jobs in this process instead of forking one per job: a fork costs more
 than 10% of a one-page render, and one long-lived process keeps WeasyPrint's font cache warm.
+A daemon thread renews the lease of the item being worked on (app/runs/lease.py), so a lease
+only runs out when the process dies.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from rq import SimpleWorker
 
 from app.extensions import QUEUE_NAMES, queues
+from app.runs.lease import start_heartbeat
 from workers.tasks import _app
 
 
@@ -24,6 +27,7 @@ def main() -> None:
     for name in ("app", "herald", "rq.worker"):
         logging.getLogger(name).setLevel(logging.INFO)
     app = _app()
+    start_heartbeat(app, app.config["HEARTBEAT_SECONDS"])
     with app.app_context():
         worker = SimpleWorker(
             [queues.queue(name) for name in QUEUE_NAMES],

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app import storage
 from app.database import utcnow
@@ -23,6 +23,7 @@ from app.delivery.email import Attachment, send_email
 from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.extensions import db
+from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
@@ -142,6 +143,7 @@ def _attempt(
         return
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
+    pause_point("deliver.before_send")
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
     except TransientDeliveryError as exc:
@@ -166,6 +168,7 @@ def _attempt(
             next_attempt_at=None,
         )
     db.session.commit()
+    pause_point("deliver.after_send")
 
 
 def _partial(delivery: EntryDelivery) -> dict[str, Any] | None:
@@ -245,9 +248,42 @@ def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -
 
 
 def reset_interrupted(entry_id: int) -> None:
-    """Deliveries left `sending` by a dead worker go back to pending (sent at least once)."""
-    db.session.execute(
-        update(EntryDelivery)
-        .where(EntryDelivery.entry_id == entry_id, EntryDelivery.status == D.sending)
-        .values(status=D.pending, lease_expires_at=None, updated_at=utcnow())
-    )
+    """Deliveries a dead worker left `sending` are sent again — once. Does not commit.
+
+    The worker may have died before, during or after the channel accepted the message, and
+    Herald cannot know which (SMTP has no way to ask "did you get this?"): the first time, the
+    delivery goes back to pending and is attempted again (so the message may arrive twice);
+    a delivery interrupted a second time is failed instead, to never send a third copy. The
+    error says so, for the person deciding whether to re-deliver.
+    """
+    interrupted = db.session.scalars(
+        select(EntryDelivery).filter_by(entry_id=entry_id, status=D.sending)
+    ).all()
+    for delivery in interrupted:
+        times = (delivery.detail or {}).get("interrupted", 0) + 1
+        detail = {**(delivery.detail or {}), "interrupted": times}
+        if times > 1:
+            move_delivery(
+                delivery.id,
+                D.failed,
+                from_=[D.sending],
+                detail=detail,
+                lease_expires_at=None,
+                last_error=(
+                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
+                    "again: the server may have accepted it, check before re-delivering"
+                ),
+            )
+        else:
+            move_delivery(
+                delivery.id,
+                D.pending,
+                from_=[D.sending],
+                detail=detail,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=(
+                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
+                    "once: the first attempt may have reached the server"
+                ),
+            )

@@ -10,6 +10,8 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from app.rendering.deadline import checked
+
 
 class TemplateRenderError(Exception):
     """A user template that failed to compile or render; the message says where."""
@@ -66,9 +68,12 @@ def _compiled(source: str) -> Any:
 
 
 def render_html(source: str, context: dict[str, Any]) -> str:
-    """Render a user template in the sandbox, turning every failure into TemplateRenderError."""
+    """Render a user template in the sandbox, turning every failure into TemplateRenderError.
+
+    Under a `render_deadline` it raises RenderDeadlineExceeded when the time is up."""
     try:
-        return _compiled(source).render(context)
+        template = _compiled(source)
+        return checked(lambda: template.render(context))
     except TemplateError as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise TemplateRenderError(f"template error{line}: {exc.message or exc}") from None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from app.extensions import queues
 
@@ -66,11 +69,35 @@ def enqueue_deliver(entries: Iterable[tuple[int, int]]) -> None:
     )
 
 
-def jobs_present(job_ids: list[str]) -> list[bool]:
-    """Whether each RQ job still exists in Redis (it vanishes if Redis restarts empty)."""
+# RQ job statuses of a job that a worker will still pick up.
+WAITING = frozenset({b"queued", b"deferred", b"scheduled"})
+
+
+def jobs_waiting(job_ids: list[str]) -> list[bool]:
+    """Whether each RQ job is still waiting in a queue for a worker.
+
+    False when the job is gone (Redis restarted empty) and when a worker already took it:
+    the job record of a worker killed mid-job stays "started" with no expiry, so its mere
+    presence says nothing. Callers only ask about items whose lease (renewed by a live
+    worker's heartbeat) has run out, so a started job there belongs to a dead worker.
+    """
     if not job_ids:
         return []
     pipe = queues.connection.pipeline(transaction=False)
     for job_id in job_ids:
+        pipe.hget(f"rq:job:{job_id}", "status")
+    return [status in WAITING for status in pipe.execute()]
+
+
+def forget_jobs(job_ids: list[str]) -> None:
+    """Drop the records a dead worker left (its job, its started-registry entry) before the
+    same job id is queued again. Ids with no record (the usual case) cost one round trip."""
+    if not job_ids:
+        return
+    pipe = queues.connection.pipeline(transaction=False)
+    for job_id in job_ids:
         pipe.exists(f"rq:job:{job_id}")
-    return [bool(n) for n in pipe.execute()]
+    for job_id, exists in zip(job_ids, pipe.execute(), strict=True):
+        if exists:
+            with contextlib.suppress(NoSuchJobError):
+                Job.fetch(job_id, connection=queues.connection).delete()
