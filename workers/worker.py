@@ -2,17 +2,73 @@
 
 SimpleWorker runs jobs in this process instead of forking one per job: a fork costs more
 than 10% of a one-page render, and one long-lived process keeps WeasyPrint's font cache warm.
+
+Redis going away is an outage of the queue, not a reason to exit: the worker waits, reconnects
+with backoff and carries on (work it held is in the database; the clock's sweep requeues it).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import time
 
+from flask import Flask
 from rq import SimpleWorker
 
 from app.extensions import QUEUE_NAMES, queues
+from app.runs.dispatch import QueueUnavailable
 from workers.tasks import _app
+
+log = logging.getLogger("herald.worker")
+FIRST_WAIT_SECONDS = 0.5
+LONGEST_WAIT_SECONDS = 30.0
+
+
+def wait_for_redis(
+    first: float = FIRST_WAIT_SECONDS, longest: float = LONGEST_WAIT_SECONDS
+) -> None:
+    """Block until the app's Redis answers PING, waiting `first` seconds after the first failure
+    and doubling up to `longest` (seconds) between tries. A Redis still loading its append-only
+    file answers BusyLoadingError (a ConnectionError), so it counts as not there yet."""
+    wait = first
+    while True:
+        try:
+            queues.connection.ping()
+            return
+        except QueueUnavailable as exc:
+            log.warning("Redis is unavailable (%s); trying again in %.1f s", exc, wait)
+            time.sleep(wait)
+            wait = min(wait * 2, longest)
+
+
+def work(app: Flask, *, burst: bool = False, name: str | None = None) -> None:
+    """Take jobs until stopped (or, with `burst`, until the queues are empty), riding over
+    Redis restarts: when Redis fails under the worker, wait until it answers and start a
+    fresh RQ worker on the same queues."""
+    previous: SimpleWorker | None = None
+    while True:
+        with app.app_context():
+            try:
+                wait_for_redis()
+                if previous is not None:
+                    # Its record may have survived in the append-only file; a worker with the
+                    # same name could not register while it looks alive.
+                    previous.register_death()
+                worker = SimpleWorker(
+                    [queues.queue(queue) for queue in QUEUE_NAMES],
+                    connection=queues.connection,
+                    name=name,
+                )
+                previous = worker
+                worker.work(burst=burst, logging_level="WARNING")
+                return
+            except QueueUnavailable as exc:
+                log.warning("lost Redis while working (%s); reconnecting", exc)
+                # RQ's handlers would turn a stop signal during the wait into nothing.
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main() -> None:
@@ -21,16 +77,9 @@ def main() -> None:
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(name)s %(message)s")
-    for name in ("app", "herald", "rq.worker"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    app = _app()
-    with app.app_context():
-        worker = SimpleWorker(
-            [queues.queue(name) for name in QUEUE_NAMES],
-            connection=queues.connection,
-            name=args.name,
-        )
-        worker.work(burst=args.burst, logging_level="WARNING")
+    for logger in ("app", "herald", "rq.worker"):
+        logging.getLogger(logger).setLevel(logging.INFO)
+    work(_app(), burst=args.burst, name=args.name)
 
 
 if __name__ == "__main__":

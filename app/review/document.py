@@ -18,6 +18,7 @@ from app.database import utcnow
 from app.extensions import db, queues
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
 from app.rendering.pdf import html_to_pdf
+from app.runs.dispatch import QueueUnavailable
 
 ROW_SUMMARY_FIELDS = 3
 
@@ -45,14 +46,20 @@ def request_review_document(
     )
     db.session.add(file)
     db.session.commit()
-    queues.queue("generate").enqueue(
-        "workers.tasks.build_review_document",
-        file.id,
-        job_id=f"review-document-{file.id}",
-        result_ttl=0,
-        failure_ttl=7 * 24 * 3600,
-        job_timeout=3600,
-    )
+    try:
+        queues.queue("generate").enqueue(
+            "workers.tasks.build_review_document",
+            file.id,
+            job_id=f"review-document-{file.id}",
+            result_ttl=0,
+            failure_ttl=7 * 24 * 3600,
+            job_timeout=3600,
+        )
+    except QueueUnavailable:
+        # Nothing would ever build it: take the request back, the caller answers 503.
+        db.session.delete(file)
+        db.session.commit()
+        raise
     return file
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from app.runs.snapshot import take_snapshot
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
 
 TRIGGERS = ("manual", "schedule", "api")
+log = logging.getLogger(__name__)
 
 
 def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +61,10 @@ def start_run(
 ) -> Run:
     """Create a run of `job` and queue its preparation. `user` None is the clock or an operator.
 
+    The committed run is the promise: when Redis cannot take its preparation, the run stays
+    pending (its status says it is waiting for the queue) and the clock's sweep queues it
+    once Redis is back (app.runs.recovery), so the caller is never told it failed.
+
     Raises ValidationFailed (nothing stored) for bad parameter overrides (see check_overrides)
     or a `data` that is not an object or is larger than HERALD_MAX_DATA_BYTES as JSON."""
     if user is not None:
@@ -86,7 +92,10 @@ def start_run(
     job.last_run_at = utcnow()
     job.last_run_status = "running"
     db.session.commit()
-    dispatch.enqueue_prepare(run.id, run.attempts)
+    try:
+        dispatch.enqueue_prepare(run.id, run.attempts)
+    except dispatch.QueueUnavailable as exc:
+        log.warning("run %s is waiting for the queue (Redis: %s)", run.id, exc)
     return run
 
 

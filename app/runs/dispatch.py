@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from redis.exceptions import RedisError
 from rq import Queue
 
 from app.extensions import queues
+
+# Raised by every function here when Redis is unreachable, restarting or still loading its
+# append-only file (redis-py's BusyLoadingError is a ConnectionError). Callers that can leave
+# the work in the database for the clock's sweep catch it; the web and API answer 503.
+QueueUnavailable = RedisError
+# How long a caller is asked to wait before trying again while the queue is down (seconds).
+RETRY_AFTER_SECONDS = 30
 
 RESULT_TTL = 0  # the database holds every outcome; Redis keeps nothing it doesn't need
 FAILURE_TTL = 7 * 24 * 3600
@@ -64,6 +72,16 @@ def enqueue_deliver(entries: Iterable[tuple[int, int]]) -> None:
         "workers.tasks.deliver_entry",
         [(entry_id, deliver_job_id(entry_id, attempt)) for entry_id, attempt in entries],
     )
+
+
+def prepare_waiting(run_id: int, attempt: int) -> bool:
+    """Whether a pending run's preparation is not (yet) in the queue: Redis was down when the
+    run was accepted, or is down now. The clock's sweep queues such a run once Redis answers.
+    """
+    try:
+        return not jobs_present([prepare_job_id(run_id, attempt)])[0]
+    except QueueUnavailable:
+        return True
 
 
 def jobs_present(job_ids: list[str]) -> list[bool]:

@@ -1,0 +1,160 @@
+"""Redis loss is an outage of the queue, not of Herald (issue 12, kind 3).
+
+The suite's real redis-server is killed (SIGKILL) and started again, empty, on the same socket.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.database import utcnow
+from app.demo.seed import seed_demo
+from app.extensions import db
+from app.models import Entry, EntryDelivery, TemporaryFile
+from app.runs.recovery import recover_stalled_work
+from tests.api.conftest import Api, token_for
+from tests.conftest import CSRF, worker_env
+from tests.helpers import reload_run
+
+JOB = "/api/v1/ws/demo/jobs/monthly-statements"
+CUSTOMERS = 3
+
+
+def later():
+    """Past the stale-queued age, so the sweep treats the waiting run as lost from the queue."""
+    return utcnow() + timedelta(hours=1)
+
+
+def wait_for(predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def api(app, client, smtp_server) -> Api:
+    seed_demo(smtp_server.settings, customers=CUSTOMERS)
+    return Api(client, token_for("demo@herald.local", "demo", ["jobs:read", "jobs:write"]))
+
+
+def assert_each_email_once(mailbox, run_id: int) -> None:
+    """Every delivery the run recorded as sent reached the SMTP server exactly once."""
+    sent = db.session.scalars(
+        select(EntryDelivery.id)
+        .join(Entry, Entry.id == EntryDelivery.entry_id)
+        .where(Entry.run_id == run_id, EntryDelivery.status == "sent")
+    ).all()
+    # The demo's customers minus the one it keeps without an e-mail address.
+    assert len(sent) == CUSTOMERS - 1
+    recipients = Counter(address for envelope in mailbox.envelopes for address in envelope)
+    assert len(mailbox.messages) == len(sent)
+    assert set(recipients.values()) == {1}, recipients
+
+
+def test_with_redis_down_the_api_accepts_runs_durably_and_serves_reads(
+    app, api, redis_server, work, mailbox
+):
+    redis_server.stop()
+
+    started = api.post(JOB + "/runs", {})
+    assert started.status_code == 200, started.get_data(as_text=True)  # accepted, as always
+    run_id = started.get_json()["jobRunId"]
+    status = api.get(f"{JOB}/runs/{run_id}/status")
+    assert status.status_code == 200
+    assert (status.get_json()["runStatus"], status.get_json()["stage"]) == (
+        "pending",
+        "waiting_for_queue",
+    )
+    for read in (JOB, JOB + "/runs", f"{JOB}/runs/{run_id}", "/api/v1/ws/demo/jobs"):
+        assert api.get(read).status_code == 200, read
+
+    redis_server.start()  # empty: the run's preparation was never queued
+    assert api.get(f"{JOB}/runs/{run_id}/status").get_json()["stage"] == "waiting_for_queue"
+    assert recover_stalled_work(now=later())["runs_requeued"] == 1
+    assert api.get(f"{JOB}/runs/{run_id}/status").get_json()["stage"] == "queued"
+    work()
+
+    assert reload_run(run_id).status == "finished"
+    assert_each_email_once(mailbox, run_id)
+    work()  # nothing left over to send a second time
+    assert len(mailbox.messages) == CUSTOMERS - 1
+
+
+def test_with_redis_down_pages_work_and_run_now_waits_for_the_queue(
+    app, api, auth, client, redis_server, work, mailbox
+):
+    auth.login()
+    page = "/w/demo/jobs/monthly-statements"
+    csrf_token = CSRF.search(client.get(page).get_data(as_text=True)).group(1)
+    redis_server.stop()
+
+    for url in ("/w/demo/jobs", page, "/w/demo/runs"):
+        assert client.get(url).status_code == 200, url
+    answer = client.post(page + "/runs", data={"csrf_token": csrf_token})
+    assert answer.status_code == 303
+    run_page = client.get(answer.headers["Location"])
+    assert run_page.status_code == 200
+    assert "Waiting for the queue" in run_page.get_data(as_text=True)
+
+    redis_server.start()
+    recover_stalled_work(now=later())
+    work()
+    run_id = int(answer.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert reload_run(run_id).status == "finished"
+    assert "Waiting for the queue" not in client.get(answer.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert_each_email_once(mailbox, run_id)
+
+
+def test_an_action_that_needs_the_queue_now_answers_503_with_retry_after(app, api, redis_server):
+    """Building a review document cannot wait in the database: 503, and nothing is kept."""
+    redis_server.stop()
+    run_id = api.post(JOB + "/runs", {}).get_json()["jobRunId"]
+    answer = api.post(f"{JOB}/runs/{run_id}/generate-review-document", {})
+    assert answer.status_code == 503, answer.get_data(as_text=True)
+    error = answer.get_json()["error"]
+    assert error["code"] == "service_unavailable"
+    assert error["details"]["retry_after"] > 0
+    assert answer.headers["Retry-After"] == str(error["details"]["retry_after"])
+    assert db.session.query(TemporaryFile).count() == 0
+
+
+def test_a_worker_process_waits_for_redis_and_then_does_the_work(
+    app, api, redis_server, mailbox, tmp_path: Path
+):
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "workers.worker"],
+            env=worker_env(app),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        first = api.post(JOB + "/runs", {}).get_json()["jobRunId"]
+        wait_for(lambda: reload_run(first).status == "finished")
+        mailbox.clear()
+
+        redis_server.stop()
+        wait_for(lambda: "Redis is unavailable" in log.read_text())
+        assert worker.poll() is None
+        run_id = api.post(JOB + "/runs", {}).get_json()["jobRunId"]
+
+        redis_server.start()
+        recover_stalled_work(now=later())
+        wait_for(lambda: reload_run(run_id).status == "finished")
+        assert worker.poll() is None
+        assert_each_email_once(mailbox, run_id)
+    finally:
+        worker.terminate()
+        worker.wait(10)
