@@ -23,7 +23,7 @@ from workers.tasks import _app
 
 log = logging.getLogger("herald.worker")
 FIRST_WAIT_SECONDS = 0.5
-LONGEST_WAIT_SECONDS = 30.0
+LONGEST_WAIT_SECONDS = 10.0
 
 
 def wait_for_redis(

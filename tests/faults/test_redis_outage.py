@@ -18,8 +18,9 @@ from sqlalchemy import select
 from app.database import utcnow
 from app.demo.seed import seed_demo
 from app.extensions import db
-from app.models import Entry, EntryDelivery, TemporaryFile
+from app.models import Entry, EntryDelivery, Run, TemporaryFile
 from app.runs.recovery import recover_stalled_work
+from tests import factories as make
 from tests.api.conftest import Api, token_for
 from tests.conftest import CSRF, worker_env
 from tests.helpers import reload_run
@@ -158,3 +159,47 @@ def test_a_worker_process_waits_for_redis_and_then_does_the_work(
     finally:
         worker.terminate()
         worker.wait(10)
+
+
+def test_the_clock_creates_due_runs_while_redis_is_down_and_they_complete_after(
+    app, redis_server, smtp_server, mailbox, tmp_path: Path
+):
+    """Real clock and worker processes ride over the outage; the clock's own sweep queues
+    the run it created while Redis was down."""
+    ws = make.workspace(smtp=smtp_server.settings)
+    rows = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
+    rule = {"start": "2026-01-01T00:00", "timezone": "UTC", "trigger": "hourly"}
+    job = make.mailing_job(ws, rows, scheduled=True, schedule=rule)
+    # Stale at once, so the test need not wait out the default two minutes.
+    env = {**worker_env(app), "HERALD_STALE_QUEUED_SECONDS": "0"}
+    logs = {name: tmp_path / f"{name}.log" for name in ("clock", "worker")}
+    processes = {}
+    for name, log in logs.items():
+        with log.open("wb") as out:
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"workers.{name}"], env=env, stdout=out, stderr=out
+            )
+    try:
+        redis_server.stop()
+        wait_for(lambda: "Redis is unavailable" in logs["worker"].read_text())
+        job.next_fire_at = utcnow()
+        db.session.commit()
+        wait_for(lambda: runs_of(job.id))
+        (run,) = runs_of(job.id)
+        assert run.status == "pending"
+        wait_for(lambda: "Redis is unavailable" in logs["clock"].read_text())  # its sweep
+        assert all(process.poll() is None for process in processes.values())
+
+        redis_server.start()
+        wait_for(lambda: reload_run(run.id).status == "finished")
+        assert all(process.poll() is None for process in processes.values())
+        assert sorted(envelope[0] for envelope in mailbox.envelopes) == [r["email"] for r in rows]
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(10)
+
+
+def runs_of(job_id: int) -> list[Run]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Run).filter_by(job_id=job_id)))
