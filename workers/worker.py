@@ -45,10 +45,12 @@ def wait_for_redis(
 
 def work(app: Flask, *, burst: bool = False, name: str | None = None) -> None:
     """Take jobs until stopped (or, with `burst`, until the queues are empty), riding over
-    Redis restarts: when Redis fails under the worker, wait until it answers and start a
-    fresh RQ worker on the same queues."""
-    previous: SimpleWorker | None = None
+    Redis outages: RQ retries a lost connection while it waits for a job, but gives up when
+    one fails elsewhere (its heartbeat, its bookkeeping after a job); then this waits until
+    Redis answers and starts a fresh RQ worker on the same queues."""
+    previous: HeraldWorker | None = None
     while True:
+        worker: HeraldWorker | None = None
         with app.app_context():
             try:
                 wait_for_redis()
@@ -56,19 +58,39 @@ def work(app: Flask, *, burst: bool = False, name: str | None = None) -> None:
                     # Its record may have survived in the append-only file; a worker with the
                     # same name could not register while it looks alive.
                     previous.register_death()
-                worker = SimpleWorker(
+                worker = HeraldWorker(
                     [queues.queue(queue) for queue in QUEUE_NAMES],
                     connection=queues.connection,
                     name=name,
                 )
-                previous = worker
                 worker.work(burst=burst, logging_level="WARNING")
-                return
+                if burst or worker.stop_signalled:
+                    return
+                log.warning("the RQ worker quit on an error; starting it again")
             except QueueUnavailable as exc:
+                if worker is not None and worker.stop_signalled:
+                    return
                 log.warning("lost Redis while working (%s); reconnecting", exc)
-                # RQ's handlers would turn a stop signal during the wait into nothing.
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+            finally:
+                if worker is not None and worker.pubsub_thread is not None:
+                    # RQ's command listener retries forever on its own; without Redis its
+                    # unsubscribe() cannot run, so the thread is only told to end.
+                    worker.pubsub_thread.stop()
+            previous = worker or previous
+        # RQ's handlers would turn a stop signal during the wait into nothing.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class HeraldWorker(SimpleWorker):
+    """RQ's SimpleWorker that remembers a stop signal (SIGTERM, Ctrl+C), so that a Redis
+    failure while stopping is not taken for an outage to ride over."""
+
+    stop_signalled = False
+
+    def request_stop(self, signum: int, frame: object) -> None:
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +20,6 @@ from app.runs.snapshot import take_snapshot
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
 
 TRIGGERS = ("manual", "schedule", "api")
-log = logging.getLogger(__name__)
 
 
 def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
@@ -92,10 +90,8 @@ def start_run(
     job.last_run_at = utcnow()
     job.last_run_status = "running"
     db.session.commit()
-    try:
+    with dispatch.or_leave_to_sweep(f"run {run.id}"):
         dispatch.enqueue_prepare(run.id, run.attempts)
-    except dispatch.QueueUnavailable as exc:
-        log.warning("run %s is waiting for the queue (Redis: %s)", run.id, exc)
     return run
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from redis.exceptions import RedisError
 from rq import Queue
@@ -16,9 +18,24 @@ QueueUnavailable = RedisError
 # How long a caller is asked to wait before trying again while the queue is down (seconds).
 RETRY_AFTER_SECONDS = 30
 
+log = logging.getLogger(__name__)
 RESULT_TTL = 0  # the database holds every outcome; Redis keeps nothing it doesn't need
 FAILURE_TTL = 7 * 24 * 3600
 JOB_TIMEOUT = 1800
+
+
+@contextmanager
+def or_leave_to_sweep(work: str) -> Iterator[None]:
+    """Queue inside this block; if Redis is unavailable, log it and carry on.
+
+    Only for work already committed in a state the clock's sweep (app.runs.recovery) queues
+    by itself: a pending run, or entries whose lease runs out. The caller then answers as
+    usual, and the work starts when Redis is back. `work` names it in the log line.
+    """
+    try:
+        yield
+    except QueueUnavailable as exc:
+        log.warning("%s waits for the queue (Redis: %s)", work, exc)
 
 
 def prepare_job_id(run_id: int, attempt: int) -> str:

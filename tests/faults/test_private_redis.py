@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ KEYS = 200
 def test_start_waits_while_redis_loads_a_large_append_only_file(tmp_path: Path, caplog):
     process, url = start_redis(tmp_path)  # persist: an append-only file
     client = Redis.from_url(url)
-    client.mset({f"key-{n}": "x" for n in range(KEYS)})
+    # Values that do not compress, so Redis answers clients after every key or two.
+    client.mset({f"key-{n}": secrets.token_hex(1024) for n in range(KEYS)})
     # Rewritten, the file starts with an RDB image, which Redis loads key by key while still
     # answering clients between chunks (LOADING) as it does with any large file.
     client.bgrewriteaof()

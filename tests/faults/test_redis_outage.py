@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from app.database import utcnow
+from app.delivery.redeliver import retry_delivery
 from app.demo.seed import seed_demo
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run, TemporaryFile
+from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
@@ -39,6 +41,24 @@ def wait_for(predicate, timeout: float = 60) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a worker or clock the way `./dev run` does; it must obey SIGTERM."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+        raise
+
+
+def noticed_outage(log: Path) -> bool:
+    """Whether a process logged losing Redis: RQ while it waits for a job, or
+    workers.worker (and the clock) when a call outside that wait fails."""
+    text = log.read_text()
+    return "Redis is unavailable" in text or "could not connect to Redis" in text
 
 
 @pytest.fixture
@@ -147,7 +167,7 @@ def test_a_worker_process_waits_for_redis_and_then_does_the_work(
         mailbox.clear()
 
         redis_server.stop()
-        wait_for(lambda: "Redis is unavailable" in log.read_text())
+        wait_for(lambda: noticed_outage(log))
         assert worker.poll() is None
         run_id = api.post(JOB + "/runs", {}).get_json()["jobRunId"]
 
@@ -157,8 +177,7 @@ def test_a_worker_process_waits_for_redis_and_then_does_the_work(
         assert worker.poll() is None
         assert_each_email_once(mailbox, run_id)
     finally:
-        worker.terminate()
-        worker.wait(10)
+        stop(worker)
 
 
 def test_the_clock_creates_due_runs_while_redis_is_down_and_they_complete_after(
@@ -181,7 +200,7 @@ def test_the_clock_creates_due_runs_while_redis_is_down_and_they_complete_after(
             )
     try:
         redis_server.stop()
-        wait_for(lambda: "Redis is unavailable" in logs["worker"].read_text())
+        wait_for(lambda: noticed_outage(logs["worker"]))
         job.next_fire_at = utcnow()
         db.session.commit()
         wait_for(lambda: runs_of(job.id))
@@ -196,10 +215,35 @@ def test_the_clock_creates_due_runs_while_redis_is_down_and_they_complete_after(
         assert sorted(envelope[0] for envelope in mailbox.envelopes) == [r["email"] for r in rows]
     finally:
         for process in processes.values():
-            process.terminate()
-            process.wait(10)
+            stop(process)
 
 
 def runs_of(job_id: int) -> list[Run]:
     db.session.expire_all()
     return list(db.session.scalars(select(Run).filter_by(job_id=job_id)))
+
+
+def test_a_delivery_retried_while_redis_is_down_goes_out_once_when_it_is_back(
+    app, redis_server, smtp_server, mailbox, work
+):
+    """Retrying is accepted (the entry is leased for delivery in the database); when Redis is
+    back and the lease has run out, the sweep queues it."""
+    ws = make.workspace(smtp=smtp_server.settings)
+    job = make.mailing_job(ws, [{"name": "Ada", "email": "ada@example.com"}])
+    mailbox.reject_with = "550 5.1.1 No such user"
+    run_id = start_run(job, None).id
+    work()
+    delivery = db.session.scalars(select(EntryDelivery)).one()
+    assert delivery.status == "failed"
+    mailbox.reject_with = None
+
+    redis_server.stop()
+    assert retry_delivery(delivery.id, None).status == "pending"
+
+    redis_server.start()
+    work()
+    assert len(mailbox.messages) == 0  # nothing was queued: Redis was down
+    assert recover_stalled_work(now=later())["entries_recovered"] == 1
+    work()
+    assert reload_run(run_id).status == "finished"
+    assert [envelope for envelope in mailbox.envelopes] == [["ada@example.com"]]
