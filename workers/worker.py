@@ -67,6 +67,7 @@ def work(app: Flask, *, burst: bool = False, name: str | None = None) -> None:
                 if burst or worker.stop_signalled:
                     return
                 log.warning("the RQ worker quit on an error; starting it again")
+                time.sleep(FIRST_WAIT_SECONDS)  # an error that repeats does not spin
             except QueueUnavailable as exc:
                 if worker is not None and worker.stop_signalled:
                     return
