@@ -62,7 +62,14 @@ class JobRunStatus(Model):
     status: BucketCounts
     runStatus: Literal["pending", "preparing", "running", "finished", "failed", "cancelled"]
     stage: Literal[
-        "queued", "preparing", "generating", "awaiting_review", "done", "failed", "cancelled"
+        "queued",
+        "waiting_for_queue",
+        "preparing",
+        "generating",
+        "awaiting_review",
+        "done",
+        "failed",
+        "cancelled",
     ]
     estimatedWaitSec: int | None
     cancelled: int

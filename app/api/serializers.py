@@ -9,6 +9,7 @@ from flask import url_for
 
 from app.database import utcnow
 from app.models import Entry, Job, Run, TemporaryFile
+from app.runs import dispatch
 from app.runs.progress import RunProgress
 from app.runs.states import RunStatus, bucket_counts
 
@@ -54,7 +55,7 @@ def run_summary(run: Run, counts: dict[str, int] | None = None) -> dict[str, Any
 
 def _stage(run: Run | RunProgress, counts: dict[str, int]) -> str:
     if run.status == RunStatus.pending:
-        return "queued"
+        return "waiting_for_queue" if dispatch.prepare_waiting(run.id, run.attempts) else "queued"
     if run.status in (RunStatus.preparing, RunStatus.failed, RunStatus.cancelled):
         return str(run.status)
     if counts["queued"]:

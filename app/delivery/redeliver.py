@@ -77,7 +77,8 @@ def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
         raise ValidationFailed({"": f"a {entry.status} entry cannot be delivered"})
     move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
     db.session.commit()
-    dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+    with dispatch.or_leave_to_sweep(f"delivery {delivery.id}"):
+        dispatch.enqueue_deliver([(entry.id, entry.attempts)])
     db.session.refresh(delivery)
     return delivery
 
@@ -195,7 +196,8 @@ def _redeliver(run: Run, entries: list[tuple[int, int]]) -> int:
     if moved:
         move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
     db.session.commit()
-    dispatch.enqueue_deliver([(entry_id, attempts[entry_id]) for entry_id in moved])
+    with dispatch.or_leave_to_sweep(f"delivery of {len(moved)} entries"):
+        dispatch.enqueue_deliver([(entry_id, attempts[entry_id]) for entry_id in moved])
     return len(moved)
 
 

@@ -19,6 +19,7 @@ from app.extensions import db, queues
 from app.faults import pause_point
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
 from app.rendering.pdf import html_to_pdf
+from app.runs.dispatch import QueueUnavailable
 
 ROW_SUMMARY_FIELDS = 3
 
@@ -46,7 +47,13 @@ def request_review_document(
     )
     db.session.add(file)
     db.session.commit()
-    queue_review_document(file.id)
+    try:
+        queue_review_document(file.id)
+    except QueueUnavailable:
+        # Nothing would ever build it: take the request back, the caller answers 503.
+        db.session.delete(file)
+        db.session.commit()
+        raise
     return file
 
 

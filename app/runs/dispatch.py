@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from app.extensions import queues
 
+# Raised by every function here when Redis is unreachable, restarting or still loading its
+# append-only file (redis-py's BusyLoadingError is a ConnectionError). Callers that can leave
+# the work in the database for the clock's sweep catch it; the web and API answer 503.
+QueueUnavailable = RedisError
+# How long a caller is asked to wait before trying again while the queue is down (seconds).
+RETRY_AFTER_SECONDS = 30
+
+log = logging.getLogger(__name__)
 RESULT_TTL = 0  # the database holds every outcome; Redis keeps nothing it doesn't need
 FAILURE_TTL = 7 * 24 * 3600
 JOB_TIMEOUT = 1800
+
+
+@contextmanager
+def or_leave_to_sweep(work: str) -> Iterator[None]:
+    """Queue inside this block; if Redis is unavailable, log it and carry on.
+
+    Only for work already committed in a state the clock's sweep (app.runs.recovery) queues
+    by itself: a pending run, or entries whose lease runs out. The caller then answers as
+    usual, and the work starts when Redis is back. `work` names it in the log line.
+    """
+    try:
+        yield
+    except QueueUnavailable as exc:
+        log.warning("%s waits for the queue (Redis: %s)", work, exc)
 
 
 def prepare_job_id(run_id: int, attempt: int) -> str:
@@ -67,6 +92,16 @@ def enqueue_deliver(entries: Iterable[tuple[int, int]]) -> None:
         "workers.tasks.deliver_entry",
         [(entry_id, deliver_job_id(entry_id, attempt)) for entry_id, attempt in entries],
     )
+
+
+def prepare_waiting(run_id: int, attempt: int) -> bool:
+    """Whether a pending run's preparation is not (yet) in Redis: Redis was down when the run
+    was accepted, or is down now. The clock's sweep queues such a run once Redis answers.
+    """
+    try:
+        return not queues.connection.exists(f"rq:job:{prepare_job_id(run_id, attempt)}")
+    except QueueUnavailable:
+        return True
 
 
 # RQ job statuses of a job that a worker will still pick up.
