@@ -31,15 +31,15 @@ def _free_port() -> int:
 
 def _embedded_services(env: dict[str, str]) -> list:
     """Start what the environment does not point elsewhere; return handles to stop later."""
-    from app.embedded_redis import start_redis
+    from app.embedded_redis import SupervisedRedis
     from app.mailcatcher import start_catcher
 
     handles: list = []
     if not env.get("REDIS_URL"):
-        process, url = start_redis(INSTANCE / "redis")
-        env["REDIS_URL"] = url
-        handles.append(process)
-        print(f"  redis        private server at {url}")
+        redis = SupervisedRedis(INSTANCE / "redis")
+        env["REDIS_URL"] = redis.url
+        handles.append(redis)
+        print(f"  redis        private server at {redis.url}")
     if not env.get("SMTP_HOST"):
         wanted = int(env.get("HERALD_CATCHER_PORT", "8025"))
         port = wanted if _port_free(wanted) else _free_port()
@@ -87,6 +87,20 @@ def _processes(env: dict[str, str], port: int) -> dict[str, list[str]]:
     return commands
 
 
+def _keep_redis_up(handles: list) -> None:
+    """Start the private Redis again if it died; the other processes wait and reconnect."""
+    from app.embedded_redis import SupervisedRedis
+
+    for handle in handles:
+        if not isinstance(handle, SupervisedRedis):
+            continue
+        try:
+            if handle.check():
+                print("  redis        exited; started it again", flush=True)
+        except RuntimeError as exc:
+            print(f"  redis        could not start again ({exc}); trying again", flush=True)
+
+
 def main() -> None:
     env = dict(os.environ)
     env["HERALD_INSTANCE_PATH"] = str(INSTANCE)
@@ -117,6 +131,7 @@ def main() -> None:
     restarts: dict[str, list[float]] = {name: [] for name in children}
     try:
         while not stopping:
+            _keep_redis_up(handles)
             for name, child in list(children.items()):
                 if child.poll() is None or stopping:
                     continue

@@ -37,6 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     queues.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_uri(app.config["REDIS_URL"]))
+    # Redis down is an outage of the queue, not of Herald: the limiter counts in this
+    # process's memory until Redis answers again, and any other storage error lets the
+    # request through rather than failing it.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
     http_headers.init_app(app)
     with app.app_context():

@@ -75,8 +75,12 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Set only when the development mail catcher runs; enables the Outbox page.
         "OUTBOX_DIR": os.environ.get("HERALD_OUTBOX_DIR") or None,
         "ENCRYPTION_KEY": os.environ.get("HERALD_ENCRYPTION_KEY") or None,
-        # A worker that holds an entry longer than this is presumed dead.
-        "LEASE_SECONDS": _int("HERALD_LEASE_SECONDS", 300),
+        # A worker renews the lease of what it holds every HEARTBEAT_SECONDS while it lives;
+        # a lease not renewed for LEASE_SECONDS means the worker is gone (see app/runs/lease.py).
+        "LEASE_SECONDS": _int("HERALD_LEASE_SECONDS", 60),
+        "HEARTBEAT_SECONDS": float(os.environ.get("HERALD_HEARTBEAT_SECONDS") or 10),
+        # An entry still rendering after this long is GenerationFailed; previews get it too.
+        "RENDER_TIMEOUT_SECONDS": _int("HERALD_RENDER_TIMEOUT_SECONDS", 120),
         # Queued work older than this with no progress is enqueued again.
         "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
         "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),
@@ -90,6 +94,10 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
             for x in os.environ.get("HERALD_DELIVERY_RETRY_DELAYS", "30,120,600,1800").split(",")
         ],
         "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
+        # Recipients per SMTP transaction: RFC 5321 §4.5.3.1.8 has servers accept at least 100.
+        "SMTP_MAX_RECIPIENTS": _int("HERALD_SMTP_MAX_RECIPIENTS", 100),
+        # Longest wait a channel's Retry-After (429/503) may impose before the next attempt.
+        "RETRY_AFTER_MAX_SECONDS": _int("HERALD_RETRY_AFTER_MAX_SECONDS", 3600),
         # How long consolidated review documents stay downloadable.
         "TEMPORARY_FILE_HOURS": _int("HERALD_TEMPORARY_FILE_HOURS", 24),
         # Where people reach Herald: signed links in chat messages and webhooks start with it.

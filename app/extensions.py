@@ -12,6 +12,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from redis import Redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 from rq import Queue
 
 from app.database import Base
@@ -39,7 +41,14 @@ class RedisQueues:
     """Holds the Redis connection and the RQ queues of one app."""
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["herald_redis"] = Redis.from_url(app.config["REDIS_URL"])
+        # A few quick retries ride over a blip; a Redis that stays down fails the call within
+        # about a second (and a host that drops packets within the connect timeout), so a web
+        # request never hangs on it: the caller keeps the work in the database instead.
+        app.extensions["herald_redis"] = Redis.from_url(
+            app.config["REDIS_URL"],
+            socket_connect_timeout=5,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries=3),
+        )
 
     @property
     def connection(self) -> Redis:

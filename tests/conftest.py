@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,12 +32,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class RedisServer:
+    """The suite's private redis-server; fault tests stop it and start it again on the same
+    socket, so every connection the app holds sees the same outage a real restart causes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.process, self.url = start_redis(directory, persist=False)
+
+    def stop(self) -> None:
+        """Kill it (SIGKILL: no shutdown, no goodbye to clients)."""
+        self.process.kill()
+        self.process.wait(5)
+
+    def start(self) -> None:
+        """Start it again, empty, on the same socket (a no-op while it runs)."""
+        if self.process.poll() is None:
+            return
+        self.process, url = start_redis(self.directory, persist=False)
+        assert url == self.url
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = start_redis(tmp_path_factory.mktemp("redis"), persist=False)
-    yield url
-    process.terminate()
-    process.wait(5)
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.process.terminate()
+    server.process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
 # Whitespace between two adjacent RFC 2047 encoded words in a header.
@@ -69,6 +97,9 @@ class Mailbox:
         self.lock = threading.Lock()
         self.reject_with: str | None = None
         self.sessions = 0
+        # While set, RCPT is not answered: a client is held mid-conversation (tests/faults).
+        self.stall = False
+        self.stalled = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         self.sessions += 1
@@ -78,6 +109,10 @@ class Mailbox:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if self.reject_with:
             return self.reject_with
+        if self.stall:
+            self.stalled += 1
+            while self.stall:
+                await asyncio.sleep(0.05)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -95,6 +130,8 @@ class Mailbox:
             self.raw.clear()
             self.reject_with = None
             self.sessions = 0
+            self.stall = False
+            self.stalled = 0
 
 
 class SmtpServer:
@@ -167,7 +204,7 @@ def _app(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Flask:
 
 
 @pytest.fixture
-def app(_app: Flask, smtp_server: SmtpServer) -> Iterator[Flask]:
+def app(_app: Flask, smtp_server: SmtpServer, redis_server: RedisServer) -> Iterator[Flask]:
     """The app inside an app context; every table is emptied and Redis flushed afterwards."""
     from app.delivery.smtp import close_all as close_smtp_sessions
     from app.extensions import db, queues
@@ -176,6 +213,7 @@ def app(_app: Flask, smtp_server: SmtpServer) -> Iterator[Flask]:
     with _app.app_context():
         yield _app
         db.session.remove()
+        redis_server.start()  # a fault test may have left it stopped
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())

@@ -13,6 +13,7 @@ import signal
 import time
 from datetime import datetime
 
+from app.runs.dispatch import QueueUnavailable
 from workers.tasks import _app
 
 log = logging.getLogger("herald.clock")
@@ -87,6 +88,9 @@ def main() -> None:
                     recover()
                     last_recovery = time.monotonic()
                 pause = seconds_until_next_fire()
+            except QueueUnavailable as exc:  # due runs were still created; they wait for it
+                log.warning("Redis is unavailable (%s); new runs wait in the database", exc)
+                pause = MAX_SLEEP_SECONDS
             except Exception:  # the clock must outlive a failed tick (database restarting, ...)
                 log.exception("clock tick failed")
                 pause = MAX_SLEEP_SECONDS

@@ -27,31 +27,35 @@ def _context() -> Iterator[None]:
         yield
 
 
-def _run(func: Callable[[int], None], item_id: int) -> None:
-    with _context():
+def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
+    """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile."""
+    from app.runs.lease import holding
+
+    with _context(), holding(kind, item_id):
         func(item_id)
 
 
 def prepare_run(run_id: int) -> None:
     from app.runs.prepare import prepare_run as prepare
 
-    _run(prepare, run_id)
+    _run(prepare, "run", run_id)
 
 
 def generate_entry(entry_id: int) -> None:
     from app.runs.generate import generate_entry as generate
 
-    _run(generate, entry_id)
+    _run(generate, "entry", entry_id)
 
 
 def deliver_entry(entry_id: int) -> None:
     from app.delivery.service import deliver_entry as deliver
 
-    _run(deliver, entry_id)
+    _run(deliver, "entry", entry_id)
 
 
 def build_review_document(file_id: str) -> None:
     from app.review.document import build_review_document as build
+    from app.runs.lease import holding
 
-    with _context():
+    with _context(), holding("file", file_id):
         build(file_id)

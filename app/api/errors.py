@@ -20,6 +20,7 @@ CODES = {
     422: "validation_error",
     429: "rate_limit_exceeded",
     500: "internal_error",
+    503: "service_unavailable",
 }
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 

@@ -62,7 +62,14 @@ class JobRunStatus(Model):
     status: BucketCounts
     runStatus: Literal["pending", "preparing", "running", "finished", "failed", "cancelled"]
     stage: Literal[
-        "queued", "preparing", "generating", "awaiting_review", "done", "failed", "cancelled"
+        "queued",
+        "waiting_for_queue",
+        "preparing",
+        "generating",
+        "awaiting_review",
+        "done",
+        "failed",
+        "cancelled",
     ]
     estimatedWaitSec: int | None
     cancelled: int
@@ -92,13 +99,25 @@ class ReportOut(Model):
     downloadUrl: str | None
 
 
+class RecipientOut(Model):
+    address: str
+    status: Literal["accepted", "deferred", "refused", "uncertain"]
+    reply: str
+
+
 class DeliveryOut(Model):
     id: int
     kind: str
-    status: Literal["pending", "sending", "sent", "skipped", "failed"]
+    # partial: some recipients accepted it, others refused; uncertain: possibly delivered
+    # (connection lost before the channel's answer), not resent automatically.
+    status: Literal["pending", "sending", "sent", "skipped", "failed", "partial", "uncertain"]
     attempts: int
     lastError: str | None
     sentAt: str | None
+    # Email: each envelope recipient's outcome, e.g.
+    # {"address": "a@example.com", "status": "refused", "reply": "550 5.1.1 no such user"};
+    # status is accepted | deferred | refused | uncertain. Empty for other channels.
+    recipients: list[RecipientOut] = []
 
 
 class EntryOut(Model):

@@ -9,6 +9,7 @@ from flask import url_for
 
 from app.database import utcnow
 from app.models import Entry, Job, Run, TemporaryFile
+from app.runs import dispatch
 from app.runs.progress import RunProgress
 from app.runs.states import RunStatus, bucket_counts
 
@@ -54,7 +55,7 @@ def run_summary(run: Run, counts: dict[str, int] | None = None) -> dict[str, Any
 
 def _stage(run: Run | RunProgress, counts: dict[str, int]) -> str:
     if run.status == RunStatus.pending:
-        return "queued"
+        return "waiting_for_queue" if dispatch.prepare_waiting(run.id, run.attempts) else "queued"
     if run.status in (RunStatus.preparing, RunStatus.failed, RunStatus.cancelled):
         return str(run.status)
     if counts["queued"]:
@@ -126,10 +127,23 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
                 "attempts": d.attempts,
                 "lastError": d.last_error,
                 "sentAt": iso(d.sent_at),
+                "recipients": recipients_out(d.detail),
             }
             for d in entry.deliveries
         ],
     }
+
+
+def recipients_out(detail: dict[str, Any] | None) -> list[dict[str, str]]:
+    """An email delivery's per-recipient outcomes (`detail.recipients`, or those of its last
+    attempt under `detail.partial`) as a list; empty for other channels."""
+    found = (detail or {}).get("recipients") or ((detail or {}).get("partial") or {}).get(
+        "recipients"
+    )
+    return [
+        {"address": addr, "status": o.get("status", ""), "reply": o.get("reply", "")}
+        for addr, o in (found or {}).items()
+    ]
 
 
 def temporary_file_out(file: TemporaryFile, workspace_code: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from rq import Worker
 
@@ -142,6 +143,11 @@ def _wait_for(run_id: int, timeout: int) -> Run:
 def _drain_here() -> None:
     from rq import SimpleWorker
 
+    from app.runs.lease import start_heartbeat
+
     click.echo("no worker is running; working the queues in this process", err=True)
+    # Leased like a worker's: a running clock must not take back a long render from here.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    start_heartbeat(app, app.config["HEARTBEAT_SECONDS"])
     worker = SimpleWorker([queues.queue(n) for n in QUEUE_NAMES], connection=queues.connection)
     worker.work(burst=True, logging_level="WARNING")

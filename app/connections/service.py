@@ -32,7 +32,7 @@ from app.config import sqlite_dir
 from app.connections.secrets import get_secrets, set_secrets
 from app.datasources.isolation import DatabaseRefused, checked_url
 from app.delivery.channels.base import check_http_url
-from app.delivery.email import compose
+from app.delivery.email import compose, raise_for_recipients
 from app.delivery.errors import DeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.delivery.recipients import Mailbox, fill_recipients, recipient_field_error
@@ -410,9 +410,10 @@ def send_test_email(
     # A session of its own: the test must open a connection now, not reuse a kept one.
     session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
     try:
-        session.send(message)
+        outcomes = session.send(message, message.envelope_to)
     finally:
         session.close()
+    raise_for_recipients(outcomes, {})  # a refused or deferred recipient is the test's answer
 
 
 def _literal_addresses(field: str, text: str) -> list[Mailbox]:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.connections.secrets import get_secrets
-from app.delivery.errors import DeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.headers import address_header, single_line, text_header
 from app.delivery.placeholders import substitute
 from app.delivery.recipients import Mailbox, fill_recipients
@@ -169,10 +169,69 @@ def send_email(
     workspace_id: int,
     context: Any = None,
 ) -> dict[str, Any]:
-    """Send one entry's email over the workspace's SMTP connection; return what was sent."""
+    """Send one entry's email over the workspace's SMTP connection; return what was sent,
+    with each envelope recipient's outcome under `recipients` (see `SmtpSession.send`).
+
+    A retry of the same delivery offers the message only to recipients without a final
+    outcome (deferred by a 4xx): accepted, refused and possibly-delivered ones are not sent
+    again. Raises TransientDeliveryError while some are deferred, PossiblyDeliveredError when
+    the connection was lost before the server's reply to the data, DeliveryError naming the
+    refused recipients otherwise; each carries the outcomes so far (`partial`) and marks
+    `partly_delivered` when some recipient accepted the message.
+    """
     connection = smtp_connection(workspace_id, config.connection)
     email, detail = build_message(config, values, attachments, connection)
     mark_workspace(email, workspace_id)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
-    session_for(settings).send(email)
+    earlier = dict(((getattr(context, "partial", None) or {}).get("recipients")) or {})
+    todo = [a for a in email.envelope_to if earlier.get(a, {}).get("status") in (None, "deferred")]
+    outcomes = {**earlier, **session_for(settings).send(email, todo)} if todo else earlier
+    outcomes = {a: outcomes[a] for a in email.envelope_to if a in outcomes}
+    detail = {**detail, "recipients": outcomes}
+    raise_for_recipients(outcomes, detail)
     return detail
+
+
+def raise_for_recipients(outcomes: Mapping[str, Mapping[str, str]], detail: dict[str, Any]) -> None:
+    """Raise the DeliveryError that the recipients' outcomes call for; nothing if all accepted."""
+    by_status: dict[str, list[str]] = {}
+    for addr, outcome in outcomes.items():
+        by_status.setdefault(outcome["status"], []).append(addr)
+    if set(by_status) <= {"accepted"}:
+        return
+    accepted = len(by_status.get("accepted", []))
+    kwargs: dict[str, Any] = {
+        "partial": {"recipients": dict(outcomes)},
+        "detail": detail,
+        "partly_delivered": accepted > 0,
+    }
+    tail = f" ({accepted} of {len(outcomes)} recipients accepted it)" if accepted else ""
+    if deferred := by_status.get("deferred"):
+        raise TransientDeliveryError(
+            f"SMTP server deferred {_listed(deferred, outcomes)}{tail}", **kwargs
+        )
+    if uncertain := by_status.get("uncertain"):
+        raise PossiblyDeliveredError(
+            f"possibly delivered to {', '.join(uncertain)}: the connection was lost after the "
+            "message was sent, before the server's reply; not resent automatically to avoid a "
+            f"duplicate — choose Retry to send it again{tail}",
+            **kwargs,
+        )
+    refused = by_status.get("refused", [])
+    raise DeliveryError(f"SMTP server refused {_listed(refused, outcomes)}{tail}", **kwargs)
+
+
+def _listed(addrs: list[str], outcomes: Mapping[str, Mapping[str, str]], limit: int = 10) -> str:
+    shown = "; ".join(f"{a}: {outcomes[a]['reply']}" for a in addrs[:limit])
+    more = f"; and {len(addrs) - limit} more" if len(addrs) > limit else ""
+    return f"{len(addrs)} recipient{'s' if len(addrs) != 1 else ''}: {shown}{more}"
+
+
+def for_manual_retry(partial: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """An email delivery's `partial` as a person's Retry should see it: only the recipients
+    that accepted the message are kept, so refused and possibly-delivered ones are offered
+    it again (the person chose to, told why)."""
+    if not partial or "recipients" not in partial:
+        return dict(partial) if partial else None
+    kept = {a: o for a, o in partial["recipients"].items() if o.get("status") == "accepted"}
+    return {**partial, "recipients": kept}

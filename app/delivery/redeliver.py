@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.access import require
+from app.delivery.email import for_manual_retry
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Role, Run, User, Workspace
@@ -35,6 +36,14 @@ D = DeliveryStatus
 # Entries whose deliveries may be sent again on purpose (the state machine allows → InProgress).
 REDELIVERABLE = frozenset({E.Completed, E.CompletedWithErrors, E.DeliveryFailed})
 _CHUNK = 900  # ids per IN (...) list
+# Deliveries a person may send again (a possibly-delivered one may then arrive twice).
+RETRIABLE = (D.failed, D.partial, D.uncertain)
+
+
+def _retry_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not detail or "partial" not in detail:
+        return detail
+    return {**detail, "partial": for_manual_retry(detail["partial"])}
 
 
 def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
@@ -49,17 +58,27 @@ def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
         raise NotFound("delivery not found")
     delivery, entry, run = found
     _require_editor(run, user)
+    # A partly or possibly delivered one too: the person chose to, told why; recipients that
+    # accepted an email are not sent it again (`for_manual_retry`).
     if not move_delivery(
-        delivery.id, D.pending, from_=[D.failed], next_attempt_at=None, lease_expires_at=None
+        delivery.id,
+        D.pending,
+        from_=RETRIABLE,
+        next_attempt_at=None,
+        lease_expires_at=None,
+        detail=_retry_detail(delivery.detail),
     ):
         db.session.rollback()
-        raise ValidationFailed({"": "only a failed delivery can be retried"})
+        raise ValidationFailed(
+            {"": "only a failed, partly or possibly delivered delivery can be retried"}
+        )
     if not _reopen(entry.id) and not _delivering(entry.id):
         db.session.rollback()
         raise ValidationFailed({"": f"a {entry.status} entry cannot be delivered"})
     move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
     db.session.commit()
-    dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+    with dispatch.or_leave_to_sweep(f"delivery {delivery.id}"):
+        dispatch.enqueue_deliver([(entry.id, entry.attempts)])
     db.session.refresh(delivery)
     return delivery
 
@@ -177,7 +196,8 @@ def _redeliver(run: Run, entries: list[tuple[int, int]]) -> int:
     if moved:
         move_run(run.id, RunStatus.running, from_=[RunStatus.finished])
     db.session.commit()
-    dispatch.enqueue_deliver([(entry_id, attempts[entry_id]) for entry_id in moved])
+    with dispatch.or_leave_to_sweep(f"delivery of {len(moved)} entries"):
+        dispatch.enqueue_deliver([(entry_id, attempts[entry_id]) for entry_id in moved])
     return len(moved)
 
 
@@ -206,7 +226,7 @@ def _reset_deliveries(entry_ids: list[int]) -> None:
         move_delivery(
             delivery_id,
             D.pending,
-            from_=[D.sent, D.failed, D.skipped],
+            from_=[D.sent, D.failed, D.skipped, D.partial, D.uncertain],
             next_attempt_at=None,
             lease_expires_at=None,
             detail=None,  # a re-delivery sends everything again, whatever an attempt did before

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app import storage
 from app.database import utcnow
@@ -20,9 +20,10 @@ from app.delivery.conditions import (
     parse_condition,
 )
 from app.delivery.email import Attachment, send_email
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
 from app.extensions import db
+from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
@@ -142,12 +143,15 @@ def _attempt(
         return
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
+    pause_point("deliver.before_send")
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
     except TransientDeliveryError as exc:
-        _retry_later(delivery_id, attempts, str(exc), _partial_detail(exc))
+        _retry_later(delivery_id, attempts, exc)
+    except PossiblyDeliveredError as exc:
+        _fail(delivery_id, str(exc), _partial_detail(exc), status=D.uncertain)
     except DeliveryError as exc:
-        _fail(delivery_id, str(exc), _partial_detail(exc))
+        _fail(delivery_id, str(exc), _partial_detail(exc), status=_failed_status(exc))
     except PlaceholderError as exc:
         _fail(delivery_id, str(exc))
     except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
@@ -164,6 +168,7 @@ def _attempt(
             next_attempt_at=None,
         )
     db.session.commit()
+    pause_point("deliver.after_send")
 
 
 def _partial(delivery: EntryDelivery) -> dict[str, Any] | None:
@@ -172,14 +177,29 @@ def _partial(delivery: EntryDelivery) -> dict[str, Any] | None:
 
 
 def _partial_detail(exc: DeliveryError) -> dict[str, Any]:
-    """Fields keeping a failed attempt's partial work on the delivery (none: nothing to keep)."""
-    return {"detail": {"partial": dict(exc.partial)}} if exc.partial else {}
+    """Fields keeping a failed attempt's partial work and what it sent on the delivery
+    (none: nothing to keep)."""
+    detail = dict(exc.detail or {})
+    if exc.partial:
+        detail["partial"] = dict(exc.partial)
+    return {"detail": detail} if detail else {}
 
 
-def _fail(delivery_id: int, error: str, fields: dict[str, Any] | None = None) -> None:
+def _failed_status(exc: DeliveryError) -> DeliveryStatus:
+    """`partial` when some of the delivery arrived (some recipients accepted it), else failed."""
+    return D.partial if exc.partly_delivered else D.failed
+
+
+def _fail(
+    delivery_id: int,
+    error: str,
+    fields: dict[str, Any] | None = None,
+    *,
+    status: DeliveryStatus = D.failed,
+) -> None:
     move_delivery(
         delivery_id,
-        D.failed,
+        status,
         from_=[D.sending],
         last_error=error,
         lease_expires_at=None,
@@ -187,10 +207,34 @@ def _fail(delivery_id: int, error: str, fields: dict[str, Any] | None = None) ->
     )
 
 
-def _retry_later(delivery_id: int, attempts: int, error: str, fields: dict[str, Any]) -> None:
+def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -> None:
+    """Back to pending for a later attempt, or failed once the retry delays are used up.
+
+    A channel that said when to come back (Retry-After on 429/503, RFC 9110 §10.2.3) is
+    believed, capped by RETRY_AFTER_MAX_SECONDS, and the attempt is not counted: the
+    channel was busy, not failing."""
+    error, fields = str(exc), _partial_detail(exc)
+    if exc.retry_after is not None:
+        wait = min(max(exc.retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
+        move_delivery(
+            delivery_id,
+            D.pending,
+            from_=[D.sending],
+            attempts=EntryDelivery.attempts - 1,
+            last_error=f"busy, will retry in {wait:g} s as asked (Retry-After): {error}",
+            lease_expires_at=None,
+            next_attempt_at=utcnow() + timedelta(seconds=wait),
+            **fields,
+        )
+        return
     delays = current_app.config["DELIVERY_RETRY_DELAYS"]
     if attempts > len(delays):
-        _fail(delivery_id, f"gave up after {attempts} attempts: {error}", fields)
+        _fail(
+            delivery_id,
+            f"gave up after {attempts} attempts: {error}",
+            fields,
+            status=_failed_status(exc),
+        )
         return
     move_delivery(
         delivery_id,
@@ -204,9 +248,42 @@ def _retry_later(delivery_id: int, attempts: int, error: str, fields: dict[str, 
 
 
 def reset_interrupted(entry_id: int) -> None:
-    """Deliveries left `sending` by a dead worker go back to pending (sent at least once)."""
-    db.session.execute(
-        update(EntryDelivery)
-        .where(EntryDelivery.entry_id == entry_id, EntryDelivery.status == D.sending)
-        .values(status=D.pending, lease_expires_at=None, updated_at=utcnow())
-    )
+    """Deliveries a dead worker left `sending` are sent again — once. Does not commit.
+
+    The worker may have died before, during or after the channel accepted the message, and
+    Herald cannot know which (SMTP has no way to ask "did you get this?"): the first time, the
+    delivery goes back to pending and is attempted again (so the message may arrive twice);
+    a delivery interrupted a second time is failed instead, to never send a third copy. The
+    error says so, for the person deciding whether to re-deliver.
+    """
+    interrupted = db.session.scalars(
+        select(EntryDelivery).filter_by(entry_id=entry_id, status=D.sending)
+    ).all()
+    for delivery in interrupted:
+        times = (delivery.detail or {}).get("interrupted", 0) + 1
+        detail = {**(delivery.detail or {}), "interrupted": times}
+        if times > 1:
+            move_delivery(
+                delivery.id,
+                D.failed,
+                from_=[D.sending],
+                detail=detail,
+                lease_expires_at=None,
+                last_error=(
+                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
+                    "again: the server may have accepted it, check before re-delivering"
+                ),
+            )
+        else:
+            move_delivery(
+                delivery.id,
+                D.pending,
+                from_=[D.sending],
+                detail=detail,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=(
+                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
+                    "once: the first attempt may have reached the server"
+                ),
+            )

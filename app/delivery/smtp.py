@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import smtplib
 import threading
 import time
 from dataclasses import dataclass, field
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from typing import Any
 
@@ -106,33 +109,167 @@ class SmtpSession:
             time.sleep(60 - (now - self._sent_at[0]))
         self._sent_at.append(time.monotonic())
 
-    def send(self, email: OutgoingEmail) -> None:
-        """Send one message, reconnecting once if the kept connection went stale."""
-        self._throttle()
-        for attempt in (1, 2):
+    def _connected(self) -> smtplib.SMTP:
+        if self._host is None:
+            self._host = self._open()
+        return self._host
+
+    def send(self, email: OutgoingEmail, recipients: list[str]) -> dict[str, dict[str, str]]:
+        """Offer the message to each envelope recipient; return each one's outcome.
+
+        Outcome: `{"status": accepted | deferred | refused | uncertain, "reply": "..."}`.
+        The SMTP transactions are run here, not by `sendmail`, because its refused-recipients
+        result and the moment the data went out are both needed:
+
+        - at most SMTP_MAX_RECIPIENTS RCPT per transaction; a 452 after some were accepted
+          (RFC 5321 §4.5.3.1.10, "too many recipients") moves the rest to a next transaction;
+        - a RCPT answered 4xx is `deferred` (retried in a later attempt), 5xx `refused`;
+        - the data's final reply settles the accepted ones: 250 accepted, 4xx deferred,
+          5xx refused (e.g. 552 over the size limit);
+        - the connection lost after the data was sent, before the final reply, leaves them
+          `uncertain` (possibly delivered: never resent automatically); lost before the data
+          went out, the transaction is re-run once on a new connection.
+
+        Raises a DeliveryError (TransientDeliveryError if 4xx or unreachable) when the
+        session fails before any recipient has an outcome (connect, TLS, AUTH 535...).
+        """
+        size = current_app.config["SMTP_MAX_RECIPIENTS"]
+        payload, mail_options = _payload(email)
+        outcomes: dict[str, dict[str, str]] = {}
+        pending = list(recipients)
+        reconnected = False
+        while pending:
+            batch = pending[:size]
+            self._throttle()
             try:
-                if self._host is None:
-                    self._host = self._open()
-                _check_smtputf8(self._host, email)
-                # send_message adds SMTPUTF8 and writes UTF-8 headers only when an address
-                # needs it (RFC 6531); otherwise every header is already ASCII.
-                self._host.send_message(email.message, email.sender.addr_spec, email.envelope_to)
-                return
+                host = self._connected()
+                _check_smtputf8(host, email)
+                done, rest = _transaction(
+                    host, email.sender.addr_spec, batch, payload, mail_options
+                )
+            except _Lost as lost:  # before the data went out: nobody can have it yet
+                self.close()
+                if not reconnected:
+                    reconnected = True
+                    continue
+                _settle(outcomes, pending, "deferred", f"connection lost: {lost}")
+                break
             except smtplib.SMTPServerDisconnected as exc:
                 self.close()
-                if attempt == 2:
-                    raise TransientDeliveryError(f"SMTP server disconnected: {exc}") from None
-            except smtplib.SMTPRecipientsRefused as exc:
-                raise _recipients_error(exc) from None
+                if not reconnected:
+                    reconnected = True
+                    continue
+                error: DeliveryError = TransientDeliveryError(f"SMTP server disconnected: {exc}")
+                if not outcomes:
+                    raise error from None
+                _settle(outcomes, pending, "deferred", str(error))
+                break
             except smtplib.SMTPResponseException as exc:
                 self.close()
-                raise _response_error(exc.smtp_code, exc.smtp_error) from None
+                if not outcomes:
+                    raise _response_error(exc.smtp_code, exc.smtp_error) from None
+                status = "deferred" if 400 <= exc.smtp_code < 500 else "refused"
+                _settle(outcomes, pending, status, f"{exc.smtp_code} {_decode(exc.smtp_error)}")
+                break
             except smtplib.SMTPException as exc:  # e.g. AUTH not offered: a setup problem
                 self.close()
                 raise DeliveryError(f"SMTP error: {exc}") from None
             except (TimeoutError, OSError) as exc:  # after SMTPException, which is an OSError
                 self.close()
-                raise TransientDeliveryError(f"cannot reach SMTP server: {exc}") from None
+                if not outcomes:
+                    raise TransientDeliveryError(f"cannot reach SMTP server: {exc}") from None
+                _settle(outcomes, pending, "deferred", f"cannot reach SMTP server: {exc}")
+                break
+            if any(o["status"] == "uncertain" for o in done.values()):
+                self.close()  # the session's state is unknown
+            outcomes.update(done)
+            pending = rest + pending[len(batch) :]
+            if pending and not done and rest == batch:
+                # A 452 for the very first RCPT: the server takes none now; try later.
+                _settle(outcomes, pending, "deferred", "452 too many recipients")
+                break
+        return outcomes
+
+
+class _Lost(Exception):
+    """The connection ended before the message data was sent (safe to send again)."""
+
+
+def _settle(outcomes: dict[str, dict[str, str]], addrs: list[str], status: str, reply: str) -> None:
+    for addr in addrs:
+        outcomes.setdefault(addr, {"status": status, "reply": reply})
+
+
+def _payload(email: OutgoingEmail) -> tuple[bytes, list[str]]:
+    """The message as sent (CRLF lines) and the MAIL FROM options, as `send_message` makes
+    them: SMTPUTF8 and 8BITMIME only when an address needs them (RFC 6531)."""
+    international = bool(email.needing_smtputf8())
+    options: list[str] = []
+    with io.BytesIO() as buffer:
+        if international:
+            generator = BytesGenerator(buffer, policy=email.message.policy.clone(utf8=True))
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        else:
+            generator = BytesGenerator(buffer)
+        generator.flatten(email.message, linesep="\r\n")
+        return buffer.getvalue(), options
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _transaction(
+    host: smtplib.SMTP, sender: str, batch: list[str], payload: bytes, mail_options: list[str]
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """One MAIL/RCPT.../DATA transaction; (outcomes of the batch, recipients left for a next
+    transaction after a 452). Raises _Lost when the connection ends before the data is sent."""
+    options = list(mail_options)
+    if host.does_esmtp and host.has_extn("size"):
+        options.append(f"SIZE={len(payload)}")  # RFC 1870: an oversize message is refused now
+    try:
+        code, reply = host.mail(sender, options)
+        if code != 250:
+            host.rset()
+            status = "deferred" if 400 <= code < 500 else "refused"
+            return {a: {"status": status, "reply": f"{code} {_decode(reply)}"} for a in batch}, []
+        outcomes: dict[str, dict[str, str]] = {}
+        accepted: list[str] = []
+        rest: list[str] = []
+        for index, addr in enumerate(batch):
+            code, reply = host.rcpt(addr)
+            text = f"{code} {_decode(reply)}"
+            if code in (250, 251):
+                accepted.append(addr)
+            elif code == 452:  # RFC 5321 §4.5.3.1.10: send these in a next transaction
+                rest = batch[index:]
+                break
+            else:
+                status = "deferred" if 400 <= code < 500 else "refused"
+                outcomes[addr] = {"status": status, "reply": text}
+        if not accepted:
+            host.rset()
+            return outcomes, rest
+        host.putcmd("data")
+        code, reply = host.getreply()
+        if code != 354:
+            host.rset()
+            status = "deferred" if 400 <= code < 500 else "refused"
+            text = f"{code} {_decode(reply)}"
+            return {**outcomes, **{a: {"status": status, "reply": text} for a in accepted}}, rest
+        data = _LEADING_DOT.sub(b"..", payload)  # RFC 5321 §4.5.2 transparency
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        host.send(data + b".\r\n")
+    except smtplib.SMTPServerDisconnected as exc:
+        raise _Lost(str(exc)) from None
+    try:
+        code, reply = host.getreply()
+    except smtplib.SMTPServerDisconnected as exc:
+        text = f"connection lost after the message was sent, before the server's reply ({exc})"
+        return {**outcomes, **{a: {"status": "uncertain", "reply": text} for a in accepted}}, rest
+    text = f"{code} {_decode(reply)}"
+    status = "accepted" if code == 250 else "deferred" if 400 <= code < 500 else "refused"
+    return {**outcomes, **{a: {"status": status, "reply": text} for a in accepted}}, rest
 
 
 def _check_smtputf8(host: smtplib.SMTP, email: OutgoingEmail) -> None:
@@ -152,15 +289,6 @@ def _decode(raw: bytes | str) -> str:
 def _response_error(code: int, text: bytes | str) -> DeliveryError:
     message = f"SMTP error {code}: {_decode(text)}"
     return TransientDeliveryError(message) if 400 <= code < 500 else DeliveryError(message)
-
-
-def _recipients_error(exc: smtplib.SMTPRecipientsRefused) -> DeliveryError:
-    refused = "; ".join(
-        f"{addr}: {code} {_decode(text)}" for addr, (code, text) in exc.recipients.items()
-    )
-    transient = all(400 <= code < 500 for code, _ in exc.recipients.values())
-    cls = TransientDeliveryError if transient else DeliveryError
-    return cls(f"SMTP server refused recipients: {refused}")
 
 
 _sessions: dict[SmtpSettings, SmtpSession] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from jinja2 import ChainableUndefined, StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from app.rendering.deadline import checked
 
 
 class TemplateRenderError(Exception):
@@ -47,7 +50,8 @@ def month_end(value: Any) -> str:
 
 def asset_url(name: str) -> str:
     """The URL of a workspace asset inside a PDF; the only kind of URL the renderer fetches."""
-    return f"herald-asset:{name}"
+    # Encoded so any name (spaces, accents, "#", "%") survives as one URL; the fetcher decodes.
+    return f"herald-asset:{urllib.parse.quote(name, safe='')}"
 
 
 def _with_helpers(env: ImmutableSandboxedEnvironment) -> ImmutableSandboxedEnvironment:
@@ -108,9 +112,12 @@ def _compiled(source: str) -> Any:
 
 
 def render_html(source: str, context: dict[str, Any]) -> str:
-    """Render a user template in the sandbox, turning every failure into TemplateRenderError."""
+    """Render a user template in the sandbox, turning every failure into TemplateRenderError.
+
+    Under a `render_deadline` it raises RenderDeadlineExceeded when the time is up."""
     try:
-        return _compiled(source).render(context)
+        template = _compiled(source)
+        return checked(lambda: template.render(context))
     except TemplateError as exc:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise TemplateRenderError(f"template error{line}: {exc.message or exc}") from None

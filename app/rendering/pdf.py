@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 
 from weasyprint import CSS, HTML
@@ -11,6 +16,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.extensions import db
 from app.models import Asset
+from app.rendering.environment import TemplateRenderError
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
 
 ASSET_SCHEME = "herald-asset:"
@@ -41,14 +47,19 @@ class WorkspaceFetcher(URLFetcher):
         super().__init__(allowed_protocols={"data"}, timeout=1)
         self.workspace_id = workspace_id
         self.blocked: list[str] = []
+        self.missing: list[str] = []  # asset names the template uses that do not exist
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         if url.startswith(ASSET_SCHEME):
-            name = url.removeprefix(ASSET_SCHEME)
+            # WeasyPrint %-encodes a URL's spaces and non-ASCII characters (and asset_url
+            # encodes the rest) before fetching: the asset is looked up by its decoded name.
+            name = urllib.parse.unquote(url.removeprefix(ASSET_SCHEME))
             asset = db.session.execute(
                 db.select(Asset).filter_by(workspace_id=self.workspace_id, name=name)
             ).scalar_one_or_none()
             if asset is None:
+                if name not in self.missing:
+                    self.missing.append(name)
                 raise BlockedURL(f"no asset named '{name}'")
             return URLFetcherResponse(url, asset.content, {"Content-Type": asset.content_type})
         if url.startswith("data:"):
@@ -59,15 +70,55 @@ class WorkspaceFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class RenderedPdf:
-    """A rendered PDF and the characters it had to draw as .notdef boxes."""
+    """A rendered PDF, the characters it had to draw as .notdef boxes, and what WeasyPrint
+    warned about while rendering it (ignored CSS properties and rules, images it could not
+    load, fonts), one message each."""
 
     data: bytes
     undrawn: list[str]
+    render_warnings: list[str] = field(default_factory=list)
 
     @property
     def warning(self) -> str | None:
-        """The entry warning ("2 characters could not be drawn: …"), or None if all were drawn."""
-        return undrawn_warning(self.undrawn)
+        """The entry and preview warning ("2 characters could not be drawn: …; WeasyPrint:
+        Ignored `box-shadow: …` at 3:5, unknown property."), or None when there is none."""
+        parts = [undrawn_warning(self.undrawn)]
+        if self.render_warnings:
+            shown = self.render_warnings[:MAX_RENDER_WARNINGS]
+            more = len(self.render_warnings) - len(shown)
+            parts.append("WeasyPrint: " + "; ".join(shown) + (f"; and {more} more" if more else ""))
+        return "; ".join(p for p in parts if p) or None
+
+
+MAX_RENDER_WARNINGS = 20
+
+
+class _ThisThread(logging.Handler):
+    """Collects the `weasyprint` logger's warnings emitted by the rendering thread only."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            message = " ".join(record.getMessage().split())
+            if message.startswith(".notdef glyph"):
+                return  # undrawn characters are reported by NotdefFinder, once per character
+            if message not in self.messages:
+                self.messages.append(message)
+
+
+@contextmanager
+def _weasyprint_warnings() -> Iterator[list[str]]:
+    handler = _ThisThread()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
 
 
 @cache
@@ -86,9 +137,16 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     fetcher = WorkspaceFetcher(workspace_id)
     config = font_config()
     stylesheets = [base_stylesheet()]
-    if css:
-        stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
-    document = HTML(string=html, url_fetcher=fetcher)
-    finder = NotdefFinder()
-    data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
-    return RenderedPdf(data, finder.undrawn_or_read(data))
+    with _weasyprint_warnings() as render_warnings:
+        if css:
+            stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
+        document = HTML(string=html, url_fetcher=fetcher)
+        finder = NotdefFinder()
+        data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
+    if fetcher.missing:  # a report without its logo or chart is wrong, not merely plain
+        names = ", ".join(f"'{n}'" for n in fetcher.missing)
+        raise TemplateRenderError(
+            f"missing asset{'s' if len(fetcher.missing) > 1 else ''} {names}: upload "
+            "it under Assets or correct the name in the template"
+        )
+    return RenderedPdf(data, finder.undrawn_or_read(data), list(render_warnings))

@@ -8,6 +8,7 @@ from contextlib import suppress
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from jinja2 import TemplateError, TemplateSyntaxError, nodes
 from sqlalchemy import select
 
@@ -20,7 +21,8 @@ from app.extensions import db
 from app.jobs.schema import RESERVED_ALIASES, ReportRef, ValueBinding
 from app.limits import TEMPLATE, size_error
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
-from app.rendering.environment import sandbox, sandbox_refusal
+from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
+from app.rendering.environment import TemplateRenderError, sandbox, sandbox_refusal
 from app.rendering.pdf import RenderedPdf
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.validation_messages import IDENTIFIER_PATTERN, PATTERN_RULES
@@ -98,7 +100,8 @@ def preview_template(
 
     Raises ValidationFailed (bad declarations, HTML or CSS over its size limit),
     BindingError (sample values),
-    QueryError (data) or TemplateRenderError (the template itself)."""
+    QueryError (data) or TemplateRenderError (the template itself, or a render that took
+    longer than HERALD_RENDER_TIMEOUT_SECONDS)."""
     if user is not None:
         require(user, workspace, Role.viewer)
     params = [_parameter(p) for p in parameters]
@@ -124,7 +127,12 @@ def preview_template(
     context = {"data": {}, "job_params": {}, "run": {"id": 0}, "entry": {"id": 0, "seq": 1}}
     report = {"html": html, "css": css or "", "data_sources": refs}
     snapshots = {code: source_snapshot(source) for code, source in sources.items()}
-    return render_report_pdf(report, snapshots, values, context, values, workspace.id)
+    seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
+    try:
+        with render_deadline(seconds):
+            return render_report_pdf(report, snapshots, values, context, values, workspace.id)
+    except RenderDeadlineExceeded:
+        raise TemplateRenderError(f"the preview took longer than {seconds} s") from None
 
 
 def check_sizes(html: str, css: str) -> dict[str, str]:

@@ -59,7 +59,8 @@ def approve_entries(workspace: Workspace, user: User, entry_ids: Collection[int]
         move_run(run_id, RunStatus.running, from_=[RunStatus.finished])
     attempts = db.session.execute(select(Entry.id, Entry.attempts).where(Entry.id.in_(moved))).all()
     db.session.commit()
-    dispatch.enqueue_deliver([(entry_id, n) for entry_id, n in attempts])
+    with dispatch.or_leave_to_sweep(f"delivery of {len(attempts)} approved entries"):
+        dispatch.enqueue_deliver([(entry_id, n) for entry_id, n in attempts])
     return Decision(len(moved), len(entry_ids) - len(moved))
 
 

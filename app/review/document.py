@@ -16,8 +16,10 @@ from app import storage
 from app.access import require
 from app.database import utcnow
 from app.extensions import db, queues
+from app.faults import pause_point
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
 from app.rendering.pdf import html_to_pdf
+from app.runs.dispatch import QueueUnavailable
 
 ROW_SUMMARY_FIELDS = 3
 
@@ -45,15 +47,30 @@ def request_review_document(
     )
     db.session.add(file)
     db.session.commit()
+    try:
+        queue_review_document(file.id)
+    except QueueUnavailable:
+        # Nothing would ever build it: take the request back, the caller answers 503.
+        db.session.delete(file)
+        db.session.commit()
+        raise
+    return file
+
+
+def review_document_job_id(file_id: str) -> str:
+    return f"review-document-{file_id}"
+
+
+def queue_review_document(file_id: str) -> None:
+    """Put the building of a pending review document on the `generate` queue."""
     queues.queue("generate").enqueue(
         "workers.tasks.build_review_document",
-        file.id,
-        job_id=f"review-document-{file.id}",
+        file_id,
+        job_id=review_document_job_id(file_id),
         result_ttl=0,
         failure_ttl=7 * 24 * 3600,
         job_timeout=3600,
     )
-    return file
 
 
 def row_summary(row: dict | None) -> str:
@@ -67,6 +84,7 @@ def build_review_document(file_id: str) -> None:
     file = db.session.get(TemporaryFile, file_id)
     if file is None or file.status != "pending":
         return
+    pause_point("review_document")
     try:
         content, pages = _build(file)
     except Exception as exc:  # recorded for the person waiting on the status page

@@ -65,6 +65,10 @@ def start_run(
 ) -> Run:
     """Create a run of `job` and queue its preparation. `user` None is the clock or an operator.
 
+    The committed run is the promise: when Redis cannot take its preparation, the run stays
+    pending (its status says it is waiting for the queue) and the clock's sweep queues it
+    once Redis is back (app.runs.recovery), so the caller is never told it failed.
+
     Raises ValidationFailed (nothing stored) for bad parameter overrides (see check_overrides)
     or a `data` that is not an object or is larger than HERALD_MAX_DATA_BYTES as JSON.
 
@@ -121,7 +125,8 @@ def start_run(
         if claimed is None:
             raise
         return claimed
-    dispatch.enqueue_prepare(run.id, run.attempts)
+    with dispatch.or_leave_to_sweep(f"run {run.id}"):
+        dispatch.enqueue_prepare(run.id, run.attempts)
     return run
 
 

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
+from redis.exceptions import RedisError
 from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from app.extensions import queues
 
+# Raised by every function here when Redis is unreachable, restarting or still loading its
+# append-only file (redis-py's BusyLoadingError is a ConnectionError). Callers that can leave
+# the work in the database for the clock's sweep catch it; the web and API answer 503.
+QueueUnavailable = RedisError
+# How long a caller is asked to wait before trying again while the queue is down (seconds).
+RETRY_AFTER_SECONDS = 30
+
+log = logging.getLogger(__name__)
 RESULT_TTL = 0  # the database holds every outcome; Redis keeps nothing it doesn't need
 FAILURE_TTL = 7 * 24 * 3600
 JOB_TIMEOUT = 1800
+
+
+@contextmanager
+def or_leave_to_sweep(work: str) -> Iterator[None]:
+    """Queue inside this block; if Redis is unavailable, log it and carry on.
+
+    Only for work already committed in a state the clock's sweep (app.runs.recovery) queues
+    by itself: a pending run, or entries whose lease runs out. The caller then answers as
+    usual, and the work starts when Redis is back. `work` names it in the log line.
+    """
+    try:
+        yield
+    except QueueUnavailable as exc:
+        log.warning("%s waits for the queue (Redis: %s)", work, exc)
 
 
 def prepare_job_id(run_id: int, attempt: int) -> str:
@@ -66,11 +94,45 @@ def enqueue_deliver(entries: Iterable[tuple[int, int]]) -> None:
     )
 
 
-def jobs_present(job_ids: list[str]) -> list[bool]:
-    """Whether each RQ job still exists in Redis (it vanishes if Redis restarts empty)."""
+def prepare_waiting(run_id: int, attempt: int) -> bool:
+    """Whether a pending run's preparation is not (yet) in Redis: Redis was down when the run
+    was accepted, or is down now. The clock's sweep queues such a run once Redis answers.
+    """
+    try:
+        return not queues.connection.exists(f"rq:job:{prepare_job_id(run_id, attempt)}")
+    except QueueUnavailable:
+        return True
+
+
+# RQ job statuses of a job that a worker will still pick up.
+WAITING = frozenset({b"queued", b"deferred", b"scheduled"})
+
+
+def jobs_waiting(job_ids: list[str]) -> list[bool]:
+    """Whether each RQ job is still waiting in a queue for a worker.
+
+    False when the job is gone (Redis restarted empty) and when a worker already took it:
+    the job record of a worker killed mid-job stays "started" with no expiry, so its mere
+    presence says nothing. Callers only ask about items whose lease (renewed by a live
+    worker's heartbeat) has run out, so a started job there belongs to a dead worker.
+    """
     if not job_ids:
         return []
     pipe = queues.connection.pipeline(transaction=False)
     for job_id in job_ids:
+        pipe.hget(f"rq:job:{job_id}", "status")
+    return [status in WAITING for status in pipe.execute()]
+
+
+def forget_jobs(job_ids: list[str]) -> None:
+    """Drop the records a dead worker left (its job, its started-registry entry) before the
+    same job id is queued again. Ids with no record (the usual case) cost one round trip."""
+    if not job_ids:
+        return
+    pipe = queues.connection.pipeline(transaction=False)
+    for job_id in job_ids:
         pipe.exists(f"rq:job:{job_id}")
-    return [bool(n) for n in pipe.execute()]
+    for job_id, exists in zip(job_ids, pipe.execute(), strict=True):
+        if exists:
+            with contextlib.suppress(NoSuchJobError):
+                Job.fetch(job_id, connection=queues.connection).delete()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app
@@ -16,12 +15,15 @@ from app.datasources.sql import QueryError
 from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.faults import pause_point
 from app.filenames import clean_filename
 from app.models import Artifact, Entry, EntryDelivery
+from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
+from app.runs.lease import lease_until
 from app.runs.outcome import settle_entry
 from app.runs.states import DeliveryStatus, EntryStatus, finish_run_if_done, move_entry
 
@@ -35,10 +37,6 @@ REPORT_ERRORS = (
     PlaceholderError,
     ValidationFailed,
 )
-
-
-def lease_until() -> Any:
-    return utcnow() + timedelta(seconds=current_app.config["LEASE_SECONDS"])
 
 
 def claim_for_generation(entry_id: int) -> Entry | None:
@@ -142,6 +140,7 @@ def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> lis
 
 def generate_entry(entry_id: int) -> None:
     """Render an entry's reports; then hold it for review, deliver it, or end it."""
+    pause_point("generate.before_claim")
     entry = claim_for_generation(entry_id)
     if entry is None:
         return
@@ -149,8 +148,17 @@ def generate_entry(entry_id: int) -> None:
     if entry.attempts > current_app.config["MAX_ENTRY_ATTEMPTS"]:
         _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
         return
+    pause_point("generate")
     # Render with no transaction open: SQLite would hold its write lock through the render.
-    rendered = render_reports(ctx, entry)
+    seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
+    try:
+        with render_deadline(seconds):
+            rendered = render_reports(ctx, entry)
+    except RenderDeadlineExceeded:
+        # Stopped wherever it was: the worker is free again, the entry ends saying why.
+        db.session.rollback()
+        _give_up(entry, f"rendering took longer than {seconds} s")
+        return
     artifacts = _store(ctx, entry, rendered)
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
@@ -193,7 +201,7 @@ def _skip_deliveries(entry_id: int, reason: str) -> None:
 
 
 def _give_up(entry: Entry, reason: str) -> None:
-    _skip_deliveries(entry.id, "not sent: generation did not finish")
+    _skip_deliveries(entry.id, f"not sent: {reason}")
     move_entry(entry.id, EntryStatus.GenerationFailed, from_=[EntryStatus.InProgress], error=reason)
     finish_run_if_done(entry.run_id)
     db.session.commit()

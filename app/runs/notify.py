@@ -18,9 +18,10 @@ from app.delivery.channels.base import (
     post_json,
     sign,
 )
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.faults import pause_point
 from app.models import Connection, Run
 from app.runs.states import bucket_counts
 
@@ -94,8 +95,12 @@ def _send(run: Run) -> None:
                 "X-Herald-Timestamp": timestamp,
                 "X-Herald-Signature": sign(secret, timestamp, body),
             }
+        pause_point("completion_webhook.before_post")
         post_json(run.notify_url, body, label="completion webhook", headers=headers)
-    except TransientDeliveryError as exc:
+        pause_point("completion_webhook.after_post")
+    except (TransientDeliveryError, PossiblyDeliveredError) as exc:
+        # Unlike an entry's delivery, a completion notice is sent again after a lost answer:
+        # it carries X-Herald-Delivery run-<id>, so the receiver can drop the repeat.
         delays = current_app.config["DELIVERY_RETRY_DELAYS"]
         if run.notify_attempts > len(delays):
             run.notify_status = "failed"

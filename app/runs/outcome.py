@@ -17,8 +17,17 @@ def entry_outcome(
     """The final status of an entry and the error to show with it (None when all went well)."""
     failed_reports = [a for a in artifacts if a.status == "failed"]
     failed_deliveries = [d for d in deliveries if d.status == DeliveryStatus.failed]
+    # Partly or possibly delivered: not a failure of the whole delivery, but never "all went
+    # well" either — the entry completes with errors, naming who did not get it.
+    doubtful = [
+        d for d in deliveries if d.status in (DeliveryStatus.partial, DeliveryStatus.uncertain)
+    ]
     errors = [f"report '{a.report_code}': {a.error}" for a in failed_reports]
-    errors += [f"delivery {d.position + 1} ({d.kind}): {d.last_error}" for d in failed_deliveries]
+    errors += [
+        f"delivery {d.position + 1} ({d.kind}): {d.last_error}"
+        for d in deliveries
+        if d in failed_deliveries or d in doubtful
+    ]
     error = "; ".join(errors) or None
     if artifacts and len(failed_reports) == len(artifacts):
         return EntryStatus.GenerationFailed, error

@@ -15,6 +15,7 @@ from app.datasources.parameters import resolve_parameters
 from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.faults import pause_point
 from app.jobs.schema import JobDefinition
 from app.models import Entry, EntryDelivery, Run
 from app.runs import dispatch
@@ -67,6 +68,7 @@ def prepare_run(run_id: int) -> None:
         return
     db.session.execute(db.update(Run).where(Run.id == run_id).values(attempts=Run.attempts + 1))
     db.session.commit()
+    pause_point("prepare")
     run = db.session.get(Run, run_id)
     definition = definition_from(run.snapshot)
     try:

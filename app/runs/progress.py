@@ -22,7 +22,9 @@ _COUNTS = (
     .subquery()
 )
 _PROGRESS = job_run_queries(
-    select(Run.id, Run.status, Run.error, Run.started_at, _COUNTS.c.status, _COUNTS.c.n)
+    select(
+        Run.id, Run.status, Run.error, Run.started_at, Run.attempts, _COUNTS.c.status, _COUNTS.c.n
+    )
     .select_from(Run)
     .join(Job, Job.id == Run.job_id)
     .outerjoin(_COUNTS, true())
@@ -37,6 +39,7 @@ class RunProgress:
     status: str
     error: str | None
     started_at: datetime | None
+    attempts: int
     counts: dict[str, int]
 
 
@@ -51,9 +54,9 @@ def run_progress(workspace_id: int, job_id_or_code: str | int, run_id: int) -> R
         rows = connection.execute(_PROGRESS[by_id], params).all()
     if not rows:
         raise NotFound("run not found")
-    run_id, status, error, started_at = rows[0][:4]
+    run_id, status, error, started_at, attempts = rows[0][:5]
     by_status = {entry_status: count for *_, entry_status, count in rows if entry_status}
-    return RunProgress(run_id, status, error, started_at, counts_in_buckets(by_status))
+    return RunProgress(run_id, status, error, started_at, attempts, counts_in_buckets(by_status))
 
 
 def entry_warnings(run_id: int, limit: int = 20) -> list[tuple[int, str]]:

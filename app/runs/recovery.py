@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 
 from app.database import utcnow
 from app.delivery.service import reset_interrupted
-from app.extensions import db
-from app.models import Entry, Run
+from app.extensions import db, queues
+from app.models import Entry, Run, TemporaryFile
+from app.review.document import queue_review_document, review_document_job_id
 from app.runs import dispatch
+from app.runs.lease import file_lease_key
 from app.runs.notify import send_due
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_entry, move_run
 
@@ -32,6 +34,9 @@ def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
         "runs_restarted": _restart_interrupted_preparations(now),
         "entries_requeued": _requeue_lost_entries(stale, now),
         "entries_recovered": _recover_expired_leases(now),
+        "review_documents_requeued": _requeue_review_documents(
+            now - timedelta(seconds=config["LEASE_SECONDS"])
+        ),
         "completion_webhooks": send_due(now),
     }
 
@@ -40,18 +45,13 @@ def _requeue_pending_runs(stale: datetime, now: datetime) -> int:
     runs = db.session.scalars(
         select(Run).where(Run.status == RunStatus.pending, Run.updated_at < stale).limit(BATCH)
     ).all()
-    lost = [
-        r
-        for r, present in zip(
-            runs,
-            dispatch.jobs_present([dispatch.prepare_job_id(r.id, r.attempts) for r in runs]),
-            strict=True,
-        )
-        if not present
-    ]
+    job_ids = [dispatch.prepare_job_id(r.id, r.attempts) for r in runs]
+    waiting = dispatch.jobs_waiting(job_ids)
+    lost = [r for r, here in zip(runs, waiting, strict=True) if not here]
     for run in lost:
         run.updated_at = now
     db.session.commit()
+    dispatch.forget_jobs([j for j, here in zip(job_ids, waiting, strict=True) if not here])
     for run in lost:
         dispatch.enqueue_prepare(run.id, run.attempts)
     return len(lost)
@@ -88,19 +88,28 @@ def _requeue_lost_entries(stale: datetime, now: datetime) -> int:
         )
         .limit(BATCH)
     ).all()
-    present = dispatch.jobs_present([dispatch.generate_job_id(i, a) for i, a in entries])
-    lost = [(i, a) for (i, a), here in zip(entries, present, strict=True) if not here]
+    job_ids = [dispatch.generate_job_id(i, a) for i, a in entries]
+    waiting = dispatch.jobs_waiting(job_ids)
+    lost = [(i, a) for (i, a), here in zip(entries, waiting, strict=True) if not here]
     if not lost:
         return 0
     ids = [i for i, _ in lost]
     move_entries(ids, EntryStatus.Queued, from_=[EntryStatus.ParametersPrepared])
     db.session.execute(update(Entry).where(Entry.id.in_(ids)).values(updated_at=now))
     db.session.commit()
+    # A worker killed between taking the job and claiming the entry left a started record.
+    dispatch.forget_jobs([j for j, here in zip(job_ids, waiting, strict=True) if not here])
     dispatch.enqueue_generate(lost)
     return len(lost)
 
 
 def _recover_expired_leases(now: datetime) -> int:
+    """Take back entries whose lease ran out: their worker died (a live one renews it).
+
+    An entry in its generation stage is queued for another attempt; one in its delivery stage
+    is delivered again (deliveries cut off mid-send are sent again once, see
+    `reset_interrupted`) — unless its delivery job is still waiting in a long queue.
+    """
     entries = db.session.execute(
         select(Entry.id, Entry.attempts, Entry.stage)
         .where(Entry.status == EntryStatus.InProgress, Entry.lease_expires_at < now)
@@ -110,8 +119,10 @@ def _recover_expired_leases(now: datetime) -> int:
     regenerate, redeliver = [], []
     for entry_id, attempts, stage in entries:
         if stage == "deliver":
-            if dispatch.jobs_present([dispatch.deliver_job_id(entry_id, attempts)])[0]:
+            job_id = dispatch.deliver_job_id(entry_id, attempts)
+            if dispatch.jobs_waiting([job_id])[0]:
                 continue  # still waiting in a long delivery queue
+            dispatch.forget_jobs([job_id])  # the dead worker's "started" record never expires
             reset_interrupted(entry_id)
             db.session.execute(
                 update(Entry).where(Entry.id == entry_id).values(lease_expires_at=lease)
@@ -129,3 +140,34 @@ def _recover_expired_leases(now: datetime) -> int:
     dispatch.enqueue_generate(regenerate)
     dispatch.enqueue_deliver(redeliver)
     return len(regenerate) + len(redeliver)
+
+
+def _requeue_review_documents(stale: datetime) -> int:
+    """Queue again the review documents created before `stale` that no live worker builds
+    (its heartbeat keeps a Redis key) and no queue holds."""
+    files = db.session.scalars(
+        select(TemporaryFile.id)
+        .where(
+            TemporaryFile.kind == "review-document",
+            TemporaryFile.status == "pending",
+            TemporaryFile.created_at < stale,
+        )
+        .limit(BATCH)
+    ).all()
+    if not files:
+        return 0
+    job_ids = [review_document_job_id(f) for f in files]
+    pipe = queues.connection.pipeline(transaction=False)
+    for file_id in files:
+        pipe.exists(file_lease_key(file_id))
+    leased = pipe.execute()
+    waiting = dispatch.jobs_waiting(job_ids)
+    lost = [
+        (file_id, job_id)
+        for file_id, job_id, held, here in zip(files, job_ids, leased, waiting, strict=True)
+        if not held and not here
+    ]
+    for file_id, job_id in lost:
+        dispatch.forget_jobs([job_id])
+        queue_review_document(file_id)
+    return len(lost)

@@ -40,6 +40,11 @@ class DeliveryStatus(StrEnum):
     sent = "sent"
     skipped = "skipped"
     failed = "failed"
+    # Final, not retried automatically: some recipients accepted it, others refused it.
+    partial = "partial"
+    # Final, not retried automatically: the connection was lost after the message was sent,
+    # before the channel answered, so it may have arrived (a resend could duplicate it).
+    uncertain = "uncertain"
 
 
 E = EntryStatus

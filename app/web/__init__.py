@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from app.api import api_http_error
@@ -14,6 +15,7 @@ from app.errors import Forbidden, NotFound
 from app.extensions import login_manager
 from app.limits import REQUEST, too_large
 from app.models import User
+from app.runs.dispatch import RETRY_AFTER_SECONDS
 from app.sessions import session_user
 
 
@@ -30,12 +32,13 @@ def _too_large_page() -> Response:
 
 def register_blueprints(app: Flask) -> None:
     from app.web import auth, jobs, links, outbox, resources, review, runs, tokens, wizard
-    from app.web.helpers import clip, inject_navigation
+    from app.web.helpers import clip, delivery_label, inject_navigation
 
     for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens):
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
     app.add_template_filter(clip)
+    app.add_template_filter(delivery_label)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
@@ -66,6 +69,19 @@ def register_blueprints(app: Flask) -> None:
         if exc.code == 413:
             return _too_large_page()
         return exc
+
+    @app.errorhandler(RedisError)
+    def queue_unavailable(exc: RedisError) -> Any:
+        """An action that needs the queue right now (not starting a run: that waits in the
+        database) while Redis is down or loading: 503 with when to try again, never a 500."""
+        app.logger.warning("the queue is unavailable: %s", exc)
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        message = f"the work queue is unavailable; try again in {RETRY_AFTER_SECONDS} s"
+        if request.path.startswith("/api/"):
+            details = {"retry_after": RETRY_AFTER_SECONDS}
+            return error_response(ApiError(503, message, details, headers=retry))
+        page = render_template("error.html", code=503, message=message[0].upper() + message[1:])
+        return page, 503, retry
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

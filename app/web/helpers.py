@@ -48,6 +48,15 @@ def inject_navigation() -> dict[str, Any]:
     }
 
 
+# How a delivery status reads on the pages; the API keeps the status words.
+DELIVERY_LABELS = {"partial": "partly delivered", "uncertain": "possibly delivered"}
+
+
+def delivery_label(status: str) -> str:
+    """A delivery status as shown to people ("partial" → "partly delivered")."""
+    return DELIVERY_LABELS.get(status, status)
+
+
 def clip(value: Any, chars: int = 200) -> str:
     """`value` as text for a page, cut to its first `chars` characters plus "… (N KB)" (the
     whole value's size) when longer: no page embeds a value of unbounded size.

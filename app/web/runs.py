@@ -24,6 +24,7 @@ from app.delivery.redeliver import (
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Artifact, Entry, Job, Role, Run, Workspace
+from app.runs import dispatch
 from app.runs.create import cancel_run
 from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
@@ -71,6 +72,8 @@ def _run_view(ws: str, run_id: int) -> dict:
         "job": run.job,
         "counts": counts,
         "active": active,
+        "waiting_for_queue": run.status == RunStatus.pending
+        and dispatch.prepare_waiting(run.id, run.attempts),
         "percent": int(100 * done / counts["total"]) if counts["total"] else 100,
         "can_write": _can_write(workspace),
     }

@@ -109,7 +109,10 @@ def test_only_a_failed_delivery_can_be_retried(ws, editor, work, mailbox):
     (delivery,) = entries_of(run_id)[0].deliveries
     assert delivery.status == "sent"
 
-    with pytest.raises(ValidationFailed, match="only a failed delivery can be retried"):
+    with pytest.raises(
+        ValidationFailed,
+        match="only a failed, partly or possibly delivered delivery can be retried",
+    ):
         retry_delivery(delivery.id, editor)
 
     assert deliver_queue_count() == 0

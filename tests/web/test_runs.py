@@ -257,7 +257,7 @@ def test_retry_with_htmx_swaps_the_delivery_row(acme, login, auth, client, work,
     again = auth.post(
         f"/w/acme/deliveries/{delivery_id}/retry", page=entry_url, headers={"HX-Request": "true"}
     )
-    assert "only a failed delivery can be retried" in again.text
+    assert "only a failed, partly or possibly delivered delivery can be retried" in again.text
     assert len(mailbox.messages) == 1
 
 

@@ -5,8 +5,11 @@ Failure classification (used by the webhook and chat channels; Drive maps Google
 the same way):
 
 - 2xx: delivered.
-- 408, 429, 5xx, timeouts, refused/reset connections, DNS and TLS failures:
-  `TransientDeliveryError` — the delivery service retries later with backoff.
+- 408, 429, 5xx, refused connections, DNS and TLS failures, timeouts before the request
+  was sent: `TransientDeliveryError` — the delivery service retries later with backoff;
+  429 and 503 with `Retry-After` are retried when asked (capped), not spending an attempt.
+- no answer (timeout, reset) after the whole request was sent: `PossiblyDeliveredError` —
+  the receiver may have it, so it is not resent automatically; a person may Retry.
 - 3xx: `DeliveryError` — redirects are not followed (a POST body would be dropped or
   re-sent somewhere unexpected); configure the final URL.
 - any other 4xx: `DeliveryError` naming the status and a short excerpt of the answer.
@@ -25,6 +28,7 @@ This module must not import `app.jobs.schema` or `app.delivery.email` at runtime
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import hmac
 import http.client
@@ -37,7 +41,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
 from typing import Any, Protocol
@@ -47,7 +51,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from app.connections.secrets import get_secrets
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.extensions import db
 from app.models import Connection
 from app.validation_messages import CODE_PATTERN as CODE_PATTERN  # the channel models use it
@@ -57,6 +61,11 @@ DEFAULT_TIMEOUT = 10.0
 EXCERPT_CHARS = 200
 # How much of an answer is read: enough for an error message, never a whole download.
 READ_LIMIT = 64 * 1024
+# Why an answer lost after the request went out is not retried (see PossiblyDeliveredError).
+POSSIBLY_DELIVERED = (
+    "possibly delivered, so not resent automatically (a resend could duplicate it; "
+    "receivers can recognise a repeat by X-Herald-Delivery) — choose Retry to send it again"
+)
 # A signed request older (or newer) than this should be rejected by receivers.
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -267,32 +276,59 @@ def post_json(
         method="POST",
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
     )
+    # urllib raises a URLError for anything before the request was fully written (DNS,
+    # connect, TLS, sending) and the bare exception for anything while awaiting the answer:
+    # the first is safe to retry, the second may have been delivered already.
     try:
         with _opener.open(request, timeout=timeout) as response:
-            return HttpResult(response.status, excerpt(response.read(READ_LIMIT)), len(body))
+            return HttpResult(response.status, excerpt(_read_quietly(response)), len(body))
     except urllib.error.HTTPError as exc:
-        status, text = exc.code, excerpt(_read_quietly(exc))
+        status, text, retry_after = exc.code, excerpt(_read_quietly(exc)), exc.headers
         exc.close()
-    except TimeoutError:
-        raise TransientDeliveryError(f"{label}: no answer within {timeout:g} s") from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise TransientDeliveryError(f"{label}: no answer within {timeout:g} s") from None
         raise TransientDeliveryError(f"{label}: cannot connect ({exc.reason})") from None
+    except TimeoutError:
+        raise PossiblyDeliveredError(
+            f"{label}: no answer within {timeout:g} s after the request was sent; "
+            + POSSIBLY_DELIVERED
+        ) from None
     except (http.client.HTTPException, OSError) as exc:
         reason = str(exc) or type(exc).__name__
-        raise TransientDeliveryError(f"{label}: connection failed ({reason})") from None
+        raise PossiblyDeliveredError(
+            f"{label}: connection lost after the request was sent ({reason}); " + POSSIBLY_DELIVERED
+        ) from None
     except ValueError as exc:  # a malformed URL that slipped past validation
         raise DeliveryError(f"{label}: invalid URL ({exc})") from None
     message = f"{label}: HTTP {status}" + (f": {text}" if text else "")
     if is_transient_status(status):
-        raise TransientDeliveryError(message)
+        wait = retry_after_seconds(retry_after) if status in (429, 503) else None
+        raise TransientDeliveryError(message, retry_after=wait)
     if 300 <= status < 400:
         raise DeliveryError(f"{message} (redirects are not followed; use the final URL)")
     raise DeliveryError(message)
 
 
-def _read_quietly(response: urllib.error.HTTPError) -> bytes:
+def retry_after_seconds(headers: Any, now: datetime | None = None) -> float | None:
+    """Seconds a 429/503 answer asks to wait (RFC 9110 §10.2.3: delay-seconds or an
+    HTTP-date), None when absent or unreadable. Capping is the delivery service's job."""
+    value = (headers.get("Retry-After") if headers is not None else None) or ""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _read_quietly(response: Any) -> bytes:
     try:
         return response.read(READ_LIMIT)
     except (OSError, http.client.HTTPException):

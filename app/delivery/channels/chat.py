@@ -40,7 +40,10 @@ Teams payload (an Adaptive Card; Office 365 connector MessageCards are being ret
                                   "actions": [{"type": "Action.OpenUrl", "title": "Open PDF",
                                                "url": "<download link>"}]}}]}
 
-Answers are classified like the webhook channel's: 2xx sent; 408/429/5xx/timeouts retried.
+Answers are classified like the webhook channel's: 2xx sent; 408/429/5xx retried (429/503
+when their Retry-After asks); no answer after the request was sent is "possibly delivered".
+A Teams 200 whose body is not `1` is a legacy connector's error text: a failure.
+Texts longer than the documented limits are trimmed with a visible "…".
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from app.delivery.channels.base import (
     DEFAULT_TIMEOUT,
     ChannelConfig,
     DeliveryContext,
+    HttpResult,
     ReportFile,
     check_http_url,
     connection_secret,
@@ -62,10 +66,14 @@ from app.delivery.channels.base import (
     json_bytes,
     post_json,
 )
-from app.delivery.errors import DeliveryError
+from app.delivery.errors import DeliveryError, TransientDeliveryError
 from app.delivery.placeholders import substitute
 
+# Documented limits, kept below: Slack's message `text` (40,000 characters) and a section
+# block's text (3,000); a Teams message, card included, of about 28 KB.
+SLACK_MESSAGE_LIMIT = 40_000
 SLACK_TEXT_LIMIT = 3000  # a section block's text
+TEAMS_PAYLOAD_LIMIT = 27_000  # bytes of JSON, under the ~28 KB Teams accepts
 SLACK_BUTTON_LIMIT = 25  # elements of one actions block
 SLACK_LABEL_LIMIT = 75  # a button's text
 TEAMS_ACTION_LIMIT = 6
@@ -110,8 +118,9 @@ def slack_payload(
     text = substitute(config.text, values, escape=slack_escape).strip()
     if not text:
         raise DeliveryError("Slack: the message text is empty")
-    text = _clip(text, SLACK_TEXT_LIMIT)
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    text = _clip(text, SLACK_MESSAGE_LIMIT)
+    section = {"type": "mrkdwn", "text": _clip(text, SLACK_TEXT_LIMIT)}
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": section}]
     buttons = [
         {
             "type": "button",
@@ -171,7 +180,7 @@ def teams_payload(
     }
     if actions:
         card["actions"] = actions
-    return {
+    payload = {
         "type": "message",
         "attachments": [
             {
@@ -181,6 +190,23 @@ def teams_payload(
             }
         ],
     }
+    return _fit_teams(payload, body)
+
+
+def _fit_teams(payload: dict[str, Any], body: list[dict[str, Any]]) -> dict[str, Any]:
+    """Trim the card's text blocks (longest first, ending in a visible "…") until the JSON
+    payload is under TEAMS_PAYLOAD_LIMIT bytes: Teams refuses larger messages."""
+    excess = len(json_bytes(payload)) - TEAMS_PAYLOAD_LIMIT
+    while excess > 0:
+        block = max(body, key=lambda b: len(b["text"]))
+        if len(block["text"]) <= 1:
+            break  # nothing left to trim; Teams will say what is too large
+        # Cut by encoded bytes (a character may take several); "…" adds three.
+        raw = block["text"].encode()
+        keep = raw[: max(0, len(raw) - excess - 3)].decode(errors="ignore")
+        block["text"] = keep + "…"
+        excess = len(json_bytes(payload)) - TEAMS_PAYLOAD_LIMIT
+    return payload
 
 
 def _webhook_url(workspace_id: int, kind: str, code: str) -> str:
@@ -199,7 +225,20 @@ def _post(label: str, url: str, payload: dict[str, Any], artifacts: Sequence[Rep
         "status": result.status,
         "bytes": result.sent_bytes,
         "links": [a.filename for a in artifacts],
+        "answer": result,
     }
+
+
+def _check_legacy_answer(result: HttpResult) -> None:
+    """A legacy Teams connector (Office 365 incoming webhook) answers 200 with the body `1`
+    when it posted the card, and 200 with an error text otherwise (card too large,
+    throttled...): that text is the failure. Workflows triggers answer 202 with no body."""
+    if result.status != 200 or result.excerpt.strip() in ("", "1"):
+        return
+    message = f"Teams: the connector did not post the card: {result.excerpt}"
+    if "429" in result.excerpt:  # "...returned HTTP error 429": throttled, try again later
+        raise TransientDeliveryError(message)
+    raise DeliveryError(message)
 
 
 def send_slack(
@@ -213,6 +252,7 @@ def send_slack(
     url = _webhook_url(workspace_id, "slack", config.webhook_connection)
     payload = slack_payload(config, values, artifacts, context)
     detail = _post("Slack", url, payload, artifacts)
+    detail.pop("answer")
     return {"connection": config.webhook_connection, "text": _clip(payload["text"], 500), **detail}
 
 
@@ -227,5 +267,6 @@ def send_teams(
     url = _webhook_url(workspace_id, "teams", config.webhook_connection)
     payload = teams_payload(config, values, artifacts, context)
     detail = _post("Teams", url, payload, artifacts)
+    _check_legacy_answer(detail.pop("answer"))
     title = payload["attachments"][0]["content"]["body"][0]["text"]
     return {"connection": config.webhook_connection, "title": title, **detail}

@@ -28,9 +28,12 @@ its `rootUrl` set to the endpoint (`build_from_document`), which moves both
 `<endpoint>/drive/v3/...` and `<endpoint>/upload/drive/v3/files` — no network fetch of
 the discovery document either way.
 
-Errors: 401, 403 (other than rate limits) and rejected token exchanges fail the delivery
-with "Google Drive: unauthorized — …"; a missing folder fails it with "not found";
-429, 5xx, Drive's 403 rate-limit reasons, timeouts and transport errors are retried.
+Errors are classified by Drive's `reason` (https://developers.google.com/drive/api/guides/
+handle-errors): rateLimitExceeded/userRateLimitExceeded and quotaExceeded are retried later;
+storageQuotaExceeded fails with "free space / use a shared drive"; notFound (or 404) fails
+with the folder-missing advice; forbidden/insufficientPermissions fail with "share the folder
+with <service account>"; 401 and rejected token exchanges fail with "unauthorized —
+re-upload the key". 429, 5xx, timeouts and transport errors are retried.
 Files uploaded before a failure stay, and the failure records them (`partial`): the retry of
 that delivery, automatic or a person's Retry, uploads only the reports still missing. Only a
 deliberate re-delivery uploads every file again. Each file carries appProperties `heraldRun`,
@@ -74,6 +77,13 @@ DEFAULT_SCOPES = ("https://www.googleapis.com/auth/drive.file",)
 DEFAULT_TIMEOUT = 60.0
 # 403 reasons Drive uses for "slow down", which Google says to retry with backoff.
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "sharingRateLimitExceeded"}
+# 403 reasons meaning "this account may not write there": the folder is not shared with it.
+FORBIDDEN_REASONS = {
+    "forbidden",
+    "insufficientPermissions",
+    "insufficientFilePermissions",
+    "cannotAddParent",
+}
 _CREDENTIALS_CACHE_SIZE = 32
 _credentials: OrderedDict[tuple[str, ...], Any] = OrderedDict()
 
@@ -294,25 +304,44 @@ def _http_error(exc: Any, folder_id: str, client_email: str) -> DeliveryError:
     details = exc.error_details if isinstance(exc.error_details, list) else []
     reasons = {d.get("reason") for d in details if isinstance(d, dict)}
     message = excerpt(str(exc.reason or "").encode())
-    if is_transient_status(status) or (status == 403 and reasons & RATE_LIMIT_REASONS):
-        return TransientDeliveryError(f"Google Drive: HTTP {status} ({message})")
-    if status == 403 and "storageQuotaExceeded" in reasons:
-        return DeliveryError(
-            "Google Drive: the service account has no storage quota of its own; "
-            "use a folder on a shared drive"
+    shown = f"HTTP {status} {', '.join(sorted(r for r in reasons if r))}".strip()
+    if reasons & RATE_LIMIT_REASONS:
+        return TransientDeliveryError(
+            f"Google Drive: rate limit ({shown}: {message}); retried later"
         )
-    if status == 403 and "appNotAuthorizedToFile" in reasons:
+    if "quotaExceeded" in reasons:  # a daily or per-project API quota: it refills
+        return TransientDeliveryError(f"Google Drive: API quota used up ({shown}); retried later")
+    if "storageQuotaExceeded" in reasons:
+        return DeliveryError(
+            f"Google Drive: no storage left ({shown}) — free space in the drive, or, as a "
+            "service account has no storage quota of its own, use a folder on a shared drive"
+        )
+    if is_transient_status(status):
+        return TransientDeliveryError(f"Google Drive: HTTP {status} ({message})")
+    if "appNotAuthorizedToFile" in reasons:
         return DeliveryError(
             f"Google Drive: unauthorized — the drive.file scope does not reach folder "
             f"{folder_id}; set the connection's scopes to https://www.googleapis.com/auth/drive"
         )
-    if status in (401, 403):
+    if status == 404 or "notFound" in reasons:
         return DeliveryError(
-            f"Google Drive: unauthorized — {client_email} may not write to folder {folder_id} "
-            f"(HTTP {status}: {message}); re-upload the key or re-share the folder"
+            f"Google Drive: folder {folder_id} not found, or not shared with {client_email} "
+            f"({shown}) — check the folder id, and share the folder with that address"
         )
-    if status == 404:
+    if status == 403 and reasons & FORBIDDEN_REASONS:
         return DeliveryError(
-            f"Google Drive: folder {folder_id} not found, or not shared with {client_email}"
+            f"Google Drive: {client_email} may not write to folder {folder_id} ({shown}: "
+            f"{message}) — share the folder with {client_email} as Editor (Content manager "
+            "on a shared drive)"
+        )
+    if status == 401 or reasons & {"authError", "unauthorized"}:
+        return DeliveryError(
+            f"Google Drive: unauthorized — the key of {client_email} was refused "
+            f"({shown}: {message}); re-upload the service-account key"
+        )
+    if status == 403:
+        return DeliveryError(
+            f"Google Drive: forbidden ({shown}: {message}) — check that folder {folder_id} "
+            f"is shared with {client_email} as Editor"
         )
     return DeliveryError(f"Google Drive: HTTP {status} ({message})")

@@ -40,8 +40,11 @@ when the timestamp is more than 5 minutes away from your clock. A retried delive
 signed again with a new timestamp; `X-Herald-Delivery` stays the same, so a receiver can
 discard duplicates. `app.delivery.channels.base.verify_signature` implements these steps.
 
-Answers: 2xx = delivered; 408, 429, 5xx, timeouts and connection failures are retried
-later; redirects and other 4xx fail the delivery with the status and an excerpt.
+Answers: 2xx = delivered; 408, 429, 5xx and failures before the request was sent are
+retried later (429/503 after their Retry-After, capped); no answer after the request was
+sent is "possibly delivered" — not resent automatically, since the receiver may have it
+(it can deduplicate a person's Retry by X-Herald-Delivery); redirects and other 4xx fail
+the delivery with the status and an excerpt.
 """
 
 from __future__ import annotations
