@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter, Map
 from app import http_headers
 from app.access import MAX_ROW_ID
 from app.config import settings_from_env
-from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate, queues
+from app.extensions import csrf, db, htmx, limiter, login_manager, migrate, queues
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,7 +32,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"))
     login_manager.init_app(app)
-    mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     queues.init_app(app)
