@@ -141,7 +141,9 @@ postgresql_only = pytest.mark.skipif(
 
 @postgresql_only
 def test_on_postgresql_a_null_binds_unknown_type_is_no_objection(app):
-    url = connection_url({"url": app.config["SQLALCHEMY_DATABASE_URI"]}, {})
+    # The query layer itself, on the test server (a connection to Herald's own database would
+    # be refused by connection_url: see test_isolation.py).
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     columns = query_columns(
         url, "SELECT id, code FROM workspaces WHERE id = :id", timeout_seconds=2
     )
@@ -156,7 +158,9 @@ def test_on_postgresql_a_null_binds_unknown_type_is_no_objection(app):
 
 @postgresql_only
 def test_postgresql_sources_are_read_only_with_a_statement_timeout(app):
-    url = connection_url({"url": app.config["SQLALCHEMY_DATABASE_URI"]}, {})
+    # The query layer itself, on the test server (a connection to Herald's own database would
+    # be refused by connection_url: see test_isolation.py).
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     assert make_url(url).get_backend_name() == "postgresql"
     assert query(url, "SELECT CAST(:x AS int) + 1 AS y", {"x": 41}) == [{"y": 42}]
     with pytest.raises(QueryError, match="read-only transaction"):
