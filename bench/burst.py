@@ -228,7 +228,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp:
         tmp_path = Path(tmp)
         instance = tmp_path / "instance"
-        db_path = instance / "demo" / "northwind.db"
+        db_path = instance / "data" / "northwind.db"  # HERALD_SQLITE_DIR default
         build_demo_database(db_path, customers=args.customers)
         redis, redis_url = start_redis(tmp_path / "redis", persist=False)
         handler = CountingHandler()
