@@ -95,6 +95,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         ],
         "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
         # Recipients per SMTP transaction: RFC 5321 §4.5.3.1.8 has servers accept at least 100.
+        # Accept dotless intranet mail domains (ops@mailhub) in recipient fields.
+        "INTRANET_ADDRESSES": os.environ.get("HERALD_INTRANET_ADDRESSES", "").lower()
+        in ("1", "true", "yes", "on"),
         "SMTP_MAX_RECIPIENTS": _int("HERALD_SMTP_MAX_RECIPIENTS", 100),
         # Longest wait a channel's Retry-After (429/503) may impose before the next attempt.
         "RETRY_AFTER_MAX_SECONDS": _int("HERALD_RETRY_AFTER_MAX_SECONDS", 3600),

@@ -37,6 +37,7 @@ from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 
 from app.delivery.errors import DeliveryError
 from app.delivery.headers import readable_mailbox, single_line
@@ -165,7 +166,13 @@ def checked_addr_spec(field: str, value: str, *, bare: bool = False) -> str:
 
 
 def addr_spec(value: str) -> str:
-    """`value` as one RFC 5322 addr-spec, domain in IDNA A-labels; ValueError saying why not."""
+    """`value` as one RFC 5322 addr-spec, domain in IDNA A-labels; ValueError saying why not.
+
+    Domains must be deliverable on the internet (a dot, no special-use name such as
+    `.local` or `localhost`, RFC 6761) unless `HERALD_INTRANET_ADDRESSES` is on, which lets
+    dotless intranet names like `ops@mailhub` through.
+    """
+    intranet = has_app_context() and bool(current_app.config.get("INTRANET_ADDRESSES"))
     try:
         checked = validate_email(
             value,
@@ -173,6 +180,7 @@ def addr_spec(value: str) -> str:
             allow_quoted_local=False,
             allow_domain_literal=False,
             check_deliverability=False,
+            globally_deliverable=not intranet,
         )
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None

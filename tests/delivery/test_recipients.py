@@ -129,6 +129,19 @@ def test_an_invalid_literal_address_is_refused_when_the_job_is_saved(app):
     }
 
 
+def test_intranet_domains_are_refused_unless_the_setting_allows_them(app):
+    assert recipient_field_error("ops@mailhub") is not None  # no dot: not deliverable
+    assert recipient_field_error("ops@printer.local") is not None
+    app.config["INTRANET_ADDRESSES"] = True
+    try:
+        assert recipient_field_error("ops@mailhub") is None
+        assert recipient_field_error("Ops <ops@mailhub>, a@x.example") is None
+        # special-use names (RFC 6761) stay refused: mail to them cannot be routed
+        assert recipient_field_error("ops@localhost") is not None
+    finally:
+        app.config["INTRANET_ADDRESSES"] = False
+
+
 # --- row values are data ------------------------------------------------------------------
 
 
