@@ -56,6 +56,16 @@ def start_draft(workspace: Workspace, user: User, job: Job | None = None) -> Job
         ).first()
         if existing is not None:
             return existing
+    else:
+        # Opening "New job" again (a reload, a second tab, back and forth) continues the
+        # user's untouched new draft instead of leaving one empty draft per visit.
+        for untouched in db.session.scalars(
+            select(JobDraft).filter_by(
+                workspace_id=workspace.id, user_id=user.id, job_id=None
+            )
+        ):
+            if not untouched.valid_steps and untouched.data == EMPTY_DEFINITION:
+                return untouched
     draft = JobDraft(
         workspace_id=workspace.id,
         job_id=job.id if job else None,

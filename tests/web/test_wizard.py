@@ -57,6 +57,16 @@ def post_step(auth, base: str, step: str, data: dict, action: str = "save"):
     return auth.post(f"{base}/{step}", {**data, "action": action}, page=f"{base}/configuration")
 
 
+def test_opening_new_job_again_continues_the_untouched_draft(auth, client, demo):
+    first = new_draft(auth, client)
+    again = client.get("/w/demo/jobs/new").headers["Location"].rsplit("/", 1)[0]
+    assert again == first  # a reload makes no second empty draft
+    post_step(auth, first, "configuration", STEP_DATA["configuration"])
+    second = client.get("/w/demo/jobs/new").headers["Location"].rsplit("/", 1)[0]
+    assert second != first  # the first has content now: a fresh one
+    assert db.session.scalar(db.select(db.func.count()).select_from(JobDraft)) == 2
+
+
 def test_the_quickstart_job_through_all_six_steps(auth, client, demo, mailbox):
     base = new_draft(auth, client)
     steps = list(STEP_DATA)
