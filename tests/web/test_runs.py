@@ -203,12 +203,37 @@ def test_an_entry_with_undrawn_characters_shows_the_warning(acme, login, client,
     login(VIEWER)
 
     bob_page = client.get(f"/w/acme/runs/{run_id}/entries/{bob.id}").text
-    assert 'id="entry-warnings" class="flash warning"' in bob_page
+    assert 'id="entry-warnings"' in bob_page and 'class="flash warning render-warnings"' in bob_page
     assert f"<li>{warning}</li>" in bob_page
     ada_page = client.get(f"/w/acme/runs/{run_id}/entries/{ada.id}").text
     assert 'id="entry-warnings"' not in ada_page and "could not be drawn" not in ada_page
     run_page = client.get(f"/w/acme/runs/{run_id}").text
     assert run_page.count('class="field-warning"') == 1 and warning in run_page
+
+
+def test_an_entry_lists_each_render_warning_and_the_run_page_says_how_many(
+    acme, login, client, work, mailbox
+):
+    html = (
+        "<style>\np { cursor: pointer; transition: none; }\n@media screen { p { color: red } }"
+        "\n</style>\n<p>{{ people.name }}</p>"
+    )
+    job = make.mailing_job(acme, [{"name": "Ada", "email": "ada@example.com"}], html=html)
+    run_id = start_run(job, None).id
+    work()
+    (ada,) = entries_of(run_id)
+    assert ada.status == "Completed" and len(ada.warnings) == 3
+    login(VIEWER)
+
+    page = client.get(f"/w/acme/runs/{run_id}/entries/{ada.id}").text
+    assert "<strong>3 render warnings</strong>" in page
+    assert page.count("<li>letter: HTML &lt;style&gt; line 2: ") == 2
+    assert "<li>letter: HTML &lt;style&gt; line 3: `@media screen` never applies" in page
+    assert "Choose a font" not in page  # the glyph advice only for undrawn characters
+    run_page = client.get(f"/w/acme/runs/{run_id}").text
+    assert run_page.count('class="field-warning"') == 1
+    entry_url = f"/w/acme/runs/{run_id}/entries/{ada.id}#entry-warnings"
+    assert f'<a href="{entry_url}">and 2 more warnings</a>' in run_page
 
 
 def test_retry_without_javascript_redirects_back_and_sends(
