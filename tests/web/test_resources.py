@@ -649,6 +649,28 @@ def relay_form(smtp_server, **fields) -> dict:
     return {**form, **fields}
 
 
+def test_recipients_per_transaction_are_shown_defaulted_and_checked(
+    auth, client, demo, smtp_server
+):
+    auth.login()
+    new = "/w/demo/connections/new?kind=smtp"
+    form = client.get(new).text
+    assert 'name="max_recipients"' in form and 'value="100"' in form  # the default, shown
+    for bad in ("0", "1001", "many"):
+        response = auth.post(new, relay_form(smtp_server, max_recipients=bad))
+        assert response.status_code == 422
+        assert "enter a whole number from 1 to 1000" in response.text
+        assert count(Connection, code="relay") == 0  # nothing saved
+    assert auth.post(new, relay_form(smtp_server, max_recipients="")).status_code == 303
+    relay = db.session.scalars(db.select(Connection).filter_by(code="relay")).one()
+    assert relay.settings["max_recipients"] == 100
+    edit = relay_form(smtp_server, max_recipients="250")
+    assert auth.post("/w/demo/connections/relay", edit).status_code == 303
+    db.session.expire_all()
+    assert relay.settings["max_recipients"] == 250
+    assert 'value="250"' in client.get("/w/demo/connections/relay").text
+
+
 def test_an_smtp_connection_keeps_its_password_encrypted_and_sends_a_test(
     auth, client, demo, smtp_server, mailbox
 ):
