@@ -7,7 +7,9 @@ silently or at debug level only, so a designer never learns that their CSS did n
   own NOT_PRINT_MEDIA set) and vendor-prefixed properties (`-webkit-box-shadow`);
 - `@media` blocks (and `<style media=…>` elements) for media types other than print;
 - selectors with a pseudo-class that never matches a static document (`:hover`, `:focus`, …:
-  the list cssselect2 compiles to "never").
+  the list cssselect2 compiles to "never");
+- `font-family` names no installed font and no @font-face of the template has (Pango falls
+  back to another font in silence).
 Each warning names the property, rule or selector and its line.
 """
 
@@ -20,6 +22,8 @@ import tinycss2
 from tinycss2.ast import Node
 from weasyprint.css.validation import NOT_PRINT_MEDIA
 from weasyprint.css.validation.properties import PREFIX
+
+from app.rendering.font_families import font_faces, missing_families
 
 # Pseudo-classes cssselect2 (WeasyPrint's selector engine) compiles to "never matches".
 NEVER_MATCHING = {
@@ -34,17 +38,22 @@ _STYLE_ELEMENT = re.compile(r"<style\b([^>]*)>(.*?)</style\s*>", re.I | re.S)
 _MEDIA_ATTRIBUTE = re.compile(r"""\bmedia\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 
 
-def ignored_css(css: str, where: str = "CSS", first_line: int = 1) -> list[str]:
+def ignored_css(
+    css: str, where: str = "CSS", first_line: int = 1, faces: frozenset[str] | None = None
+) -> list[str]:
     """Warnings for the parts of stylesheet `css` that cannot take effect in a PDF, each as
     "<where> line <n>: …" with `n` counted from `first_line` (the line the stylesheet starts
-    on in its file). Syntax errors are left to WeasyPrint, which reports them itself."""
+    on in its file). `faces`: @font-face families defined elsewhere in the report (its own are
+    read here). Syntax errors are left to WeasyPrint, which reports them itself."""
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    return [f"{where} line {line + first_line - 1}: {text}" for line, text in _rules(rules)]
+    faces = (faces or frozenset()) | font_faces(css)
+    return [f"{where} line {n + first_line - 1}: {text}" for n, text in _rules(rules, faces)]
 
 
-def ignored_css_in_html(html: str) -> list[str]:
+def ignored_css_in_html(html: str, faces: frozenset[str] | None = None) -> list[str]:
     """`ignored_css` for each `<style>` element of a rendered HTML page, with the line of the
     page it is on; a `<style media="screen">` is reported as a whole."""
+    faces = (faces or frozenset()) | font_faces(html)
     warnings: list[str] = []
     for match in _STYLE_ELEMENT.finditer(html):
         line = html.count("\n", 0, match.start(2)) + 1
@@ -53,15 +62,15 @@ def ignored_css_in_html(html: str) -> list[str]:
         if value is not None and _media_types(value) and not _printed(_media_types(value)):
             warnings.append(f'HTML line {line}: <style media="{value}"> never applies in print')
             continue
-        warnings.extend(ignored_css(match[2], "HTML <style>", line))
+        warnings.extend(ignored_css(match[2], "HTML <style>", line, faces))
     return warnings
 
 
-def _rules(rules: Iterable[Node]) -> Iterator[tuple[int, str]]:
+def _rules(rules: Iterable[Node], faces: frozenset[str]) -> Iterator[tuple[int, str]]:
     for rule in rules:
         if rule.type == "qualified-rule":
             yield from _selectors(rule)
-            yield from _declarations(tinycss2.parse_blocks_contents(rule.content))
+            yield from _declarations(tinycss2.parse_blocks_contents(rule.content), faces)
         elif rule.type == "at-rule" and rule.lower_at_keyword == "media":
             query = tinycss2.serialize(rule.prelude).strip()
             types = _media_types(query)
@@ -69,29 +78,38 @@ def _rules(rules: Iterable[Node]) -> Iterator[tuple[int, str]]:
                 advice = "use `@media print`, or no @media"
                 yield rule.source_line, f"`@media {query}` never applies in print ({advice})"
             elif types and rule.content is not None:
-                yield from _rules(tinycss2.parse_rule_list(rule.content, True, True))
+                yield from _rules(tinycss2.parse_rule_list(rule.content, True, True), faces)
             # A query WeasyPrint cannot read (`(max-width: 600px)`) it reports itself.
         elif rule.type == "at-rule" and rule.content is not None:
             if rule.lower_at_keyword == "page":
-                yield from _declarations(tinycss2.parse_blocks_contents(rule.content))
+                yield from _declarations(tinycss2.parse_blocks_contents(rule.content), faces)
             elif rule.lower_at_keyword == "layer":
-                yield from _rules(tinycss2.parse_rule_list(rule.content, True, True))
+                yield from _rules(tinycss2.parse_rule_list(rule.content, True, True), faces)
 
 
-def _declarations(contents: Iterable[Node]) -> Iterator[tuple[int, str]]:
+def _declarations(contents: Iterable[Node], faces: frozenset[str]) -> Iterator[tuple[int, str]]:
     for item in contents:
         if item.type == "qualified-rule":  # nested rule (CSS nesting)
             yield from _selectors(item)
-            yield from _declarations(tinycss2.parse_blocks_contents(item.content))
+            yield from _declarations(tinycss2.parse_blocks_contents(item.content), faces)
             continue
         if item.type == "at-rule" and item.content is not None:  # margin boxes of @page
-            yield from _declarations(tinycss2.parse_blocks_contents(item.content))
+            yield from _declarations(tinycss2.parse_blocks_contents(item.content), faces)
             continue
         if item.type != "declaration" or item.name.startswith("--"):
             continue
         name = item.lower_name
         shown = f"`{item.name}: {tinycss2.serialize(item.value).strip()}`"
-        if name in NOT_PRINT_MEDIA:
+        if name == "font-family":
+            for family in missing_families(item.value, faces):
+                yield (
+                    item.source_line,
+                    (
+                        f"font '{family}' is not installed: its text is set in another font "
+                        "(install it, or add it with @font-face and an uploaded asset)"
+                    ),
+                )
+        elif name in NOT_PRINT_MEDIA:
             yield item.source_line, f"{shown} is ignored: the property does not apply in print"
         elif name.startswith("-") and not name.startswith(PREFIX):
             unprefixed = name.split("-", 2)[-1]

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Asset
 from app.rendering.css_checks import ignored_css, ignored_css_in_html
 from app.rendering.environment import TemplateRenderError
+from app.rendering.font_families import font_faces
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
 
 ASSET_SCHEME = "herald-asset:"
@@ -174,5 +175,6 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
             f"missing asset{'s' if len(fetcher.missing) > 1 else ''} {names}: upload "
             "it under Assets or correct the name in the template"
         )
-    ignored = ignored_css(css or "") + ignored_css_in_html(html)
+    faces = font_faces(html)  # a face defined in the HTML serves the CSS field, and back
+    ignored = ignored_css(css or "", faces=faces) + ignored_css_in_html(html, font_faces(css))
     return RenderedPdf(data, finder.undrawn_or_read(data), [*render_warnings, *ignored])

@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.rendering.css_checks import ignored_css, ignored_css_in_html
+from app.rendering.font_families import font_faces
 from app.rendering.pdf import MAX_RENDER_WARNINGS, html_to_pdf
 from tests import factories as make
 
@@ -102,3 +103,26 @@ def test_a_long_list_of_warnings_is_cut_short_saying_how_many_more(app):
     assert len(pdf.render_warnings) == MAX_RENDER_WARNINGS + 3
     assert len(pdf.warnings) == MAX_RENDER_WARNINGS + 1
     assert pdf.warnings[-1] == "… and 3 more render warnings"
+
+
+def test_a_font_family_that_is_not_installed_is_named(app):
+    ws = make.workspace()
+    css = (
+        'h1 { font-family: "Comic Neue", "Noto Sans", sans-serif; }\n'
+        "p { font-family: Noto Serif Display Fancy, serif; }\n"
+        "td { font-family: DejaVu Sans Mono, monospace; }"
+    )
+    pdf = html_to_pdf("<h1>x</h1><p>y</p>", css, ws.id)
+    advice = "its text is set in another font (install it, or add it with @font-face"
+    assert pdf.render_warnings == [
+        f"CSS line 1: font 'Comic Neue' is not installed: {advice} and an uploaded asset)",
+        f"CSS line 2: font 'Noto Serif Display Fancy' is not installed: {advice} and an "
+        "uploaded asset)",
+    ]
+
+
+def test_a_family_the_template_defines_with_font_face_is_not_reported():
+    css = "@font-face { font-family: 'Brand Sans'; src: url(herald-asset:brand.woff2) }\n"
+    assert ignored_css(css + "h1 { font-family: 'Brand Sans' }") == []
+    html = "<style>@font-face { font-family: Brand; src: url(x) }</style>"
+    assert ignored_css("h1 { font-family: Brand, serif }", faces=font_faces(html)) == []
