@@ -101,6 +101,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "SMTP_MAX_RECIPIENTS": _int("HERALD_SMTP_MAX_RECIPIENTS", 100),
         # Longest wait a channel's Retry-After (429/503) may impose before the next attempt.
         "RETRY_AFTER_MAX_SECONDS": _int("HERALD_RETRY_AFTER_MAX_SECONDS", 3600),
+        # Retry-After deferrals (which spend no attempt) a delivery may take before it fails:
+        # a receiver answering 429 forever must not keep a delivery pending forever.
+        "MAX_DEFERRALS": _int("HERALD_MAX_DEFERRALS", 10),
         # How long consolidated review documents stay downloadable.
         "TEMPORARY_FILE_HOURS": _int("HERALD_TEMPORARY_FILE_HOURS", 24),
         # Where people reach Herald: signed links in chat messages and webhooks start with it.

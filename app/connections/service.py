@@ -2,7 +2,8 @@
 
 Kinds and what they store (secrets encrypted with `set_secrets`, never in `settings`):
 
-- smtp: settings host, port, username, from, …; secrets {"password"}.
+- smtp: settings host, port, username, from, …, max_per_minute, max_recipients (envelope
+  recipients per transaction, 1..1000, default SMTP_MAX_RECIPIENTS); secrets {"password"}.
 - sql: settings {"url"} without password; secrets {"password"}.
 - webhook: no settings; secrets {"secret"}: the HMAC signing secret of webhook deliveries.
 - slack, teams: no settings; secrets {"url"}: the incoming-webhook (Teams: Workflows) URL.
@@ -43,6 +44,8 @@ from app.models import Connection, Role, User, Workspace
 from app.workspace_items import find_by_code, identity_errors
 
 KINDS = ("smtp", "sql", "webhook", "slack", "teams", "google")
+# Recipients per SMTP transaction a connection may be set to (its `max_recipients`).
+MAX_RECIPIENTS_RANGE = (1, 1000)
 # Connections used by the delivery channels: their secrets are whole values, not a password.
 CHANNEL_KINDS = ("webhook", "slack", "teams", "google")
 # The secret each channel kind keeps, by the name of its form field.
@@ -137,6 +140,13 @@ def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str
         errors["host"] = "enter the SMTP server's host name"
     port = _integer(raw.get("port"), 1, 65535, "port", errors)
     per_minute = _integer(raw.get("max_per_minute") or 0, 0, 100_000, "max_per_minute", errors)
+    # Servers must accept 100 (RFC 5321 §4.5.3.1.8); some accept fewer, some far more.
+    per_transaction = _integer(
+        raw.get("max_recipients") or current_app.config["SMTP_MAX_RECIPIENTS"],
+        *MAX_RECIPIENTS_RANGE,
+        "max_recipients",
+        errors,
+    )
     use_tls, use_ssl = _flag(raw.get("use_tls")), _flag(raw.get("use_ssl"))
     if use_tls and use_ssl:
         errors["use_ssl"] = "choose STARTTLS or SSL, not both"
@@ -161,6 +171,7 @@ def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str
         "from": sender,
         "reply_to": reply_to,
         "max_per_minute": per_minute,
+        "max_recipients": per_transaction,
     }
     return settings, errors
 

@@ -41,6 +41,8 @@ RETRIABLE = (D.failed, D.partial, D.uncertain)
 
 
 def _retry_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    # A person's Retry starts the Retry-After deferral count (MAX_DEFERRALS) afresh.
+    detail = {k: v for k, v in (detail or {}).items() if k != "deferrals"} or None
     if not detail or "partial" not in detail:
         return detail
     return {**detail, "partial": for_manual_retry(detail["partial"])}

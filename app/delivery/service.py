@@ -212,20 +212,11 @@ def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -
 
     A channel that said when to come back (Retry-After on 429/503, RFC 9110 §10.2.3) is
     believed, capped by RETRY_AFTER_MAX_SECONDS, and the attempt is not counted: the
-    channel was busy, not failing."""
+    channel was busy, not failing. Such deferrals are counted instead (`detail.deferrals`):
+    a receiver that answers "later" every time fails the delivery after MAX_DEFERRALS."""
     error, fields = str(exc), _partial_detail(exc)
     if exc.retry_after is not None:
-        wait = min(max(exc.retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
-        move_delivery(
-            delivery_id,
-            D.pending,
-            from_=[D.sending],
-            attempts=EntryDelivery.attempts - 1,
-            last_error=f"busy, will retry in {wait:g} s as asked (Retry-After): {error}",
-            lease_expires_at=None,
-            next_attempt_at=utcnow() + timedelta(seconds=wait),
-            **fields,
-        )
+        _defer(delivery_id, exc.retry_after, error, fields, exc)
         return
     delays = current_app.config["DELIVERY_RETRY_DELAYS"]
     if attempts > len(delays):
@@ -243,6 +234,42 @@ def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -
         last_error=f"attempt {attempts} failed, will retry: {error}",
         lease_expires_at=None,
         next_attempt_at=utcnow() + timedelta(seconds=delays[attempts - 1]),
+        **fields,
+    )
+
+
+def _defer(
+    delivery_id: int,
+    retry_after: float,
+    error: str,
+    fields: dict[str, Any],
+    exc: TransientDeliveryError,
+) -> None:
+    """Pending again after the channel's Retry-After, or failed past MAX_DEFERRALS of them."""
+    earlier = db.session.scalar(select(EntryDelivery.detail).filter_by(id=delivery_id)) or {}
+    deferrals = int(earlier.get("deferrals", 0)) + 1
+    detail = {**(fields.pop("detail", None) or earlier), "deferrals": deferrals}
+    most = current_app.config["MAX_DEFERRALS"]
+    if deferrals > most:
+        _fail(
+            delivery_id,
+            f"gave up after {most} deferrals: the receiver answered busy (Retry-After) every "
+            f"time: {error}",
+            {**fields, "detail": detail},
+            status=_failed_status(exc),
+        )
+        return
+    wait = min(max(retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
+    move_delivery(
+        delivery_id,
+        D.pending,
+        from_=[D.sending],
+        attempts=EntryDelivery.attempts - 1,
+        last_error=f"busy, will retry in {wait:g} s as asked (Retry-After, deferral "
+        f"{deferrals} of at most {most}): {error}",
+        lease_expires_at=None,
+        next_attempt_at=utcnow() + timedelta(seconds=wait),
+        detail=detail,
         **fields,
     )
 

@@ -39,6 +39,7 @@ class OutgoingEmail:
         everyone = [self.sender, *self.reply_to, *self.recipients]
         return list(dict.fromkeys(m.addr_spec for m in everyone if m.needs_smtputf8))
 
+
 # Written by Herald on every message, naming the workspace that sent it; the development
 # Outbox shows a message only to admins of that workspace.
 WORKSPACE_HEADER = "X-Herald-Workspace"
@@ -59,6 +60,7 @@ class SmtpSettings:
     use_tls: bool = False
     use_ssl: bool = False
     max_per_minute: int = 0  # 0 = unthrottled
+    max_recipients: int | None = None  # RCPT per transaction; None = SMTP_MAX_RECIPIENTS
 
     @classmethod
     def from_connection(cls, settings: dict[str, Any], secrets: dict[str, Any]) -> SmtpSettings:
@@ -70,6 +72,7 @@ class SmtpSettings:
             use_tls=bool(settings.get("use_tls", False)),
             use_ssl=bool(settings.get("use_ssl", False)),
             max_per_minute=int(settings.get("max_per_minute", 0) or 0),
+            max_recipients=int(settings.get("max_recipients") or 0) or None,
         )
 
 
@@ -121,7 +124,8 @@ class SmtpSession:
         The SMTP transactions are run here, not by `sendmail`, because its refused-recipients
         result and the moment the data went out are both needed:
 
-        - at most SMTP_MAX_RECIPIENTS RCPT per transaction; a 452 after some were accepted
+        - at most the connection's `max_recipients` (else SMTP_MAX_RECIPIENTS) RCPT per
+          transaction; a 452 after some were accepted
           (RFC 5321 §4.5.3.1.10, "too many recipients") moves the rest to a next transaction;
         - a RCPT answered 4xx is `deferred` (retried in a later attempt), 5xx `refused`;
         - the data's final reply settles the accepted ones: 250 accepted, 4xx deferred,
@@ -133,7 +137,7 @@ class SmtpSession:
         Raises a DeliveryError (TransientDeliveryError if 4xx or unreachable) when the
         session fails before any recipient has an outcome (connect, TLS, AUTH 535...).
         """
-        size = current_app.config["SMTP_MAX_RECIPIENTS"]
+        size = self.settings.max_recipients or current_app.config["SMTP_MAX_RECIPIENTS"]
         payload, mail_options = _payload(email)
         outcomes: dict[str, dict[str, str]] = {}
         pending = list(recipients)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.extensions import db
 from app.models import Asset
+from app.rendering.css_checks import ignored_css, ignored_css_in_html
 from app.rendering.environment import TemplateRenderError
+from app.rendering.font_families import font_faces
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
 
 ASSET_SCHEME = "herald-asset:"
@@ -70,27 +73,47 @@ class WorkspaceFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class RenderedPdf:
-    """A rendered PDF, the characters it had to draw as .notdef boxes, and what WeasyPrint
-    warned about while rendering it (ignored CSS properties and rules, images it could not
-    load, fonts), one message each."""
+    """A rendered PDF, the characters it had to draw as .notdef boxes, and what went wrong
+    while rendering it (CSS that was ignored, images that did not load, fonts), one message
+    each."""
 
     data: bytes
     undrawn: list[str]
     render_warnings: list[str] = field(default_factory=list)
 
     @property
+    def warnings(self) -> list[str]:
+        """The warnings an entry and a preview show, one problem each: undrawn characters
+        first, then at most MAX_RENDER_WARNINGS render warnings and "… and N more"."""
+        undrawn = undrawn_warning(self.undrawn)
+        shown = self.render_warnings[:MAX_RENDER_WARNINGS]
+        more = len(self.render_warnings) - len(shown)
+        tail = [f"… and {more} more render warning{'s' if more > 1 else ''}"] if more else []
+        return ([undrawn] if undrawn else []) + shown + tail
+
+    @property
     def warning(self) -> str | None:
-        """The entry and preview warning ("2 characters could not be drawn: …; WeasyPrint:
-        Ignored `box-shadow: …` at 3:5, unknown property."), or None when there is none."""
-        parts = [undrawn_warning(self.undrawn)]
-        if self.render_warnings:
-            shown = self.render_warnings[:MAX_RENDER_WARNINGS]
-            more = len(self.render_warnings) - len(shown)
-            parts.append("WeasyPrint: " + "; ".join(shown) + (f"; and {more} more" if more else ""))
-        return "; ".join(p for p in parts if p) or None
+        """`warnings` joined with "; ", or None when there is none."""
+        return "; ".join(self.warnings) or None
 
 
 MAX_RENDER_WARNINGS = 20
+
+# WeasyPrint names an at-rule it does not know by its repr: say it as a person would.
+_UNKNOWN_RULE = re.compile(r"^Unknown (?:empty )?rule <AtRule @([\w-]+) …(?: \{ … \})?> at (\S+)$")
+# An image's URL may be a data: URL of many kilobytes; an undecodable image has no reason.
+_FAILED_IMAGE = re.compile(r"^Failed to load image at '(.*)': ?(.*)$", re.S)
+URL_SHOWN = 80
+
+
+def _readable(message: str) -> str:
+    """A WeasyPrint log message as a template's author can read it."""
+    if failed := _FAILED_IMAGE.match(message):
+        url, reason = failed[1], failed[2].removeprefix(f"{BlockedURL.__name__}: ")
+        reason = reason or "not an image file that can be read"
+        url = url if len(url) <= URL_SHOWN else url[:URL_SHOWN] + "…"
+        return f"Failed to load image at '{url}': {reason}"
+    return _UNKNOWN_RULE.sub(r"Ignored `@\1` at \2, WeasyPrint does not support the rule.", message)
 
 
 class _ThisThread(logging.Handler):
@@ -106,6 +129,7 @@ class _ThisThread(logging.Handler):
             message = " ".join(record.getMessage().split())
             if message.startswith(".notdef glyph"):
                 return  # undrawn characters are reported by NotdefFinder, once per character
+            message = _readable(message)
             if message not in self.messages:
                 self.messages.append(message)
 
@@ -140,6 +164,8 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     with _weasyprint_warnings() as render_warnings:
         if css:
             stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
+            # Said while reading the template's CSS field: its lines are that field's lines.
+            render_warnings[:] = [f"CSS: {m}" for m in render_warnings]
         document = HTML(string=html, url_fetcher=fetcher)
         finder = NotdefFinder()
         data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
@@ -149,4 +175,6 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
             f"missing asset{'s' if len(fetcher.missing) > 1 else ''} {names}: upload "
             "it under Assets or correct the name in the template"
         )
-    return RenderedPdf(data, finder.undrawn_or_read(data), list(render_warnings))
+    faces = font_faces(html)  # a face defined in the HTML serves the CSS field, and back
+    ignored = ignored_css(css or "", faces=faces) + ignored_css_in_html(html, font_faces(css))
+    return RenderedPdf(data, finder.undrawn_or_read(data), [*render_warnings, *ignored])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -86,7 +86,9 @@ class RenderedReport:
     filename: str
     pdf: bytes | None = None
     error: str | None = None
-    warning: str | None = None  # e.g. characters drawn as .notdef boxes; the report still counts
+    # e.g. characters drawn as .notdef boxes, ignored CSS: the report still counts. One
+    # problem each, prefixed with the report's code.
+    warnings: list[str] = field(default_factory=list)
 
 
 def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
@@ -103,16 +105,15 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
                 template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
             )
             result.pdf = rendered.data
-            if rendered.warning:
-                result.warning = f"{template['code']}: {rendered.warning}"
+            result.warnings = [f"{template['code']}: {w}" for w in rendered.warnings]
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
             name = substitute(report.filename, name_values)
             result.filename = clean_filename(name, default=template["code"])
         except REPORT_ERRORS as exc:
-            result.pdf, result.error, result.warning = None, str(exc), None
+            result.pdf, result.error, result.warnings = None, str(exc), []
         except Exception as exc:  # a WeasyPrint or data bug must not take other reports down
             log.exception("report %s of entry %s failed", template["code"], entry.id)
-            result.pdf, result.warning = None, None
+            result.pdf, result.warnings = None, []
             result.error = f"rendering failed: {type(exc).__name__}: {exc}"
         results.append(result)
     return results
@@ -164,7 +165,7 @@ def generate_entry(entry_id: int) -> None:
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
     db.session.add_all(artifacts)
     # Warnings never change the entry's outcome: the PDF exists, a person should look at it.
-    warnings = [report.warning for report in rendered if report.warning]
+    warnings = [warning for report in rendered for warning in report.warnings]
     # SQL NULL rather than JSON null when there are none, so "has warnings" is IS NOT NULL.
     db.session.execute(
         update(Entry).where(Entry.id == entry.id).values(warnings=warnings or null())

@@ -950,10 +950,45 @@ def test_retry_after_is_honoured_without_spending_an_attempt(
 
     delivery = only_delivery(run_id)
     assert (delivery.status, delivery.attempts) == ("pending", 0)
-    assert f"will retry in {waits} s as asked (Retry-After)" in delivery.last_error
+    assert f"will retry in {waits} s as asked (Retry-After, deferral 1 of at most 10)" in (
+        delivery.last_error
+    )
     due = delivery.next_attempt_at
     assert before + timedelta(seconds=waits) <= due <= after + timedelta(seconds=waits)
     assert len(server.received) == 1
+
+
+def test_a_receiver_answering_429_forever_fails_the_delivery_after_max_deferrals(app, serve, work):
+    app.config |= {"RETRY_AFTER_MAX_SECONDS": 0, "MAX_DEFERRALS": 3}
+    server = serve(Reply(429, b"slow down", headers={"Retry-After": "60"}))
+    ws = make.workspace()
+    editor = make.user("editor@example.com", ws, "editor")
+    run_id = start_run(webhook_job(ws, server.base), None).id
+    work()  # deferral 1
+    (entry,) = entries_of(run_id)
+    for deferral in (2, 3):
+        deliver_entry(entry.id)  # due at once (waits are capped at 0 s here)
+        delivery = only_delivery(run_id)
+        assert (delivery.status, delivery.attempts) == ("pending", 0)
+        assert f"(Retry-After, deferral {deferral} of at most 3)" in delivery.last_error
+        assert delivery.detail["deferrals"] == deferral
+    deliver_entry(entry.id)  # the fourth "later": no more
+
+    (entry,) = entries_of(run_id)
+    delivery = only_delivery(run_id)
+    assert (entry.status, delivery.status) == ("DeliveryFailed", "failed")
+    assert delivery.last_error.startswith(
+        "gave up after 3 deferrals: the receiver answered busy (Retry-After) every time: "
+    )
+    assert "429" in delivery.last_error
+    assert len(server.received) == 4
+
+    # A person's Retry starts counting afresh: one more request, deferred, not failed.
+    retry_delivery(delivery.id, editor)
+    work()
+    delivery = only_delivery(run_id)
+    assert delivery.status == "pending" and delivery.detail["deferrals"] == 1
+    assert len(server.received) == 5
 
 
 def test_retry_after_as_an_http_date_is_read():

@@ -65,6 +65,17 @@ def test_recipients_per_transaction_are_capped(app, work):
     assert [len(rcpts) for rcpts, _ in server.messages] == [40, 40, 10]
 
 
+def test_recipients_per_transaction_follow_the_connection_setting(app, work):
+    """The connection's own `max_recipients` wins over SMTP_MAX_RECIPIENTS (100)."""
+    with scripted_smtp() as (server, settings):
+        _ws, job = mail_job({**settings, "max_recipients": 25}, addresses(60))
+        run_id = start_run(job, None).id
+        work()
+    assert the_delivery(run_id)[1].status == "sent"
+    assert [len(rcpts) for rcpts, _ in server.messages] == [25, 25, 10]
+    assert sorted(server.delivered_to) == sorted(addresses(60))
+
+
 def test_a_5xx_refused_recipient_makes_the_delivery_partial_naming_it(app, work, auth):
     with scripted_smtp(refuse={"p1@example.com": "550 5.1.1 No such user"}) as (server, settings):
         ws, job = mail_job(settings, addresses(3))

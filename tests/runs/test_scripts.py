@@ -82,4 +82,4 @@ def test_the_dry_run_carries_the_warning_of_the_first_entry(app):
     }
     (report,) = dry_run(ws, editor, definition).reports
     assert report.pdf is not None and report.error is None
-    assert report.warning == "letter: 1 character could not be drawn: \ue000 (U+E000)"
+    assert report.warnings == ["letter: 1 character could not be drawn: \ue000 (U+E000)"]

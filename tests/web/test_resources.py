@@ -181,8 +181,28 @@ def test_the_live_preview_warns_of_characters_no_font_can_draw(auth, demo):
         "/w/demo/templates/preview", {**form, "sample.who": "Ada \ue000"}, page=page, headers=HX
     )
     assert boxed.status_code == 200 and 'src="data:application/pdf;base64,' in boxed.text
-    assert '<p class="flash warning" role="status">' in boxed.text
+    assert '<div class="flash warning render-warnings" role="status">' in boxed.text
+    assert "Choose a font that has them" in boxed.text
     assert "1 character could not be drawn: \ue000 (U+E000)" in boxed.text
+
+
+def test_the_live_preview_lists_css_that_does_nothing_in_print(auth, demo):
+    auth.login()
+    form = template_form(
+        html="<p>Hello</p>",
+        css="p { color: navy; cursor: pointer; }\n@media screen { p {} }",
+        **{"sample.who": "Ada"},
+    )
+    response = auth.post(
+        "/w/demo/templates/preview", form, page="/w/demo/templates/new", headers=HX
+    )
+    assert response.status_code == 200 and 'src="data:application/pdf;base64,' in response.text
+    assert "<strong>2 render warnings</strong>" in response.text
+    assert (
+        "<li>CSS line 1: `cursor: pointer` is ignored: the property does not apply in print</li>"
+        in response.text
+    )
+    assert "<li>CSS line 2: `@media screen` never applies in print" in response.text
 
 
 @pytest.mark.parametrize(
@@ -190,6 +210,7 @@ def test_the_live_preview_warns_of_characters_no_font_can_draw(auth, demo):
     [
         ("<p>{{ ''.__class__.__mro__ }}</p>", "unsafe"),
         ("<p>ok</p>\n<p>{% for x in %}</p>", "Line <strong>2</strong>"),
+        ("<img src=\"{{ asset_url('Logo 2.png') }}\">", "missing asset &#39;Logo 2.png&#39;"),
     ],
 )
 def test_a_failing_preview_returns_the_error_fragment(auth, demo, html, expected):
@@ -626,6 +647,28 @@ def relay_form(smtp_server, **fields) -> dict:
         "max_per_minute": "0",
     }
     return {**form, **fields}
+
+
+def test_recipients_per_transaction_are_shown_defaulted_and_checked(
+    auth, client, demo, smtp_server
+):
+    auth.login()
+    new = "/w/demo/connections/new?kind=smtp"
+    form = client.get(new).text
+    assert 'name="max_recipients"' in form and 'value="100"' in form  # the default, shown
+    for bad in ("0", "1001", "many"):
+        response = auth.post(new, relay_form(smtp_server, max_recipients=bad))
+        assert response.status_code == 422
+        assert "enter a whole number from 1 to 1000" in response.text
+        assert count(Connection, code="relay") == 0  # nothing saved
+    assert auth.post(new, relay_form(smtp_server, max_recipients="")).status_code == 303
+    relay = db.session.scalars(db.select(Connection).filter_by(code="relay")).one()
+    assert relay.settings["max_recipients"] == 100
+    edit = relay_form(smtp_server, max_recipients="250")
+    assert auth.post("/w/demo/connections/relay", edit).status_code == 303
+    db.session.expire_all()
+    assert relay.settings["max_recipients"] == 250
+    assert 'value="250"' in client.get("/w/demo/connections/relay").text
 
 
 def test_an_smtp_connection_keeps_its_password_encrypted_and_sends_a_test(

@@ -13,6 +13,7 @@ from app.extensions import db, queues
 from app.models import Artifact, Entry, EntryDelivery, Job, Run
 from app.runs.create import start_run
 from tests import factories as make
+from tests.delivery.smtp_rig import scripted_smtp
 from tests.helpers import entries_of, reload_run
 
 ROWS = [
@@ -203,12 +204,37 @@ def test_an_entry_with_undrawn_characters_shows_the_warning(acme, login, client,
     login(VIEWER)
 
     bob_page = client.get(f"/w/acme/runs/{run_id}/entries/{bob.id}").text
-    assert 'id="entry-warnings" class="flash warning"' in bob_page
+    assert 'id="entry-warnings"' in bob_page and 'class="flash warning render-warnings"' in bob_page
     assert f"<li>{warning}</li>" in bob_page
     ada_page = client.get(f"/w/acme/runs/{run_id}/entries/{ada.id}").text
     assert 'id="entry-warnings"' not in ada_page and "could not be drawn" not in ada_page
     run_page = client.get(f"/w/acme/runs/{run_id}").text
     assert run_page.count('class="field-warning"') == 1 and warning in run_page
+
+
+def test_an_entry_lists_each_render_warning_and_the_run_page_says_how_many(
+    acme, login, client, work, mailbox
+):
+    html = (
+        "<style>\np { cursor: pointer; transition: none; }\n@media screen { p { color: red } }"
+        "\n</style>\n<p>{{ people.name }}</p>"
+    )
+    job = make.mailing_job(acme, [{"name": "Ada", "email": "ada@example.com"}], html=html)
+    run_id = start_run(job, None).id
+    work()
+    (ada,) = entries_of(run_id)
+    assert ada.status == "Completed" and len(ada.warnings) == 3
+    login(VIEWER)
+
+    page = client.get(f"/w/acme/runs/{run_id}/entries/{ada.id}").text
+    assert "<strong>3 render warnings</strong>" in page
+    assert page.count("<li>letter: HTML &lt;style&gt; line 2: ") == 2
+    assert "<li>letter: HTML &lt;style&gt; line 3: `@media screen` never applies" in page
+    assert "Choose a font" not in page  # the glyph advice only for undrawn characters
+    run_page = client.get(f"/w/acme/runs/{run_id}").text
+    assert run_page.count('class="field-warning"') == 1
+    entry_url = f"/w/acme/runs/{run_id}/entries/{ada.id}#entry-warnings"
+    assert f'<a href="{entry_url}">and 2 more warnings</a>' in run_page
 
 
 def test_retry_without_javascript_redirects_back_and_sends(
@@ -427,3 +453,61 @@ def test_the_job_list_searches_sorts_and_pages(acme, many_jobs, login, client):
     searched = client.get("/w/acme/jobs?q=job&sort=code").text
     assert 'href="/w/acme/jobs?q=job&amp;sort=code&amp;page=2">Next<' in searched
     assert 'name="sort" value="code"' in searched  # a new search keeps the order
+
+
+# ---- per-recipient outcomes (issue 13) ------------------------------------------------------
+
+
+def smtp_job_run(settings: dict, to: list[str], work) -> tuple[int, Entry]:
+    ws = make.workspace("acme", smtp=settings)
+    make.user(VIEWER, ws, "viewer")
+    make.user(EDITOR, ws, "editor")
+    delivery = {"kind": "email", "to": ", ".join(to), "subject": "s", "message": "m"}
+    job = make.people_job(ws, [{"name": "Ada"}], "<p>x</p>", deliveries=[delivery])
+    run_id = start_run(job, None).id
+    work()
+    (entry,) = entries_of(run_id)
+    return run_id, entry
+
+
+def test_the_entry_and_run_pages_show_a_partly_delivered_email_per_recipient(
+    app, login, client, work
+):
+    to = ["p0@example.com", "p1@example.com", "p2@example.com"]
+    with scripted_smtp(refuse={"p1@example.com": "550 5.1.1 No such user"}) as (_s, settings):
+        run_id, entry = smtp_job_run(settings, to, work)
+    (delivery,) = entry.deliveries
+    assert (entry.status, delivery.status) == ("CompletedWithErrors", "partial")
+    login(VIEWER)
+
+    page = client.get(f"/w/acme/runs/{run_id}/entries/{entry.id}").text
+    shown = re.search(rf'<article id="delivery-{delivery.id}".*?</article>', page, re.S)[0]
+    assert '<span class="badge status-partial">partly delivered</span>' in shown
+    assert "<dt>Recipients</dt><dd>2 of 3 accepted the message" in shown
+    refused = re.findall(r"<li>(.*?)</li>", shown, re.S)
+    assert refused == [
+        '<span class="badge status-refused">refused</span> p1@example.com '
+        '<span class="muted">550 5.1.1 No such user</span>'
+    ]
+    assert "Already uploaded" not in shown  # that line is for Drive files, not recipients
+    run_page = client.get(f"/w/acme/runs/{run_id}").text
+    assert "email: partly delivered" in run_page
+
+
+def test_the_entry_page_shows_a_possibly_delivered_email_and_why_retry_may_duplicate(
+    app, login, client, work
+):
+    to = ["p0@example.com", "p1@example.com"]
+    with scripted_smtp(drop_after_data=1) as (_s, settings):
+        run_id, entry = smtp_job_run(settings, to, work)
+    (delivery,) = entry.deliveries
+    assert delivery.status == "uncertain"
+    login(EDITOR)
+
+    page = client.get(f"/w/acme/runs/{run_id}/entries/{entry.id}").text
+    shown = re.search(rf'<article id="delivery-{delivery.id}".*?</article>', page, re.S)[0]
+    assert "status-uncertain" in shown
+    assert "possibly delivered to p0@example.com, p1@example.com" in shown
+    assert "<dt>Recipients</dt><dd>0 of 2 accepted the message" in shown
+    assert shown.count('<span class="badge status-uncertain">uncertain</span>') == 2
+    assert ">Retry<" in shown and "it may have arrived already" in shown

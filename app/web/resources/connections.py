@@ -35,7 +35,7 @@ from app.web.resources import (
 
 def _connection_form(values: MultiDict, kind: str) -> dict[str, Any]:
     if kind == "smtp":
-        keys = ("host", "port", "username", "from", "reply_to", "max_per_minute")
+        keys = ("host", "port", "username", "from", "reply_to", "max_per_minute", "max_recipients")
         settings: dict[str, Any] = {key: values.get(key, "").strip() for key in keys}
         settings |= {flag: bool(values.get(flag)) for flag in ("use_tls", "use_ssl")}
     elif kind == "google":

@@ -159,7 +159,7 @@ def _preview_response(workspace: Workspace, form: dict[str, Any], samples: dict)
         if is_fragment_request():
             encoded = base64.b64encode(rendered.data).decode()
             response = make_response(
-                render_template("resources/_preview.html", pdf=encoded, warning=rendered.warning)
+                render_template("resources/_preview.html", pdf=encoded, warnings=rendered.warnings)
             )
         else:
             response = make_response(rendered.data)
