@@ -44,9 +44,9 @@ from app.models import (
 )
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import request_review_document
+from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run, start_run
 from app.runs.progress import run_progress
-from app.runs.states import BUCKETS, bucket_counts
 from app.scheduling import describe, format_instant, preview
 from app.tokens import ApiCaller, allows
 from app.validation_messages import field_messages

@@ -16,9 +16,10 @@ from app.errors import HeraldError, ValidationFailed
 from app.extensions import QUEUE_NAMES, db, queues
 from app.jobs.service import export_job, save_job
 from app.models import Job, Run, Workspace
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
 from app.runs.progress import entry_warnings
-from app.runs.states import RunStatus, bucket_counts
+from app.runs.states import RunStatus
 
 jobs_cli = AppGroup("jobs", help="Export, import and run jobs.")
 

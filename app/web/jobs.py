@@ -14,8 +14,8 @@ from app.jobs.drafts import drafts_of
 from app.jobs.schedule import recent_misses, schedule_summary
 from app.jobs.service import definition_of
 from app.models import Job, Role, Run, Workspace
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
-from app.runs.states import bucket_counts
 from app.web.helpers import workspace_for
 
 bp = Blueprint("jobs", __name__, url_prefix="/w/<ws>/jobs")

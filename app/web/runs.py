@@ -25,8 +25,9 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Artifact, Entry, Job, Role, Run, Workspace
 from app.runs import dispatch
+from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run
-from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts
+from app.runs.states import EntryStatus, RunStatus
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
 
 bp = Blueprint("runs", __name__, url_prefix="/w/<ws>")
