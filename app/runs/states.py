@@ -58,6 +58,7 @@ D = DeliveryStatus
 QUEUED = frozenset({E.ParametersPrepared, E.Queued, E.InProgress})
 FINAL = frozenset(set(E) - QUEUED)
 RUN_ENDED = frozenset({RunStatus.finished, RunStatus.failed, RunStatus.cancelled})
+RUN_OPEN = frozenset(set(RunStatus) - RUN_ENDED)  # in progress: workers may still write
 
 # Which status an entry may move to from which; anything else is refused.
 ENTRY_TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
