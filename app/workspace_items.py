@@ -27,6 +27,19 @@ def find_by_code(
     return item
 
 
+def items_of(model: Any, workspace_id: int, *, order_by: str = "name", **filters: Any) -> list:
+    """The workspace's `model` rows (templates, data sources, connections) matching `filters`,
+    ordered by the column `order_by`: the lists on pages and in the wizard's choices."""
+    query = select(model).filter_by(workspace_id=workspace_id, **filters)
+    return list(db.session.scalars(query.order_by(getattr(model, order_by))))
+
+
+def codes_of(model: Any, workspace_id: int, **filters: Any) -> list[str]:
+    """The codes of the workspace's `model` rows matching `filters`, in code order."""
+    query = select(model.code).filter_by(workspace_id=workspace_id, **filters)
+    return list(db.session.scalars(query.order_by(model.code)))
+
+
 def identity_errors(
     model: Any,
     workspace: Workspace,

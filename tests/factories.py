@@ -7,7 +7,7 @@ from typing import Any
 
 from app.connections.secrets import set_secrets
 from app.extensions import db
-from app.jobs.service import save_job
+from app.jobs.service import create_job
 from app.models import Connection, DataSource, Job, Membership, ReportTemplate, User, Workspace
 
 PASSWORD = "correct horse battery"
@@ -102,7 +102,7 @@ def template(
 def job(ws: Workspace, **definition: Any) -> Job:
     definition.setdefault("code", "test-job")
     definition.setdefault("name", "Test job")
-    return save_job(ws, None, definition)
+    return create_job(ws, None, definition)
 
 
 def people_job(ws: Workspace, rows: list[dict[str, Any]], html: str, **extra: Any) -> Job:

@@ -144,6 +144,13 @@ ROUTES: list[tuple[str, str, str, str, list, Any, int, Any]] = [
                 "in": "query",
                 "schema": {"type": "string", "enum": ["queued", "completed", "errors", "review"]},
             },
+            {
+                "name": "q",
+                "in": "query",
+                "description": "entries with a row value containing this text (any case), "
+                "as the run page's search",
+                "schema": {"type": "string", "maxLength": 200},
+            },
         ],
         None,
         200,

@@ -10,8 +10,9 @@ from flask import url_for
 from app.database import utcnow
 from app.models import Entry, Job, Run, TemporaryFile
 from app.runs import dispatch
+from app.runs.buckets import bucket_counts
 from app.runs.progress import RunProgress
-from app.runs.states import RunStatus, bucket_counts
+from app.runs.states import RunStatus
 
 
 def iso(value: datetime | None) -> str | None:

@@ -14,11 +14,12 @@ from rq import Worker
 
 from app.errors import HeraldError, ValidationFailed
 from app.extensions import QUEUE_NAMES, db, queues
-from app.jobs.service import export_job, save_job
+from app.jobs.service import create_job, export_job, job_by_code, replace_job
 from app.models import Job, Run, Workspace
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
 from app.runs.progress import entry_warnings
-from app.runs.states import RunStatus, bucket_counts
+from app.runs.states import RunStatus
 
 jobs_cli = AppGroup("jobs", help="Export, import and run jobs.")
 
@@ -63,7 +64,12 @@ def import_command(file: Any, workspace: str) -> None:
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"not valid JSON: {exc}") from None
     try:
-        job = save_job(_workspace(workspace), None, data)
+        target = _workspace(workspace)
+        existing = job_by_code(target, data.get("code") if isinstance(data, dict) else None)
+        if existing is not None:  # `jobs import` is documented to update the job by code
+            job = replace_job(target, None, existing, data)
+        else:
+            job = create_job(target, None, data)
     except HeraldError as exc:
         raise _fail(exc) from None
     click.echo(f"saved job '{job.code}' (id {job.id})")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.config import sqlite_dir
 from app.connections.secrets import set_secrets
 from app.extensions import db
-from app.jobs.service import save_job
+from app.jobs.service import create_job
 from app.models import Connection, DataSource, Job, Membership, ReportTemplate, User, Workspace
 
 HERE = Path(__file__).parent
@@ -134,5 +134,5 @@ def seed_demo(smtp: dict[str, Any], customers: int = 30) -> Workspace:
         select(Job).filter_by(workspace_id=workspace.id, code=definition["code"])
     ).first()
     if exists is None:
-        save_job(workspace, None, definition)
+        create_job(workspace, None, definition)
     return workspace

@@ -49,14 +49,12 @@ def definition_errors(
     data: Any,
     *,
     job: Job | None = None,
-    replace_by_code: bool = False,
     now: datetime | None = None,
 ) -> dict[str, str]:
     """Every problem of definition JSON, as {"field.path": "message"}; empty when it may be
     saved. Parts that are not well-formed yet (a wizard draft) are checked as far as they go.
 
-    `job` is the job being edited (its own code is no clash); `replace_by_code` lets the
-    definition take over the job that has its code (`jobs import`). `now` is when a
+    `job` is the job being edited (its own code is no clash). `now` is when a
     scheduled job must fire after (default: now).
     """
     parts, errors = definition_problems(data)
@@ -64,7 +62,7 @@ def definition_errors(
         return errors
     found = _Found.load(workspace.id, parts)
     checks = (
-        _code_clash(workspace, data, job, replace_by_code),
+        _code_clash(workspace, data, job),
         _reference_errors(parts, found),
         _recipient_errors(data),
         _schedule_errors(parts, now or utcnow()),
@@ -122,11 +120,9 @@ def _by_code(model: Any, workspace_id: int, codes: set[str]) -> dict[str, Any]:
     return {item.code: item for item in db.session.scalars(query)}
 
 
-def _code_clash(
-    workspace: Workspace, data: Any, job: Job | None, replace_by_code: bool
-) -> dict[str, str]:
+def _code_clash(workspace: Workspace, data: Any, job: Job | None) -> dict[str, str]:
     code = data.get("code")
-    if replace_by_code or not isinstance(code, str):
+    if not isinstance(code, str):
         return {}
     other = db.session.scalars(
         select(Job.id).filter_by(workspace_id=workspace.id, code=code)

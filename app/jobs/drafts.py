@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app.access import require
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.jobs.checks import definition_errors
-from app.jobs.service import export_job, save_job
+from app.jobs.service import create_job, export_job, replace_job
 from app.models import Job, JobDraft, Role, User, Workspace
 from app.scheduling import ScheduleRuleError, parse_rule
 
@@ -136,7 +136,13 @@ def step_of(field: str) -> str:
 def commit_draft(draft: JobDraft, user: User) -> Job:
     """Save the whole draft as the job (all checks again), then discard the draft."""
     workspace = db.session.get(Workspace, draft.workspace_id)
-    job = save_job(workspace, user, draft.data, job=draft.job, replace_by_code=False)
+    if draft.job is not None:
+        job = replace_job(workspace, user, draft.job, draft.data)
+    else:
+        try:
+            job = create_job(workspace, user, draft.data)
+        except Conflict as exc:  # the wizard shows it beside the code field
+            raise ValidationFailed({"code": str(exc)}) from None
     db.session.delete(draft)
     db.session.commit()
     return job

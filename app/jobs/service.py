@@ -1,4 +1,5 @@
-"""Saving, loading and exporting job definitions."""
+"""Creating, replacing, loading and exporting job definitions (deleting a job, which needs
+to know its runs, is app.runs.removal.delete_job)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.access import require
-from app.errors import ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.jobs.checks import definition_errors
 from app.jobs.schedule import refresh_next_fire
@@ -40,34 +41,44 @@ def export_job(job: Job) -> dict[str, Any]:
     return definition_of(job).model_dump(mode="json", by_alias=True)
 
 
-def save_job(
-    workspace: Workspace,
-    user: User | None,
-    data: Any,
-    *,
-    job: Job | None = None,
-    replace_by_code: bool = True,
-) -> Job:
-    """Create a job, or update `job`, from a definition that passes every check
-    (`definition_errors`); otherwise raise ValidationFailed naming each problem and change
-    nothing. Without `job`, the job with the same code is replaced unless
-    `replace_by_code` is False (a new job from the wizard).
+def job_by_code(workspace: Workspace, code: Any) -> Job | None:
+    """The workspace's job with `code`, or None."""
+    if not isinstance(code, str):
+        return None
+    return db.session.scalars(select(Job).filter_by(workspace_id=workspace.id, code=code)).first()
 
-    `user` None means a trusted caller (a CLI command run by the operator).
-    """
+
+def create_job(workspace: Workspace, user: User | None, data: Any) -> Job:
+    """Create a new job from a definition (JSON-shaped, as `export_job` gives).
+
+    Raises Conflict when the workspace already has a job with its code (replacing one is
+    `replace_job`, a separate decision), ValidationFailed naming each problem otherwise
+    (`definition_errors`); nothing is stored then. `user` None is a trusted operator (CLI)."""
     if user is not None:
         require(user, workspace, Role.editor)
-    errors = definition_errors(
-        workspace, data, job=job, replace_by_code=replace_by_code and job is None
-    )
+    code = data.get("code") if isinstance(data, dict) else None
+    if job_by_code(workspace, code) is not None:
+        raise Conflict(f"a job with code '{code}' already exists; replace it to change it")
+    return _store(workspace, data, Job(workspace_id=workspace.id), new=True)
+
+
+def replace_job(workspace: Workspace, user: User | None, job: Job, data: Any) -> Job:
+    """Replace `job`'s whole definition (its code may change, not to another job's code).
+
+    Raises ValidationFailed naming each problem (nothing changed). Runs in progress keep the
+    definition they started with (their snapshot)."""
+    if user is not None:
+        require(user, workspace, Role.editor)
+    if job.workspace_id != workspace.id:
+        raise NotFound("job not found")
+    return _store(workspace, data, job, new=False)
+
+
+def _store(workspace: Workspace, data: Any, job: Job, *, new: bool) -> Job:
+    errors = definition_errors(workspace, data, job=None if new else job)
     if errors:
         raise ValidationFailed(errors)
-    definition = JobDefinition.model_validate(data)
-    if job is None:
-        job = db.session.execute(
-            select(Job).filter_by(workspace_id=workspace.id, code=definition.code)
-        ).scalar_one_or_none() or Job(workspace_id=workspace.id)
-    dumped = definition.model_dump(mode="json", by_alias=True)
+    dumped = JobDefinition.model_validate(data).model_dump(mode="json", by_alias=True)
     for field in DEFINITION_FIELDS:
         setattr(job, field, dumped[field])
     refresh_next_fire(job)

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.access import require
 from app.database import utcnow
 from app.extensions import db
-from app.models import Entry, EntryDelivery, Role, Run, User, Workspace
+from app.models import Entry, Role, Run, User, Workspace
 from app.runs import dispatch
 from app.runs.generate import lease_until
 from app.runs.states import (
     DeliveryStatus,
     EntryStatus,
     RunStatus,
+    move_deliveries,
     move_entries,
     move_run,
 )
@@ -78,14 +79,11 @@ def reject_entries(workspace: Workspace, user: User, entry_ids: Collection[int])
         reviewed_at=utcnow(),
         error=f"rejected in review by {user.email}",
     )
-    db.session.execute(
-        update(EntryDelivery)
-        .where(EntryDelivery.entry_id.in_(moved), EntryDelivery.status == DeliveryStatus.pending)
-        .values(
-            status=DeliveryStatus.skipped,
-            last_error="not sent: rejected in review",
-            updated_at=utcnow(),
-        )
+    move_deliveries(
+        DeliveryStatus.skipped,
+        entry_ids=moved,
+        from_=[DeliveryStatus.pending],
+        last_error="not sent: rejected in review",
     )
     db.session.commit()
     return Decision(len(moved), len(entry_ids) - len(moved))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app import storage
 from app.access import require
 from app.database import utcnow
+from app.errors import Conflict, NotFound
 from app.extensions import db, queues
 from app.faults import pause_point
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
@@ -54,6 +55,19 @@ def request_review_document(
         db.session.delete(file)
         db.session.commit()
         raise
+    return file
+
+
+def temporary_file(workspace_id: int, file_id: str, *, ready: bool = False) -> TemporaryFile:
+    """A temporary file of the workspace (the page and API both read it this way).
+
+    Raises NotFound when there is none (never made, or deleted after the retention window);
+    with `ready`, for a download, Conflict while it is still pending or has failed."""
+    file = db.session.get(TemporaryFile, file_id)
+    if file is None or file.workspace_id != workspace_id:
+        raise NotFound("temporary file not found or expired")
+    if ready and (file.status != "ready" or not file.storage_key):
+        raise Conflict(f"the file is {file.status}, not ready")
     return file
 
 

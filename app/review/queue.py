@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.access import require
+from app.access import MAX_ROW_ID, require
+from app.database import paginate
+from app.errors import NotFound
 from app.extensions import db
 from app.models import Entry, Job, Role, Run, User, Workspace
+from app.runs.queries import row_matches
 from app.runs.states import EntryStatus
 
 
@@ -18,7 +21,7 @@ from app.runs.states import EntryStatus
 class ReviewFilter:
     job: str | None = None  # job code
     run_id: int | None = None
-    q: str | None = None  # text anywhere in the row
+    q: str | None = None  # text in a value of the row (app.runs.queries.row_matches)
 
     @classmethod
     def from_args(cls, args: Any) -> ReviewFilter:
@@ -45,12 +48,7 @@ def _query(workspace: Workspace, filters: ReviewFilter) -> Any:
     if filters.run_id:
         query = query.where(Run.id == filters.run_id)
     if filters.q:
-        pattern = (
-            "%"
-            + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        query = query.where(func.lower(cast(Entry.row, String)).like(pattern, escape="\\"))
+        query = query.where(row_matches(filters.q))
     return query
 
 
@@ -59,15 +57,11 @@ def pending_entries(
 ) -> tuple[list[Entry], int]:
     """One page of entries awaiting review (oldest run first) and how many match in all."""
     require(user, workspace, Role.viewer)
-    query = _query(workspace, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    entries = db.session.scalars(
-        query.options(selectinload(Entry.artifacts), selectinload(Entry.run).selectinload(Run.job))
-        .order_by(Entry.run_id, Entry.seq)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return list(entries), total
+    query = _query(workspace, filters).options(
+        selectinload(Entry.artifacts), selectinload(Entry.run).selectinload(Run.job)
+    )
+    found = paginate(query.order_by(Entry.run_id, Entry.seq), page, per_page)
+    return list(found.items), found.total
 
 
 def matching_ids(workspace: Workspace, user: User, filters: ReviewFilter) -> list[int]:
@@ -75,3 +69,19 @@ def matching_ids(workspace: Workspace, user: User, filters: ReviewFilter) -> lis
     require(user, workspace, Role.viewer)
     query = _query(workspace, filters).with_only_columns(Entry.id).order_by(Entry.run_id, Entry.seq)
     return list(db.session.scalars(query))
+
+
+def review_row(workspace: Workspace, entry_id: int) -> Entry:
+    """One entry of the workspace as its review-queue row shows it (whatever its status now);
+    NotFound otherwise. For callers already allowed to read the workspace."""
+    found = None
+    if entry_id <= MAX_ROW_ID:
+        found = db.session.scalars(
+            select(Entry)
+            .join(Run, Run.id == Entry.run_id)
+            .where(Entry.id == entry_id, Run.workspace_id == workspace.id)
+            .options(selectinload(Entry.artifacts), selectinload(Entry.run).selectinload(Run.job))
+        ).first()
+    if found is None:
+        raise NotFound("entry not found")
+    return found

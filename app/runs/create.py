@@ -20,8 +20,9 @@ from app.limits import DATA, size_error
 from app.models import Entry, Job, Role, Run, User
 from app.runs import dispatch
 from app.runs.notify import check_notify
+from app.runs.outcome import settle_run
 from app.runs.snapshot import take_snapshot
-from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
+from app.runs.states import EntryStatus, RunStatus, move_entries
 
 TRIGGERS = ("manual", "schedule", "api")
 MAX_IDEMPOTENCY_KEY = 200
@@ -197,7 +198,7 @@ def cancel_run(run: Run, user: User | None) -> int:
     if user is not None:
         require(user, run.job.workspace, Role.editor)
     who = user.email if user else "operator"
-    if not move_run(
+    if not settle_run(
         run.id,
         RunStatus.cancelled,
         from_=[RunStatus.pending, RunStatus.preparing, RunStatus.running],

@@ -17,15 +17,15 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point
 from app.filenames import clean_filename
-from app.models import Artifact, Entry, EntryDelivery
+from app.models import Artifact, Entry
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
 from app.runs.lease import lease_until
-from app.runs.outcome import settle_entry
-from app.runs.states import DeliveryStatus, EntryStatus, finish_run_if_done, move_entry
+from app.runs.outcome import finish_run_if_done, settle_entry
+from app.runs.states import DeliveryStatus, EntryStatus, move_deliveries, move_entry
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +194,11 @@ def generate_entry(entry_id: int) -> None:
 
 
 def _skip_deliveries(entry_id: int, reason: str) -> None:
-    db.session.execute(
-        update(EntryDelivery)
-        .where(EntryDelivery.entry_id == entry_id, EntryDelivery.status == DeliveryStatus.pending)
-        .values(status=DeliveryStatus.skipped, last_error=reason, updated_at=utcnow())
+    move_deliveries(
+        DeliveryStatus.skipped,
+        entry_ids=[entry_id],
+        from_=[DeliveryStatus.pending],
+        last_error=reason,
     )
 
 

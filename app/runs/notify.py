@@ -23,7 +23,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Connection, Run
-from app.runs.states import bucket_counts
+from app.runs.buckets import bucket_counts
 
 
 def check_notify(workspace_id: int, url: str | None, connection: str | None) -> None:

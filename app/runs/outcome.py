@@ -1,14 +1,26 @@
-"""How an entry ends, from its report artifacts and its deliveries."""
+"""How entries and runs end: an entry's outcome from its reports and deliveries, a run's
+outcome word, and what follows a run's end (the job's last-run column, the completion notice)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Artifact, EntryDelivery
-from app.runs.states import DeliveryStatus, EntryStatus, finish_run_if_done, move_entry
+from app.models import Artifact, Entry, EntryDelivery, Job, Run
+from app.runs.buckets import bucket_counts
+from app.runs.notify import mark_due
+from app.runs.states import (
+    QUEUED,
+    RUN_ENDED,
+    DeliveryStatus,
+    EntryStatus,
+    RunStatus,
+    move_entry,
+    move_run,
+)
 
 
 def entry_outcome(
@@ -47,3 +59,59 @@ def settle_entry(entry_id: int, run_id: int) -> EntryStatus | None:
         return None
     finish_run_if_done(run_id)
     return status
+
+
+def settle_run(
+    run_id: int, to: RunStatus, *, from_: Iterable[RunStatus] | None = None, **fields: Any
+) -> bool:
+    """Move a run through the state machine (`move_run`); when that ends it (finished, failed,
+    cancelled), record its outcome on the job and make its completion notice due.
+    True when it moved. Does not commit."""
+    moved = move_run(run_id, to, from_=from_, **fields)
+    if moved and to in RUN_ENDED:
+        record_last_run(run_id)
+        mark_due(run_id)
+    return moved
+
+
+def finish_run_if_done(run_id: int) -> bool:
+    """Mark a running run finished once no entry is queued or in progress. Does not commit."""
+    still_queued = db.session.execute(
+        select(func.count())
+        .select_from(Entry)
+        .where(Entry.run_id == run_id, Entry.status.in_([s.value for s in QUEUED]))
+    ).scalar_one()
+    if still_queued:
+        return False
+    return settle_run(run_id, RunStatus.finished, from_=[RunStatus.running])
+
+
+def run_outcome(run: Run, counts: dict[str, int] | None = None) -> str:
+    """One word for how a run went, as shown in job lists and `last_run_status`."""
+    if run.status in (
+        RunStatus.failed,
+        RunStatus.cancelled,
+        RunStatus.pending,
+        RunStatus.preparing,
+    ):
+        return run.status
+    counts = counts or bucket_counts(run.id)
+    if counts["queued"]:
+        return "running"
+    if counts["errors"]:
+        return "completed_with_errors"
+    if counts["review"]:
+        return "pending_review"
+    return "completed"
+
+
+def record_last_run(run_id: int) -> None:
+    """Write the run's outcome word to its job's `last_run_status`. Does not commit."""
+    run = db.session.get(Run, run_id)
+    db.session.refresh(run)
+    db.session.execute(
+        update(Job)
+        .where(Job.id == run.job_id)
+        .values(last_run_status=run_outcome(run))
+        .execution_options(synchronize_session=False)
+    )

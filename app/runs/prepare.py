@@ -20,6 +20,7 @@ from app.jobs.schema import JobDefinition
 from app.models import Entry, EntryDelivery, Run
 from app.runs import dispatch
 from app.runs.context import query_binds
+from app.runs.outcome import settle_run
 from app.runs.snapshot import definition_from
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
 
@@ -80,12 +81,12 @@ def prepare_run(run_id: int) -> None:
             at=run.scheduled_for or run.created_at,
         )
     except (ValidationFailed, QueryError) as exc:
-        move_run(run_id, RunStatus.failed, error=str(exc))
+        settle_run(run_id, RunStatus.failed, error=str(exc))
         db.session.commit()
         return
     entry_ids = _create_entries(run_id, rows, [d.kind for d in definition.deliveries])
     finished = not entry_ids
-    move_run(
+    settle_run(
         run_id,
         RunStatus.finished if finished else RunStatus.running,
         params=params,

@@ -12,7 +12,7 @@ from app.database import autocommit
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Entry, Job, Run
-from app.runs.states import counts_in_buckets
+from app.runs.buckets import counts_in_buckets
 
 # Counting in a subquery lets the database count from the (run_id, status) index alone.
 _COUNTS = (

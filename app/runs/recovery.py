@@ -19,6 +19,7 @@ from app.review.document import queue_review_document, review_document_job_id
 from app.runs import dispatch
 from app.runs.lease import file_lease_key
 from app.runs.notify import send_due
+from app.runs.outcome import settle_run
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_entry, move_run
 
 BATCH = 2000
@@ -65,7 +66,7 @@ def _restart_interrupted_preparations(now: datetime) -> int:
     restarted = []
     for run in runs:
         if run.attempts >= current_app.config["MAX_ENTRY_ATTEMPTS"]:
-            move_run(
+            settle_run(
                 run.id,
                 RunStatus.failed,
                 from_=[RunStatus.preparing],

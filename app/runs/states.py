@@ -1,4 +1,9 @@
-"""The one place where runs, entries and deliveries change status (with their timestamps)."""
+"""The one place where runs, entries and deliveries change status (with their timestamps).
+
+Transitions only: each move is one conditional UPDATE whose WHERE clause is the transition
+table, so a refused move changes nothing and two racing writers cannot both win. What
+follows a move (bucket counts: app.runs.buckets; outcomes, the job's last-run column and
+completion notices: app.runs.outcome) lives elsewhere."""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, func, update
 
 from app.database import utcnow
 from app.extensions import db
-from app.models import Entry, EntryDelivery, Job, Run
+from app.models import Entry, EntryDelivery, Run
 
 
 class EntryStatus(StrEnum):
@@ -48,14 +53,12 @@ class DeliveryStatus(StrEnum):
 
 
 E = EntryStatus
+D = DeliveryStatus
+# Not yet settled: an entry in one of these keeps its run open.
 QUEUED = frozenset({E.ParametersPrepared, E.Queued, E.InProgress})
-BUCKETS: dict[str, frozenset[EntryStatus]] = {
-    "queued": QUEUED,
-    "completed": frozenset({E.Completed}),
-    "errors": frozenset({E.CompletedWithErrors, E.GenerationFailed, E.DeliveryFailed}),
-    "review": frozenset({E.PendingReview}),
-}
 FINAL = frozenset(set(E) - QUEUED)
+RUN_ENDED = frozenset({RunStatus.finished, RunStatus.failed, RunStatus.cancelled})
+RUN_OPEN = frozenset(set(RunStatus) - RUN_ENDED)  # in progress: workers may still write
 
 # Which status an entry may move to from which; anything else is refused.
 ENTRY_TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
@@ -94,6 +97,26 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.finished: frozenset({RunStatus.running}),  # a retried or approved delivery
     RunStatus.failed: frozenset(),
     RunStatus.cancelled: frozenset(),
+}
+
+DELIVERY_TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    # The condition decides (skipped, or failed when it cannot be evaluated), or a worker sends.
+    D.pending: frozenset({D.sending, D.skipped, D.failed}),
+    D.sending: frozenset(
+        {
+            D.sent,
+            D.failed,
+            D.partial,
+            D.uncertain,
+            D.pending,  # a transient error (retried later) or an interrupted worker
+        }
+    ),
+    # Retry (failed, partial, uncertain) and re-deliver (any settled delivery) start over.
+    D.sent: frozenset({D.pending}),
+    D.skipped: frozenset({D.pending}),
+    D.failed: frozenset({D.pending}),
+    D.partial: frozenset({D.pending}),
+    D.uncertain: frozenset({D.pending}),
 }
 
 
@@ -143,12 +166,15 @@ def move_entry(entry_id: int, to: EntryStatus, **kwargs: Any) -> bool:
 def move_run(
     run_id: int, to: RunStatus, *, from_: Iterable[RunStatus] | None = None, **fields: Any
 ) -> bool:
-    """Move a run to `to` if its status allows; True when it moved. Does not commit."""
+    """Move a run to `to` if its status allows; True when it moved. Does not commit.
+
+    A run that ends should go through `app.runs.outcome.settle_run`, which also records the
+    job's last-run outcome and makes the completion notice due."""
     now = utcnow()
     values: dict[str, Any] = {"status": to.value, "updated_at": now, **fields}
     if to is RunStatus.preparing:
         values.setdefault("started_at", func.coalesce(Run.started_at, now))
-    if to in (RunStatus.finished, RunStatus.failed, RunStatus.cancelled):
+    if to in RUN_ENDED:
         values.setdefault("finished_at", now)
     result = db.session.execute(
         update(Run)
@@ -156,96 +182,46 @@ def move_run(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    moved = result.rowcount == 1
-    if moved and to in (RunStatus.finished, RunStatus.failed, RunStatus.cancelled):
-        _record_last_run(run_id)
-        from app.runs.notify import mark_due  # local: notify builds on this module
+    return result.rowcount == 1
 
-        mark_due(run_id)
-    return moved
+
+def move_deliveries(
+    to: DeliveryStatus,
+    *,
+    delivery_ids: Collection[int] | None = None,
+    entry_ids: Collection[int] | None = None,
+    from_: Iterable[DeliveryStatus] | None = None,
+    **fields: Any,
+) -> int:
+    """Move the given deliveries (by id, or every delivery of the given entries) to `to`
+    where their status allows; return how many moved. Does not commit."""
+    if (delivery_ids is None) == (entry_ids is None):
+        raise ValueError("name either delivery_ids or entry_ids")
+    chosen: ColumnElement[bool] = (
+        EntryDelivery.id.in_(list(delivery_ids))
+        if delivery_ids is not None
+        else EntryDelivery.entry_id.in_(list(entry_ids or []))
+    )
+    now = utcnow()
+    values: dict[str, Any] = {"status": to.value, "updated_at": now, **fields}
+    if to is D.sent:
+        values.setdefault("sent_at", now)
+    result = db.session.execute(
+        update(EntryDelivery)
+        .where(chosen, EntryDelivery.status.in_(_sources(DELIVERY_TRANSITIONS, to, from_)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def move_delivery(
     delivery_id: int,
     to: DeliveryStatus,
     *,
-    from_: Iterable[DeliveryStatus],
+    from_: Iterable[DeliveryStatus] | None = None,
     **fields: Any,
 ) -> bool:
-    """Move one entry delivery from one of `from_` to `to`; True when it moved. Does not commit."""
-    values: dict[str, Any] = {"status": to.value, "updated_at": utcnow(), **fields}
-    if to is DeliveryStatus.sent:
-        values.setdefault("sent_at", utcnow())
-    result = db.session.execute(
-        update(EntryDelivery)
-        .where(EntryDelivery.id == delivery_id, EntryDelivery.status.in_([s.value for s in from_]))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-# Built once: run status is polled (the API's status endpoint, the run page).
-_COUNTS_BY_STATUS = (
-    select(Entry.status, func.count())
-    .where(Entry.run_id == bindparam("run_id"))
-    .group_by(Entry.status)
-)
-
-
-def bucket_counts(run_id: int) -> dict[str, int]:
-    """Entry counts per bucket, plus `cancelled` and `total`."""
-    rows = db.session.connection().execute(_COUNTS_BY_STATUS, {"run_id": run_id}).all()
-    return counts_in_buckets({status: count for status, count in rows})
-
-
-def counts_in_buckets(by_status: dict[str, int]) -> dict[str, int]:
-    """Entry counts per status summed into buckets, plus `cancelled` and `total`."""
-    counts = {
-        name: sum(by_status.get(s.value, 0) for s in statuses) for name, statuses in BUCKETS.items()
-    }
-    counts["cancelled"] = by_status.get(E.Cancelled.value, 0)
-    counts["total"] = sum(by_status.values())
-    return counts
-
-
-def finish_run_if_done(run_id: int) -> bool:
-    """Mark a running run finished once no entry is queued or in progress. Does not commit."""
-    still_queued = db.session.execute(
-        select(func.count())
-        .select_from(Entry)
-        .where(Entry.run_id == run_id, Entry.status.in_([s.value for s in QUEUED]))
-    ).scalar_one()
-    if still_queued:
-        return False
-    return move_run(run_id, RunStatus.finished, from_=[RunStatus.running])
-
-
-def run_outcome(run: Run, counts: dict[str, int] | None = None) -> str:
-    """One word for how a run went, as shown in job lists and `last_run_status`."""
-    if run.status in (
-        RunStatus.failed,
-        RunStatus.cancelled,
-        RunStatus.pending,
-        RunStatus.preparing,
-    ):
-        return run.status
-    counts = counts or bucket_counts(run.id)
-    if counts["queued"]:
-        return "running"
-    if counts["errors"]:
-        return "completed_with_errors"
-    if counts["review"]:
-        return "pending_review"
-    return "completed"
-
-
-def _record_last_run(run_id: int) -> None:
-    run = db.session.get(Run, run_id)
-    db.session.refresh(run)
-    db.session.execute(
-        update(Job)
-        .where(Job.id == run.job_id)
-        .values(last_run_status=run_outcome(run))
-        .execution_options(synchronize_session=False)
-    )
+    """Move one entry delivery (from one of `from_`, when given) to `to`; True when it moved.
+    Does not commit."""
+    return move_deliveries(to, delivery_ids=[delivery_id], from_=from_, **fields) == 1

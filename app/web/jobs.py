@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import Select, case, func, or_, select
 from werkzeug.wrappers import Response
 
 from app.access import get_job, role_in
-from app.errors import ValidationFailed
-from app.extensions import db
+from app.errors import Conflict, ValidationFailed
 from app.jobs.drafts import drafts_of
+from app.jobs.queries import SORTS, jobs_page
 from app.jobs.schedule import recent_misses, schedule_summary
 from app.jobs.service import definition_of
-from app.models import Job, Role, Run, Workspace
+from app.models import Role
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
-from app.runs.states import bucket_counts
+from app.runs.queries import runs_page
+from app.runs.removal import delete_job
 from app.web.helpers import workspace_for
 
 bp = Blueprint("jobs", __name__, url_prefix="/w/<ws>/jobs")
 JOBS_PER_PAGE = 25
-# Sortable columns; jobs with no value (never run, manual only) come last in either direction.
-SORTS = {
-    "name": func.lower(Job.name),
-    "code": Job.code,
-    "next_run": case((Job.scheduled, Job.next_fire_at), else_=None),
-    "last_run": Job.last_run_at,
-}
 
 
 @bp.get("")
@@ -37,18 +31,16 @@ def index(ws: str) -> str:
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "name"
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     page = max(request.args.get("page", 1, type=int), 1)
-    jobs = db.session.scalars(
-        _job_list(workspace, q, sort, direction)
-        .limit(JOBS_PER_PAGE + 1)
-        .offset((page - 1) * JOBS_PER_PAGE)
-    ).all()
+    jobs = jobs_page(
+        workspace.id, q=q, sort=sort, direction=direction, page=page, per_page=JOBS_PER_PAGE
+    )
     may_edit = role_in(current_user, workspace).rank >= Role.editor.rank
     return render_template(
         "jobs/index.html",
         workspace=workspace,
         drafts=drafts_of(workspace, current_user) if may_edit else [],
-        jobs=jobs[:JOBS_PER_PAGE],
-        has_next=len(jobs) > JOBS_PER_PAGE,
+        jobs=jobs.items,
+        has_next=jobs.has_next,
         page=page,
         q=q,
         sort=sort,
@@ -57,24 +49,10 @@ def index(ws: str) -> str:
     )
 
 
-def _job_list(workspace: Workspace, q: str | None, sort: str, direction: str) -> Select:
-    """The workspace's jobs matching `q` (name, code or description), in the asked order."""
-    query = select(Job).filter_by(workspace_id=workspace.id)
-    if q:
-        query = query.where(
-            or_(*(c.icontains(q, autoescape=True) for c in (Job.name, Job.code, Job.description)))
-        )
-    column = SORTS[sort]
-    ordered = column.desc() if direction == "desc" else column.asc()
-    return query.order_by(column.is_(None), ordered, Job.name, Job.id)
-
-
 def _detail(ws: str, code: str, errors: dict[str, str] | None = None, status: int = 200):
     workspace = workspace_for(ws)
     job = get_job(workspace, code, current_user)
-    runs = db.session.scalars(
-        select(Run).filter_by(job_id=job.id).order_by(Run.id.desc()).limit(10)
-    ).all()
+    runs = runs_page(workspace.id, job_id=job.id, per_page=10).items
     can_run = role_in(current_user, workspace).rank >= Role.editor.rank
     return render_template(
         "jobs/detail.html",
@@ -113,3 +91,18 @@ def run_now(ws: str, code: str) -> Response:
         return _detail(ws, code, exc.errors, 422)
     flash(f"Run {run.id} started.", "success")
     return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)
+
+
+@bp.post("/<code>/delete")
+@login_required
+def delete(ws: str, code: str) -> Response:
+    """Delete a job and its runs; refused, with the reason, while a run is in progress."""
+    workspace = workspace_for(ws)
+    job = get_job(workspace, code, current_user, Role.editor)
+    try:
+        delete_job(workspace, current_user, job)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("jobs.detail", ws=workspace.code, code=job.code), code=303)
+    flash(f"Job '{code}' deleted.", "success")
+    return redirect(url_for("jobs.index", ws=workspace.code), code=303)

@@ -14,12 +14,11 @@ from flask_login import current_user, login_required
 
 from app import storage
 from app.access import require, role_in
-from app.errors import NotFound
-from app.extensions import db
-from app.models import Entry, Role, TemporaryFile
+from app.errors import Conflict, NotFound
+from app.models import Role
 from app.review.decisions import approve_entries, reject_entries
-from app.review.document import request_review_document
-from app.review.queue import ReviewFilter, matching_ids, pending_entries
+from app.review.document import request_review_document, temporary_file
+from app.review.queue import ReviewFilter, matching_ids, pending_entries, review_row
 from app.web.helpers import page_or_fragment, workspace_for
 
 bp = Blueprint("review", __name__, url_prefix="/w/<ws>")
@@ -85,7 +84,7 @@ def decide(ws: str) -> Response:
     if outcome.already_decided:
         flash(f"{outcome.already_decided} were already decided by someone else.", "info")
     if request.headers.get("HX-Request") and len(ids) == 1:
-        entry = db.session.get(Entry, ids[0])
+        entry = review_row(workspace, ids[0])
         return page_or_fragment(
             "review/_row.html",
             "review/_row.html",
@@ -113,19 +112,15 @@ def document(ws: str) -> Response:
     return redirect(url_for("review.file", ws=ws, file_id=file.id), 303)
 
 
-def _file(workspace, file_id: str) -> TemporaryFile:
-    file = db.session.get(TemporaryFile, file_id)
-    if file is None or file.workspace_id != workspace.id:
-        raise NotFound("file not found or expired")
-    return file
-
-
 @bp.get("/files/<file_id>")
 @login_required
 def file(ws: str, file_id: str) -> Response:
     workspace = workspace_for(ws)
     return page_or_fragment(
-        "review/file.html", "review/_file.html", workspace=workspace, file=_file(workspace, file_id)
+        "review/file.html",
+        "review/_file.html",
+        workspace=workspace,
+        file=temporary_file(workspace.id, file_id),
     )
 
 
@@ -134,7 +129,8 @@ def file(ws: str, file_id: str) -> Response:
 def download(ws: str, file_id: str) -> Response:
     workspace = workspace_for(ws)
     require(current_user, workspace, Role.viewer)
-    found = _file(workspace, file_id)
-    if found.status != "ready" or not found.storage_key:
-        raise NotFound("the file is not ready")
+    try:
+        found = temporary_file(workspace.id, file_id, ready=True)
+    except Conflict as exc:  # a page link: nothing to download yet reads as "not found"
+        raise NotFound(str(exc)) from None
     return storage.send_stored(found.storage_key, found.filename, "application/pdf")

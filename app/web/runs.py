@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import String, cast, exists, func, literal, select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app import storage
@@ -21,12 +19,13 @@ from app.delivery.redeliver import (
     retry_failed_deliveries,
     selection_counts,
 )
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.models import Artifact, Entry, Job, Role, Run, Workspace
+from app.errors import ValidationFailed
+from app.models import Entry, Role, Run, Workspace
 from app.runs import dispatch
+from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run
-from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts
+from app.runs.queries import MAX_QUERY, entries_page, runs_page, stored_artifact
+from app.runs.states import EntryStatus, RunStatus
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
 
 bp = Blueprint("runs", __name__, url_prefix="/w/<ws>")
@@ -39,20 +38,13 @@ STATUSES = [s.value for s in EntryStatus]
 def index(ws: str) -> str:
     workspace = workspace_for(ws)
     page = max(request.args.get("page", 1, type=int), 1)
-    runs = db.session.execute(
-        select(Run, Job)
-        .join(Job, Job.id == Run.job_id)
-        .where(Run.workspace_id == workspace.id)
-        .order_by(Run.id.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    runs = runs_page(workspace.id, page=page, per_page=PAGE_SIZE)
     return render_template(
         "runs/index.html",
         workspace=workspace,
-        runs=[(run, job, bucket_counts(run.id)) for run, job in runs[:PAGE_SIZE]],
+        runs=[(run, run.job, bucket_counts(run.id)) for run in runs.items],
         page=page,
-        has_next=len(runs) > PAGE_SIZE,
+        has_next=runs.has_next,
     )
 
 
@@ -86,7 +78,7 @@ def _filters(args: Any) -> dict[str, Any]:
     return {
         "bucket": bucket if bucket in BUCKETS else None,
         "status": status if status in STATUSES else None,
-        "q": (args.get("q") or "").strip()[:200] or None,
+        "q": (args.get("q") or "").strip()[:MAX_QUERY] or None,
     }
 
 
@@ -94,49 +86,17 @@ def _page(args: Any) -> int:
     return max(args.get("page", 1, type=int), 1)
 
 
-def _row_matches(q: str) -> Any:
-    """Entries with any value of their `row` containing `q`, case-insensitively (keys excluded)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
-        values = func.json_each(Entry.row).table_valued("value")
-    elif dialect == "postgresql":
-        values = func.json_each_text(Entry.row).table_valued("value")
-    else:  # elsewhere, the JSON text: keys match too, but nothing is missed
-        return cast(Entry.row, String).icontains(q, autoescape=True)
-    return exists(
-        select(literal(1)).select_from(values).where(values.c.value.icontains(q, autoescape=True))
-    )
-
-
-def _entries(run: Run, bucket: str | None, status: str | None, q: str | None, page: int):
-    """One page of a run's entries with their artifacts and deliveries, and whether more follow."""
-    query = select(Entry).where(Entry.run_id == run.id)
-    if bucket:
-        query = query.where(Entry.status.in_([s.value for s in BUCKETS[bucket]]))
-    if status:
-        query = query.where(Entry.status == status)
-    if q:
-        query = query.where(_row_matches(q))
-    entries = db.session.scalars(
-        query.options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
-        .order_by(Entry.seq)
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return list(entries[:PAGE_SIZE]), len(entries) > PAGE_SIZE
-
-
 @bp.get("/runs/<int:run_id>")
 @login_required
 def detail(ws: str, run_id: int) -> Response:
     view = _run_view(ws, run_id)
     filters, page = _filters(request.args), _page(request.args)
-    entries, has_next = _entries(view["run"], page=page, **filters)
+    entries = entries_page(view["run"].id, page=page, per_page=PAGE_SIZE, **filters)
     return page_or_fragment(
         "runs/detail.html",
         "runs/_live.html",
-        entries=entries,
-        has_next=has_next,
+        entries=entries.items,
+        has_next=entries.has_next,
         filters=filters,
         page=page,
         page_size=PAGE_SIZE,
@@ -281,15 +241,7 @@ def retry(ws: str, delivery_id: int) -> Response:
 def artifact(ws: str, artifact_id: int, filename: str) -> Response:
     workspace = workspace_for(ws)
     require(current_user, workspace, Role.viewer)
-    row = db.session.execute(
-        select(Artifact, Run.workspace_id)
-        .join(Entry, Entry.id == Artifact.entry_id)
-        .join(Run, Run.id == Entry.run_id)
-        .where(Artifact.id == artifact_id)
-    ).first()
-    if row is None or row[1] != workspace.id or row[0].storage_key is None:
-        raise NotFound("file not found")
-    found = row[0]
+    found = stored_artifact(artifact_id, workspace_id=workspace.id, missing="file not found")
     return storage.send_stored(
         found.storage_key,
         found.filename,

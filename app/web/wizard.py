@@ -8,13 +8,11 @@ from zoneinfo import available_timezones
 
 from flask import Blueprint, Response, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app import storage
 from app.access import get_job
 from app.database import utcnow
 from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.jobs.checks import known_placeholders
 from app.jobs.drafts import (
     STEPS,
@@ -39,6 +37,7 @@ from app.scheduling import (
 )
 from app.web import wizard_forms as forms
 from app.web.helpers import page_or_fragment, workspace_for
+from app.workspace_items import items_of
 
 bp = Blueprint("wizard", __name__, url_prefix="/w/<ws>/jobs")
 ZONES = sorted(available_timezones() - {"localtime"})
@@ -58,8 +57,7 @@ def _draft(ws: str, draft_id: int) -> tuple[Workspace, JobDraft]:
 
 
 def _codes(model: Any, workspace: Workspace, **filters: Any) -> list[Any]:
-    query = select(model).filter_by(workspace_id=workspace.id, **filters).order_by(model.code)
-    return list(db.session.scalars(query))
+    return items_of(model, workspace.id, order_by="code", **filters)
 
 
 def _step_context(workspace: Workspace, draft: JobDraft, step: str, data: dict) -> dict:
@@ -249,7 +247,6 @@ def save(ws: str, draft_id: int) -> Response:
     try:
         job = commit_draft(draft, current_user)
     except ValidationFailed as exc:
-        db.session.rollback()
         return _review(workspace, draft, 422, errors=exc.errors)
     return redirect(url_for("jobs.detail", ws=ws, code=job.code), 303)
 

@@ -18,9 +18,9 @@ from app.extensions import db
 from app.models import Artifact, EntryDelivery, TemporaryFile
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import delete_expired_files, request_review_document
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
 from app.runs.scheduled import fire_due_jobs
-from app.runs.states import bucket_counts
 from tests import factories as make
 from tests.helpers import entries_of, pdf_text, reload_run
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from app.extensions import db
 from app.models import Artifact, EntryDelivery
 from app.rendering.environment import money
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
-from app.runs.states import bucket_counts
 from tests.helpers import attachments, entries_of, job, pdf_text, reload_run
 
 

@@ -15,8 +15,8 @@ from app import storage
 from app.config import sqlite_dir
 from app.extensions import db
 from app.models import Artifact, Asset, EntryDelivery
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
-from app.runs.states import bucket_counts
 from tests import factories as make
 from tests.helpers import entries_of, pdf_text, reload_run
 

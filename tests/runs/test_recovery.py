@@ -9,10 +9,10 @@ from datetime import timedelta
 from app.database import utcnow
 from app.extensions import db, queues
 from app.models import Entry, EntryDelivery
+from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
 from app.runs.prepare import prepare_run
 from app.runs.recovery import recover_stalled_work
-from app.runs.states import bucket_counts
 from tests import factories as make
 from tests.conftest import start_worker
 from tests.helpers import entries_of, reload_run

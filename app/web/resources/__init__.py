@@ -7,18 +7,17 @@ from typing import Any
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from app.access import role_in
 from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
-from app.extensions import db
 from app.models import Role, Workspace
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError
 from app.web.helpers import is_fragment_request, workspace_for
+from app.workspace_items import items_of
 
 bp = Blueprint("resources", __name__, url_prefix="/w/<ws>")
 log = logging.getLogger(__name__)
@@ -50,9 +49,7 @@ def _prefixed(values: MultiDict, prefix: str) -> dict[str, str]:
 def _index(ws: str, model: Any, page: str, need: Role = Role.viewer, **extra: Any) -> str:
     """A list page: the workspace's items of `model` by name."""
     workspace = workspace_for(ws, need)
-    items = db.session.scalars(
-        select(model).filter_by(workspace_id=workspace.id).order_by(model.name)
-    ).all()
+    items = items_of(model, workspace.id)
     return render_template(
         page, workspace=workspace, items=items, can_edit=_may(workspace, Role.editor), **extra
     )

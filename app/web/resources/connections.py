@@ -23,7 +23,6 @@ from app.connections.service import (
 )
 from app.delivery.errors import DeliveryError
 from app.errors import ValidationFailed
-from app.extensions import db
 from app.models import Connection, Role, Workspace
 from app.web.helpers import page_or_fragment, workspace_for
 from app.web.resources import (
@@ -123,7 +122,6 @@ def _save_connection(workspace: Workspace, form: dict, connection: Connection | 
             secrets=_typed_secrets(form["kind"]),
         )
     except ValidationFailed as exc:
-        db.session.rollback()
         context = _connection_context(workspace, form, connection, errors=exc.errors)
         return render_template("resources/connection_edit.html", **context), 422
     flash(f"Connection “{saved.name}” saved.", "success")

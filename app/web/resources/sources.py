@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -14,7 +13,6 @@ from app.datasources import service as sources_service
 from app.datasources.csvfile import AUTO, DELIMITERS, ENCODINGS
 from app.datasources.service import bind_names, get_source, save_source
 from app.errors import ValidationFailed
-from app.extensions import db
 from app.limits import SOURCE, size_error
 from app.models import Connection, DataSource, Role, Workspace
 from app.web.helpers import page_or_fragment, workspace_for
@@ -28,6 +26,7 @@ from app.web.resources import (
     _text,
     bp,
 )
+from app.workspace_items import codes_of
 
 DRAFT_KEYS = ("kind", "content", "connection", "query", "encoding", "delimiter")
 DELIMITER_LABELS = {"comma": "Comma ,", "semicolon": "Semicolon ;", "tab": "Tab", "pipe": "Pipe |"}
@@ -76,9 +75,7 @@ def _source_context(
         test_url = url_for(".source_test_draft", ws=workspace.code)
     else:
         test_url = url_for(".source_test", ws=workspace.code, code=source.code)
-    connections = db.session.scalars(
-        select(Connection.code).filter_by(workspace_id=workspace.id, kind="sql")
-    ).all()
+    connections = codes_of(Connection, workspace.id, kind="sql")
     return {
         "workspace": workspace,
         "source": source,
@@ -153,7 +150,6 @@ def source_edit(ws: str, code: str):
     try:
         save_source(workspace, current_user, **_with_upload(form), source=source)
     except ValidationFailed as exc:
-        db.session.rollback()
         context = _source_context(workspace, form, source, errors=exc.errors)
         return render_template("resources/source_edit.html", **context), 422
     flash(f"Data source “{source.name}” saved.", "success")

@@ -8,13 +8,11 @@ from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.datasources.parameters import PARAMETER_TYPES
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.extensions import db
 from app.models import DataSource, ReportTemplate, Role, Workspace
 from app.rendering.service import get_template, preview_template, save_template
 from app.web.helpers import is_fragment_request, workspace_for
@@ -30,6 +28,7 @@ from app.web.resources import (
     bp,
     log,
 )
+from app.workspace_items import codes_of
 
 
 def _template_form(values: MultiDict) -> dict[str, Any]:
@@ -78,9 +77,7 @@ def _template_page(
         preview_url = url_for(
             ".template_preview_pdf", ws=workspace.code, code=template.code, **args
         )
-    sources = db.session.scalars(
-        select(DataSource.code).filter_by(workspace_id=workspace.id).order_by(DataSource.code)
-    ).all()
+    sources = codes_of(DataSource, workspace.id)
     return render_template(
         "resources/template_edit.html",
         workspace=workspace,
@@ -131,7 +128,6 @@ def template_edit(ws: str, code: str):
     try:
         save_template(workspace, current_user, **form, template=template, sample=_samples())
     except ValidationFailed as exc:
-        db.session.rollback()
         return _template_page(workspace, form, template, exc.errors, 422)
     flash(f"Template “{template.name}” saved.", "success")
     return redirect(url_for(".template_edit", ws=workspace.code, code=template.code), code=303)
