@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -24,12 +23,7 @@ from rq import SimpleWorker
 from sqlalchemy import text
 
 from app.embedded_redis import start_redis
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import free_port, worker_env  # noqa: F401 (imported from here by tests)
 
 
 class RedisServer:
@@ -288,19 +282,6 @@ class Auth:
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
-
-
-def worker_env(app: Flask) -> dict[str, str]:
-    """Environment for a real worker process sharing this test's database, Redis and storage."""
-    return {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "HERALD_INSTANCE_PATH": app.instance_path,
-        "HERALD_ALLOW_PRIVATE_WEBHOOKS": "1",
-    }
 
 
 def start_worker(app: Flask) -> subprocess.Popen:

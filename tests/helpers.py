@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 from typing import Any
 
+from flask import Flask
 from pypdf import PdfReader
 
 from app.extensions import db
 from app.models import Entry, Job, Run, Workspace
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def worker_env(app: Flask) -> dict[str, str]:
+    """Environment for a real worker process sharing this test's database, Redis and storage."""
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "HERALD_INSTANCE_PATH": app.instance_path,
+        "HERALD_ALLOW_PRIVATE_WEBHOOKS": "1",
+    }
 
 
 def pdf_text(content: bytes) -> str:

@@ -279,6 +279,21 @@ ERRORS = {
     "429": "Rate limit exceeded",
 }
 
+# Operations that need the queue at once, with nothing the clock's sweep could pick up later
+# (starting a run, delivering and retrying wait in the database instead): while Redis is down
+# or loading they answer 503 service_unavailable (app/web/__init__.py, queue_unavailable).
+NEEDS_QUEUE = {("post", RUNS + "/generate-review-document")}
+UNAVAILABLE = (
+    "The work queue (Redis) is unavailable; nothing was created. Try again after Retry-After "
+    "seconds, also given as error.details.retry_after."
+)
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
 
 def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
     """A JSON schema for a model (or list of one); its definitions go into components."""
@@ -306,6 +321,12 @@ def document() -> dict[str, Any]:
                 for code, text in ERRORS.items()
             },
         }
+        if (method, path) in NEEDS_QUEUE:
+            operation["responses"]["503"] = {
+                "description": UNAVAILABLE,
+                "headers": RETRY_AFTER,
+                "content": {"application/json": {"schema": error_ref}},
+            }
         if response == "pdf":
             content = {
                 "application/pdf": {

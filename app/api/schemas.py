@@ -193,6 +193,7 @@ class ErrorBody(Model):
         "payload_too_large",
         "rate_limit_exceeded",
         "internal_error",
+        "service_unavailable",
     ]
     message: str
     details: dict[str, Any] | None = None

@@ -28,8 +28,8 @@ from app.models import Artifact, Entry, EntryDelivery
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
-from app.runs.outcome import settle_entry
-from app.runs.states import DeliveryStatus, EntryStatus, move_delivery
+from app.runs.outcome import finish_run_if_done, settle_entry
+from app.runs.states import DeliveryStatus, EntryStatus, move_delivery, move_entry
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
@@ -38,7 +38,24 @@ CHANNELS = {"email": send_email, **CHANNEL_SENDERS}
 
 
 def deliver_entry(entry_id: int) -> None:
-    """Attempt every due pending delivery of an entry in its delivery stage."""
+    """Attempt every due pending delivery of an entry in its delivery stage.
+
+    An exception escaping the job (a lost stored PDF, a bug) is counted on the entry's pending
+    deliveries before it is re-raised for RQ's failed-job registry; see `_count_job_error`.
+    """
+    try:
+        _deliver_entry(entry_id)
+    except Exception as exc:
+        db.session.rollback()
+        try:
+            _count_job_error(entry_id, f"{type(exc).__name__}: {exc}")
+        except Exception:  # e.g. the database is down too: the sweep re-queues the entry
+            db.session.rollback()
+            log.exception("could not record the failure of delivery job for entry %s", entry_id)
+        raise
+
+
+def _deliver_entry(entry_id: int) -> None:
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.status != EntryStatus.InProgress or entry.stage != "deliver":
         return
@@ -272,6 +289,64 @@ def _defer(
         detail=detail,
         **fields,
     )
+
+
+def _count_job_error(entry_id: int, reason: str) -> None:
+    """Count a delivery job that raised against the entry's pending deliveries; commits.
+
+    The sweep re-queues the entry when its lease runs out, so a job that keeps raising would
+    be re-queued forever. It gets the same budget as a delivery's attempts (one plus
+    DELIVERY_RETRY_DELAYS, waiting those delays between tries); after that its pending
+    deliveries fail with the reason and the entry ends. Nothing pending (it failed while
+    settling): the entry ends DeliveryFailed at once, as trying again would fail the same way.
+    """
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.status != EntryStatus.InProgress or entry.stage != "deliver":
+        return
+    reset_interrupted(entry_id)  # a delivery left `sending` by the error: sent again once
+    pending = db.session.scalars(
+        select(EntryDelivery).filter_by(entry_id=entry_id, status=D.pending)
+    ).all()
+    if not pending:
+        move_entry(
+            entry_id,
+            EntryStatus.DeliveryFailed,
+            from_=[EntryStatus.InProgress],
+            error=f"the delivery job failed: {reason}",
+        )
+        finish_run_if_done(entry.run_id)
+        db.session.commit()
+        return
+    delays = current_app.config["DELIVERY_RETRY_DELAYS"]
+    errors = max((d.detail or {}).get("job_errors", 0) for d in pending) + 1
+    if errors > len(delays):
+        for delivery in pending:
+            move_delivery(
+                delivery.id,
+                D.failed,
+                from_=[D.pending],
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=f"not sent: the delivery job failed {errors} times; last: {reason}",
+            )
+        run_id = entry.run_id
+        db.session.expire_all()  # the deliveries loaded above are stale now
+        settle_entry(entry_id, run_id)
+        db.session.commit()
+        return
+    for delivery in pending:
+        move_delivery(
+            delivery.id,
+            D.pending,
+            from_=[D.pending],
+            detail={**(delivery.detail or {}), "job_errors": errors},
+            last_error=f"the delivery job failed ({errors} of {len(delays) + 1}), "
+            f"will try again: {reason}",
+        )
+    # Not before the lease would run out anyway: RQ is still recording the failed job.
+    wait = timedelta(seconds=delays[errors - 1])
+    entry.lease_expires_at = max(lease_until(), utcnow() + wait)
+    db.session.commit()
 
 
 def reset_interrupted(entry_id: int) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.api.openapi import document
+from app.api.schemas import ErrorEnvelope
 from app.database import utcnow
 from app.delivery.redeliver import retry_delivery
 from app.demo.seed import seed_demo
@@ -24,8 +26,8 @@ from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.conftest import CSRF, worker_env
-from tests.helpers import reload_run
+from tests.conftest import CSRF
+from tests.helpers import reload_run, worker_env
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"
 CUSTOMERS = 3
@@ -148,6 +150,14 @@ def test_an_action_that_needs_the_queue_now_answers_503_with_retry_after(app, ap
     assert error["details"]["retry_after"] > 0
     assert answer.headers["Retry-After"] == str(error["details"]["retry_after"])
     assert db.session.query(TemporaryFile).count() == 0
+    # The OpenAPI document describes this answer: its status, header and envelope.
+    ErrorEnvelope.model_validate(answer.get_json())
+    path = "/api/v1/ws/{workspaceId}/jobs/{jobIdOrCode}/runs/{jobRunId}/generate-review-document"
+    documented = document()["paths"][path]["post"]["responses"]["503"]
+    assert set(documented["headers"]) == {"Retry-After"}
+    assert documented["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
 
 
 def test_a_worker_process_waits_for_redis_and_then_does_the_work(

@@ -8,96 +8,27 @@ generous timeout, nothing asserts on elapsed time.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
 from app.extensions import db
 from app.models import EntryDelivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.conftest import worker_env
+from tests.faults.rig import (
+    LEASE_SECONDS,
+    ROWS,
+    assert_each_sent_once,
+    finish_with_recovery,
+    kill,
+    mailing_run,
+    start_process,
+    wait_for,
+)
 from tests.helpers import entries_of, reload_run
-
-LEASE_SECONDS = 2
-ROWS = [
-    {"name": "Ada", "email": "ada@example.com"},
-    {"name": "Bob", "email": "bob@example.com"},
-]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def short_leases(app: Flask) -> Iterator[None]:
-    saved = {k: app.config[k] for k in ("LEASE_SECONDS", "STALE_QUEUED_SECONDS")}
-    app.config.update(LEASE_SECONDS=LEASE_SECONDS, STALE_QUEUED_SECONDS=LEASE_SECONDS)
-    yield
-    app.config.update(saved)
-
-
-@pytest.fixture
-def workers(app: Flask, short_leases: None) -> Iterator[Callable[..., subprocess.Popen]]:
-    """Start real worker processes (extra environment as keyword arguments); all stopped after."""
-    started: list[subprocess.Popen] = []
-
-    def start(**env: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "workers.worker"],
-            env={
-                **worker_env(app),
-                "HERALD_LEASE_SECONDS": str(LEASE_SECONDS),
-                "HERALD_HEARTBEAT_SECONDS": "0.2",
-                **env,
-            },
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(10)
-
-
-def kill(process: subprocess.Popen) -> None:
-    process.kill()  # SIGKILL: no cleanup, as with the OOM killer or a lost machine
-    process.wait(10)
-
-
-def finish_with_recovery(run_id: int) -> None:
-    """Sweep as the clock does until the run is finished."""
-
-    def finished() -> bool:
-        recover_stalled_work()
-        return reload_run(run_id).status == "finished"
-
-    wait_for(finished)
-
-
-def assert_each_sent_once(run_id: int, mailbox) -> None:
-    assert [e.status for e in entries_of(run_id)] == ["Completed"] * len(ROWS)
-    assert sorted(env[0] for env in mailbox.envelopes) == [r["email"] for r in ROWS]
-
-
-def mailing_run(smtp_server) -> int:
-    ws = make.workspace(smtp=smtp_server.settings)
-    return start_run(make.mailing_job(ws, ROWS), None).id
 
 
 @pytest.mark.parametrize(
@@ -275,12 +206,7 @@ def test_a_clock_killed_sending_the_completion_webhook_sends_it_again(
         assert reload_run(run_id).notify_status == "pending"
         marker = tmp_path / "paused"
         pause = {"HERALD_FAULT_PAUSE": point, "HERALD_FAULT_MARKER": str(marker)}
-        clock = subprocess.Popen(
-            [sys.executable, "-m", "workers.clock"],
-            env={**worker_env(app), **pause},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        clock = start_process(app, "workers.clock", **pause)
         try:
             wait_for(marker.exists)
         finally:

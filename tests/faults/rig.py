@@ -1,0 +1,96 @@
+"""Helpers shared by the fault-injection tests: waiting, killing, sweeping, counting mail.
+
+Every wait polls with a generous timeout; nothing asserts on elapsed time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.runs.create import start_run
+from app.runs.recovery import recover_stalled_work
+from tests import factories as make
+from tests.helpers import entries_of, reload_run, worker_env
+
+LEASE_SECONDS = 2
+ROWS = [
+    {"name": "Ada", "email": "ada@example.com"},
+    {"name": "Bob", "email": "bob@example.com"},
+]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 120) -> None:
+    """Poll `predicate` every 0.1 s until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL: no cleanup, as with the OOM killer or a lost machine."""
+    process.kill()
+    process.wait(10)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a worker or clock the way `./dev run` does; it must obey SIGTERM."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+        raise
+
+
+def start_process(app: Flask, module: str, log: Path | None = None, **env: str) -> subprocess.Popen:
+    """Start `python -m module` (workers.worker, workers.clock) sharing the test's database,
+    Redis and storage; extra environment as keyword arguments; output to `log` if given."""
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            env={**worker_env(app), **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        if log is not None:
+            out.close()
+
+
+def finish_with_recovery(run_id: int) -> None:
+    """Sweep as the clock does until the run is finished."""
+
+    def finished() -> bool:
+        recover_stalled_work()
+        return reload_run(run_id).status == "finished"
+
+    wait_for(finished)
+
+
+def assert_each_sent_once(run_id: int, mailbox: Any, rows: list[dict] = ROWS) -> None:
+    """Every entry Completed, and the SMTP server received exactly one message per row."""
+    assert [e.status for e in entries_of(run_id)] == ["Completed"] * len(rows)
+    assert sorted(env[0] for env in mailbox.envelopes) == sorted(r["email"] for r in rows)
+
+
+def assert_no_duplicates(mailbox: Any) -> None:
+    """No recipient received a message twice."""
+    recipients = Counter(address for envelope in mailbox.envelopes for address in envelope)
+    assert set(recipients.values()) <= {1}, recipients
+
+
+def mailing_run(smtp_server: Any, rows: list[dict] = ROWS) -> int:
+    """Start a run of a job mailing one PDF to each row; return its id."""
+    ws = make.workspace(smtp=smtp_server.settings)
+    return start_run(make.mailing_job(ws, rows), None).id
