@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 
 from app.runs.dispatch import QueueUnavailable
+from app.runs.health import record_clock_tick
 from workers.tasks import _app
 
 log = logging.getLogger("herald.clock")
@@ -88,6 +89,7 @@ def main() -> None:
                     recover()
                     last_recovery = time.monotonic()
                 pause = seconds_until_next_fire()
+                record_clock_tick()  # the system page and /metrics show how long ago
             except QueueUnavailable as exc:  # due runs were still created; they wait for it
                 log.warning("Redis is unavailable (%s); new runs wait in the database", exc)
                 pause = MAX_SLEEP_SECONDS

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
+from app import metrics
 from app.database import utcnow
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Job, Run
@@ -132,6 +133,8 @@ def move_entries(
         .returning(Entry.id)
         .execution_options(synchronize_session=False)
     ).all()
+    if to in FINAL:
+        metrics.entries_final(to.value, len(moved))
     return list(moved)
 
 
@@ -243,9 +246,11 @@ def run_outcome(run: Run, counts: dict[str, int] | None = None) -> str:
 def _record_last_run(run_id: int) -> None:
     run = db.session.get(Run, run_id)
     db.session.refresh(run)
+    outcome = run_outcome(run)
     db.session.execute(
         update(Job)
         .where(Job.id == run.job_id)
-        .values(last_run_status=run_outcome(run))
+        .values(last_run_status=outcome)
         .execution_options(synchronize_session=False)
     )
+    metrics.run_ended(run.trigger, outcome)

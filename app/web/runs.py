@@ -24,7 +24,7 @@ from app.delivery.redeliver import (
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Artifact, Entry, Job, Role, Run, Workspace
-from app.runs import dispatch
+from app.runs import dispatch, health
 from app.runs.create import cancel_run
 from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
@@ -74,6 +74,8 @@ def _run_view(ws: str, run_id: int) -> dict:
         "active": active,
         "waiting_for_queue": run.status == RunStatus.pending
         and dispatch.prepare_waiting(run.id, run.attempts),
+        # Queued work with no worker to take it would otherwise just sit there, silently.
+        "no_worker": active and health.workers_alive() is False,
         "percent": int(100 * done / counts["total"]) if counts["total"] else 100,
         "can_write": _can_write(workspace),
     }
