@@ -89,7 +89,7 @@ class NoApiSessions(SecureCookieSessionInterface):
 
 
 def register_api(app: Flask) -> None:
-    from app.api import jobs, openapi  # noqa: F401  (routes register on import)
+    from app.api import jobs, openapi, system  # noqa: F401  (routes register on import)
 
     app.session_interface = NoApiSessions()
     app.register_blueprint(bp)
