@@ -124,8 +124,6 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "METRICS_TOKEN": os.environ.get("HERALD_METRICS_TOKEN") or None,
         # prometheus-client's multiprocess mode: every process writes its counts here.
         "METRICS_DIR": os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
-        # "json": one JSON object per log line, with request, run and entry ids (app/logs.py).
-        "LOG_FORMAT": os.environ.get("HERALD_LOG_FORMAT", "text"),
         **size_limits(),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -13,6 +13,7 @@ import signal
 import time
 from datetime import datetime
 
+from app.logs import configure_logging
 from app.runs.dispatch import QueueUnavailable
 from app.runs.health import record_clock_tick
 from workers.tasks import _app
@@ -64,9 +65,7 @@ def main() -> None:
         help="with --once: the instant to fire for (ISO 8601 with offset)",
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s clock %(name)s %(message)s")
-    for name in ("app", "herald", "rq.worker"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    configure_logging("clock")
     app = _app()
     if args.once:
         with app.app_context():
