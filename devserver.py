@@ -2,11 +2,13 @@
 
 Every part can be switched to a real service with an environment variable:
 PORT, DATABASE_URL, REDIS_URL, SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASSWORD/SMTP_TLS/SMTP_FROM.
+Every process shares PROMETHEUS_MULTIPROC_DIR (default instance/metrics) for /metrics.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,6 +50,18 @@ def _embedded_services(env: dict[str, str]) -> list:
         env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), HERALD_OUTBOX_DIR=str(outbox))
         print(f"  mail         catcher on 127.0.0.1:{port}, messages in {outbox}")
     return handles
+
+
+def _metrics_dir(env: dict[str, str]) -> None:
+    """prometheus-client's multiprocess mode: web and worker processes each write their counts
+    under one directory, and /metrics adds them up. Emptied at start: counts begin at zero
+    with each start, as a single process's would (Prometheus copes with counter resets)."""
+    directory = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or INSTANCE / "metrics")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    if env.get("HERALD_METRICS_TOKEN"):
+        print(f"  metrics      /metrics (bearer HERALD_METRICS_TOKEN), counts in {directory}")
 
 
 def _prepare_database(env: dict[str, str]) -> None:
@@ -109,6 +123,7 @@ def main() -> None:
         sys.exit(f"Port {port} is already in use (another Herald?). Set PORT to use another one.")
     print("Starting Herald")
     handles = _embedded_services(env)
+    _metrics_dir(env)
     _prepare_database(env)
     commands = _processes(env, port)
     children = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}

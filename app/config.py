@@ -123,6 +123,10 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
             "HERALD_LOGIN_LIMIT_PER_ADDRESS", "50 per 10 minutes"
         ),
+        # /metrics answers only a scraper sending this as its bearer token (off when unset).
+        "METRICS_TOKEN": os.environ.get("HERALD_METRICS_TOKEN") or None,
+        # prometheus-client's multiprocess mode: every process writes its counts here.
+        "METRICS_DIR": os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
         **size_limits(),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

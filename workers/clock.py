@@ -13,7 +13,9 @@ import signal
 import time
 from datetime import datetime
 
+from app.logs import configure_logging
 from app.runs.dispatch import QueueUnavailable
+from app.runs.health import record_clock_tick
 from workers.tasks import _app
 
 log = logging.getLogger("herald.clock")
@@ -63,9 +65,7 @@ def main() -> None:
         help="with --once: the instant to fire for (ISO 8601 with offset)",
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s clock %(name)s %(message)s")
-    for name in ("app", "herald", "rq.worker"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    configure_logging("clock")
     app = _app()
     if args.once:
         with app.app_context():
@@ -88,6 +88,7 @@ def main() -> None:
                     recover()
                     last_recovery = time.monotonic()
                 pause = seconds_until_next_fire()
+                record_clock_tick()  # the system page and /metrics show how long ago
             except QueueUnavailable as exc:  # due runs were still created; they wait for it
                 log.warning("Redis is unavailable (%s); new runs wait in the database", exc)
                 pause = MAX_SLEEP_SECONDS

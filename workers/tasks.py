@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -29,10 +30,13 @@ def _context() -> Iterator[None]:
 
 def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
     """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile."""
+    from app.logs import working_on
     from app.runs.lease import holding
 
-    with _context(), holding(kind, item_id):
+    with _context(), holding(kind, item_id), working_on(**{f"{kind}_id": item_id}):
         func(item_id)
+        # One line per job: with HERALD_LOG_FORMAT=json it carries the run and entry ids.
+        logging.getLogger("herald.worker").info("%s %s done", func.__name__, item_id)
 
 
 def prepare_run(run_id: int) -> None:

@@ -20,6 +20,7 @@ from flask import Flask
 from rq import SimpleWorker
 
 from app.extensions import QUEUE_NAMES, queues
+from app.logs import configure_logging
 from app.runs.dispatch import QueueUnavailable
 from app.runs.lease import start_heartbeat
 from workers.tasks import _app
@@ -102,9 +103,7 @@ def main() -> None:
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(name)s %(message)s")
-    for logger in ("app", "herald", "rq.worker"):
-        logging.getLogger(logger).setLevel(logging.INFO)
+    configure_logging("worker")
     app = _app()
     start_heartbeat(app, app.config["HEARTBEAT_SECONDS"])
     work(app, burst=args.burst, name=args.name)

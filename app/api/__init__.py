@@ -89,7 +89,7 @@ class NoApiSessions(SecureCookieSessionInterface):
 
 
 def register_api(app: Flask) -> None:
-    from app.api import entries, files, jobs, openapi, runs  # noqa: F401  (routes register)
+    from app.api import entries, files, jobs, openapi, runs, system  # noqa: F401  (routes register)
 
     app.session_interface = NoApiSessions()
     app.register_blueprint(bp)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
+
+from app import logs
 
 CODES = {
     400: "validation_error",
@@ -22,7 +22,6 @@ CODES = {
     500: "internal_error",
     503: "service_unavailable",
 }
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 class ApiError(Exception):
@@ -44,12 +43,7 @@ class ApiError(Exception):
 
 def request_id() -> str:
     """The caller's X-Request-ID / X-Correlation-ID when it looks sane, else a new uuid."""
-    # Kept on the request itself: an app context (and `g`) may outlive one request.
-    if "herald.request_id" not in request.environ:
-        given = request.headers.get("X-Request-ID") or request.headers.get("X-Correlation-ID")
-        safe = given if given and _SAFE_ID.match(given) else str(uuid.uuid4())
-        request.environ["herald.request_id"] = safe
-    return request.environ["herald.request_id"]
+    return logs.request_id()
 
 
 def error_response(error: ApiError) -> Response:

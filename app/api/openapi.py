@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from pydantic import BaseModel
 
 from app.api import schemas as s
+from app.api.system import SystemStatus
 from app.jobs.schema import JobDefinition
 
 swagger = Blueprint("swagger", __name__, url_prefix="/swagger")
@@ -267,6 +268,7 @@ ROUTES: list[tuple[str, str, str, str, list, Any, int, Any]] = [
         200,
         "pdf",
     ),
+    ("get", "/api/v1/system", "Workers, queues, the clock", "admin", [], None, 200, SystemStatus),
 ]
 ERRORS = {
     "400": "Malformed JSON",
@@ -314,7 +316,9 @@ def document() -> dict[str, Any]:
     for method, path, summary, permission, params, body, status, response in ROUTES:
         operation: dict[str, Any] = {
             "summary": summary,
-            "description": f"Permission: Jobs → {permission.title()}",
+            "description": "A token of a workspace admin"
+            if permission == "admin"
+            else f"Permission: Jobs → {permission.title()}",
             "parameters": params,
             "responses": {
                 code: {"description": text, "content": {"application/json": {"schema": error_ref}}}

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from app import storage
+from app import metrics, storage
 from app.database import utcnow
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.conditions import (
@@ -161,17 +161,23 @@ def _attempt(
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
     pause_point("deliver.before_send")
+    outcome = "sent"
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
     except TransientDeliveryError as exc:
+        outcome = "retry"
         _retry_later(delivery_id, attempts, exc)
     except PossiblyDeliveredError as exc:
+        outcome = "uncertain"
         _fail(delivery_id, str(exc), _partial_detail(exc), status=D.uncertain)
     except DeliveryError as exc:
+        outcome = _failed_status(exc).value
         _fail(delivery_id, str(exc), _partial_detail(exc), status=_failed_status(exc))
     except PlaceholderError as exc:
+        outcome = "failed"
         _fail(delivery_id, str(exc))
     except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
+        outcome = "error"
         log.exception("delivery %s failed", delivery_id)
         _fail(delivery_id, f"{type(exc).__name__}: {exc}")
     else:
@@ -184,6 +190,7 @@ def _attempt(
             lease_expires_at=None,
             next_attempt_at=None,
         )
+    metrics.delivery_attempted(config.kind, outcome)
     db.session.commit()
     pause_point("deliver.after_send")
 

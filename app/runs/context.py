@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from app import logs
 from app.extensions import db
 from app.jobs.schema import JobDefinition
 from app.models import Run
@@ -58,4 +59,5 @@ def _load(run_id: int) -> RunContext:
 
 def run_context(run_id: int) -> RunContext:
     """The frozen context of a prepared run (never changes after preparation, so it is cached)."""
+    logs.set_run_id(run_id)  # log lines about an entry name its run too
     return _load(run_id)

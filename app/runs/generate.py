@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, null, update
 
-from app import storage
+from app import metrics, storage
 from app.database import utcnow
 from app.datasources.sql import QueryError
 from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
@@ -153,7 +153,7 @@ def generate_entry(entry_id: int) -> None:
     # Render with no transaction open: SQLite would hold its write lock through the render.
     seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
     try:
-        with render_deadline(seconds):
+        with render_deadline(seconds), metrics.RENDER_SECONDS.time():
             rendered = render_reports(ctx, entry)
     except RenderDeadlineExceeded:
         # Stopped wherever it was: the worker is free again, the entry ends saying why.

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from app import metrics
 from app.extensions import db
 from app.models import Artifact, Entry, EntryDelivery, Job, Run
 from app.runs.buckets import bucket_counts
@@ -109,9 +110,11 @@ def record_last_run(run_id: int) -> None:
     """Write the run's outcome word to its job's `last_run_status`. Does not commit."""
     run = db.session.get(Run, run_id)
     db.session.refresh(run)
+    outcome = run_outcome(run)
     db.session.execute(
         update(Job)
         .where(Job.id == run.job_id)
-        .values(last_run_status=run_outcome(run))
+        .values(last_run_status=outcome)
         .execution_options(synchronize_session=False)
     )
+    metrics.run_ended(run.trigger, outcome)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, update
 
+from app import metrics
 from app.database import utcnow
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run
@@ -155,6 +156,8 @@ def move_entries(
         .returning(Entry.id)
         .execution_options(synchronize_session=False)
     ).all()
+    if to in FINAL:
+        metrics.entries_final(to.value, len(moved))
     return list(moved)
 
 

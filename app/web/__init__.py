@@ -31,10 +31,10 @@ def _too_large_page() -> Response:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import auth, jobs, links, outbox, resources, review, runs, tokens, wizard
+    from app.web import auth, jobs, links, outbox, resources, review, runs, system, tokens, wizard
     from app.web.helpers import clip, delivery_label, inject_navigation
 
-    for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens):
+    for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens, system):
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
     app.add_template_filter(clip)

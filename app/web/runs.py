@@ -21,7 +21,7 @@ from app.delivery.redeliver import (
 )
 from app.errors import ValidationFailed
 from app.models import Entry, Role, Run, Workspace
-from app.runs import dispatch
+from app.runs import dispatch, health
 from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run
 from app.runs.queries import MAX_QUERY, entries_page, runs_page, stored_artifact
@@ -66,6 +66,8 @@ def _run_view(ws: str, run_id: int) -> dict:
         "active": active,
         "waiting_for_queue": run.status == RunStatus.pending
         and dispatch.prepare_waiting(run.id, run.attempts),
+        # Queued work with no worker to take it would otherwise just sit there, silently.
+        "no_worker": active and health.workers_alive() is False,
         "percent": int(100 * done / counts["total"]) if counts["total"] else 100,
         "can_write": _can_write(workspace),
     }

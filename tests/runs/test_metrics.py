@@ -1,0 +1,129 @@
+"""/metrics scraped after real runs: this process's counters, and (multiprocess mode) the sum
+over real worker processes and the real clock, parsed with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from app.runs.create import start_run
+from tests import factories as make
+from tests.conftest import worker_env
+from tests.helpers import reload_run
+
+ROWS = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
+TOKEN = "scrape-me"
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def metrics_on(app) -> Iterator[None]:
+    saved = {k: app.config.get(k) for k in ("METRICS_TOKEN", "METRICS_DIR")}
+    app.config.update(METRICS_TOKEN=TOKEN, METRICS_DIR=None)
+    yield
+    app.config.update(saved)
+
+
+def scrape(client) -> dict[tuple[str, frozenset], float]:
+    """Every sample as {(name, labels): value}."""
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.content_type.startswith("text/plain; version=")
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for s in family.samples
+    }
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def test_metrics_answer_only_the_configured_token(app, client, metrics_on):
+    app.config["METRICS_TOKEN"] = None
+    assert client.get("/metrics").status_code == 404
+    app.config["METRICS_TOKEN"] = TOKEN
+    assert client.get("/metrics").status_code == 401
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer scrape-you"})
+    assert (wrong.status_code, wrong.headers["WWW-Authenticate"]) == (401, "Bearer")
+    assert value(scrape(client), "herald_redis_up") == 1.0
+
+
+def test_a_run_in_this_process_is_counted(app, client, work, smtp_server, metrics_on):
+    before = scrape(client)
+    ws = make.workspace(smtp=smtp_server.settings)
+    run_id = start_run(make.mailing_job(ws, ROWS), None, trigger="api").id
+    work()
+    assert reload_run(run_id).status == "finished"
+    after = scrape(client)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("herald_runs_total", trigger="api", outcome="completed") == 1
+    assert grew("herald_entries_total", status="Completed") == 3
+    assert grew("herald_delivery_attempts_total", channel="email", outcome="sent") == 3
+    assert grew("herald_render_seconds_count") == 3
+    assert grew("herald_render_seconds_bucket", le="+Inf") == 3
+    assert value(after, "herald_queue_depth", queue="generate") == 0
+    assert value(after, "herald_database_up") == 1
+
+
+def test_real_workers_and_the_clock_are_counted_together(
+    app, client, smtp_server, metrics_on, tmp_path
+):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    app.config["METRICS_DIR"] = str(metrics_dir)
+    env = {**worker_env(app), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    ws = make.workspace(smtp=smtp_server.settings)
+    # One row without an address: its delivery fails ("no recipient").
+    job = make.mailing_job(ws, [*ROWS, {"name": "Dee", "email": ""}])
+    run_ids = [start_run(job, None).id, start_run(job, None).id]
+    queued = scrape(client)
+    assert value(queued, "herald_queue_depth", queue="generate") == 2
+    assert value(queued, "herald_queue_oldest_age_seconds", queue="generate") >= 0
+    assert value(queued, "herald_workers") == 0
+
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", module],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for module in ("workers.worker", "workers.worker", "workers.clock")
+    ]
+    try:
+        wait_for(lambda: all(reload_run(r).status == "finished" for r in run_ids))
+        wait_for(lambda: ("herald_clock_lag_seconds", frozenset()) in scrape(client))
+        samples = scrape(client)
+        assert value(samples, "herald_workers") == 2
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(20)
+
+    samples = scrape(client)  # the counts outlive the processes that made them
+    assert (
+        value(samples, "herald_runs_total", trigger="manual", outcome="completed_with_errors") == 2
+    )
+    assert value(samples, "herald_entries_total", status="Completed") == 6
+    assert value(samples, "herald_entries_total", status="DeliveryFailed") == 2
+    assert value(samples, "herald_delivery_attempts_total", channel="email", outcome="sent") == 6
+    assert value(samples, "herald_delivery_attempts_total", channel="email", outcome="failed") == 2
+    assert value(samples, "herald_render_seconds_count") == 8
+    assert value(samples, "herald_queue_depth", queue="generate") == 0
