@@ -20,10 +20,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import SimpleWorker
 from sqlalchemy import text
 
 from app.embedded_redis import start_redis
+from tests.helpers import drain
 
 
 def free_port() -> int:
@@ -236,18 +236,9 @@ def mailbox(smtp_server: SmtpServer) -> Mailbox:
     return smtp_server.mailbox
 
 
-def drain(app: Flask) -> None:
-    """Run every queued job to completion in this process, as a real RQ worker does."""
-    from app.extensions import QUEUE_NAMES, db, queues
-
-    worker = SimpleWorker([queues.queue(n) for n in QUEUE_NAMES], connection=queues.connection)
-    worker.work(burst=True, logging_level="WARNING")
-    # The worker wrote through its own session; what this test's session holds is stale now.
-    db.session.expire_all()
-
-
 @pytest.fixture
 def work(app: Flask):
+    """Drain the queues; fails the test when a job crashed (see `helpers.drain`)."""
     return lambda: drain(app)
 
 
