@@ -208,7 +208,6 @@ def app(_app: Flask, smtp_server: SmtpServer, redis_server: RedisServer) -> Iter
     """The app inside an app context; every table is emptied and Redis flushed afterwards."""
     from app.delivery.smtp import close_all as close_smtp_sessions
     from app.extensions import db, queues
-    from app.runs.context import _load
 
     with _app.app_context():
         yield _app
@@ -218,7 +217,6 @@ def app(_app: Flask, smtp_server: SmtpServer, redis_server: RedisServer) -> Iter
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         queues.connection.flushdb()
-        _load.cache_clear()
         close_smtp_sessions()
         smtp_server.mailbox.clear()
         if smtp_server.controller is None:
