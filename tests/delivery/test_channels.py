@@ -44,8 +44,7 @@ from app.extensions import db
 from app.models import Connection
 from app.runs.create import start_run
 from tests import factories as make
-from tests.conftest import free_port
-from tests.helpers import entries_of, reload_run
+from tests.helpers import entries_of, free_port, reload_run
 
 # Bytes that a careless multipart or text round trip would damage.
 PDF_A = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\r\n1 0 obj <<>> endobj\r\n--not-a-boundary\n\x00\xff%%EOF\n"

@@ -23,8 +23,7 @@ from app.models import EntryDelivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.conftest import worker_env
-from tests.helpers import entries_of, reload_run
+from tests.helpers import entries_of, reload_run, worker_env
 
 LEASE_SECONDS = 2
 ROWS = [
