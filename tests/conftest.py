@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app.embedded_redis import start_redis
-from tests.helpers import Auth, Mailbox, drain, free_port
+from tests.helpers import Auth, LocalServer, Mailbox, Received, Reply, drain, free_port
 
 
 class RedisServer:
@@ -169,3 +169,19 @@ def demo(app: Flask, smtp_server: SmtpServer):
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LocalServer]]:
+    """Start recording HTTP receivers on 127.0.0.1 (`serve(Reply(...))`); closed afterwards."""
+    servers: list[LocalServer] = []
+
+    def start(handle: Callable[[Received], Reply] | Reply | None = None) -> LocalServer:
+        reply = handle if isinstance(handle, Reply) else Reply()
+        server = LocalServer(handle if callable(handle) else (lambda _request: reply))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

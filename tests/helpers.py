@@ -10,8 +10,13 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -216,3 +221,74 @@ def start_worker(app: Flask) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+# --- a small recording HTTP server (webhook and chat receivers) ---------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    content_type: str = "text/plain"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LocalServer:
+    """A threaded HTTP server; `handle(request) -> Reply` decides each answer."""
+
+    def __init__(self, handle: Callable[[Received], Reply]) -> None:
+        self.handle = handle
+        self.received: list[Received] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                parts = urllib.parse.urlsplit(self.path)
+                request = Received(
+                    self.command,
+                    parts.path,
+                    urllib.parse.parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
+                owner.received.append(request)
+                reply = owner.handle(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -22,6 +22,7 @@ from app.delivery.conditions import (
 from app.delivery.email import Attachment, send_email
 from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
+from app.delivery.retry import next_retry
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
@@ -208,27 +209,13 @@ def _fail(
 
 
 def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -> None:
-    """Back to pending for a later attempt, or failed once the retry delays are used up.
-
-    A channel that said when to come back (Retry-After on 429/503, RFC 9110 §10.2.3) is
-    believed, capped by RETRY_AFTER_MAX_SECONDS, and the attempt is not counted: the
-    channel was busy, not failing."""
+    """Back to pending for a later attempt, or failed once the retry delays are used up
+    (the policy: `app.delivery.retry.next_retry`)."""
     error, fields = str(exc), _partial_detail(exc)
-    if exc.retry_after is not None:
-        wait = min(max(exc.retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
-        move_delivery(
-            delivery_id,
-            D.pending,
-            from_=[D.sending],
-            attempts=EntryDelivery.attempts - 1,
-            last_error=f"busy, will retry in {wait:g} s as asked (Retry-After): {error}",
-            lease_expires_at=None,
-            next_attempt_at=utcnow() + timedelta(seconds=wait),
-            **fields,
-        )
-        return
-    delays = current_app.config["DELIVERY_RETRY_DELAYS"]
-    if attempts > len(delays):
+    config = current_app.config
+    delays, cap = config["DELIVERY_RETRY_DELAYS"], config["RETRY_AFTER_MAX_SECONDS"]
+    decision = next_retry(attempts, delays, exc.retry_after, cap)
+    if decision.wait is None:
         _fail(
             delivery_id,
             f"gave up after {attempts} attempts: {error}",
@@ -236,13 +223,18 @@ def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -
             status=_failed_status(exc),
         )
         return
+    if decision.counted:
+        note = f"attempt {attempts} failed, will retry: {error}"
+    else:
+        fields["attempts"] = EntryDelivery.attempts - 1
+        note = f"busy, will retry in {decision.wait:g} s as asked (Retry-After): {error}"
     move_delivery(
         delivery_id,
         D.pending,
         from_=[D.sending],
-        last_error=f"attempt {attempts} failed, will retry: {error}",
+        last_error=note,
         lease_expires_at=None,
-        next_attempt_at=utcnow() + timedelta(seconds=delays[attempts - 1]),
+        next_attempt_at=utcnow() + timedelta(seconds=decision.wait),
         **fields,
     )
 
