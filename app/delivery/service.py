@@ -22,6 +22,7 @@ from app.delivery.conditions import (
 from app.delivery.email import Attachment, send_email
 from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.placeholders import PlaceholderError
+from app.delivery.retry import next_retry
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
@@ -232,18 +233,17 @@ def _fail(
 
 
 def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -> None:
-    """Back to pending for a later attempt, or failed once the retry delays are used up.
+    """Back to pending for a later attempt, or failed once the retry delays are used up
+    (the policy: `app.delivery.retry.next_retry`).
 
-    A channel that said when to come back (Retry-After on 429/503, RFC 9110 §10.2.3) is
-    believed, capped by RETRY_AFTER_MAX_SECONDS, and the attempt is not counted: the
-    channel was busy, not failing. Such deferrals are counted instead (`detail.deferrals`):
-    a receiver that answers "later" every time fails the delivery after MAX_DEFERRALS."""
+    A channel that said when to come back (Retry-After on 429/503) is deferred instead
+    (`_defer`): the attempt is not counted, the deferral is."""
     error, fields = str(exc), _partial_detail(exc)
     if exc.retry_after is not None:
-        _defer(delivery_id, exc.retry_after, error, fields, exc)
+        _defer(delivery_id, attempts, exc.retry_after, error, fields, exc)
         return
-    delays = current_app.config["DELIVERY_RETRY_DELAYS"]
-    if attempts > len(delays):
+    decision = next_retry(attempts, current_app.config["DELIVERY_RETRY_DELAYS"], None, 0)
+    if decision.wait is None:
         _fail(
             delivery_id,
             f"gave up after {attempts} attempts: {error}",
@@ -257,13 +257,14 @@ def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -
         from_=[D.sending],
         last_error=f"attempt {attempts} failed, will retry: {error}",
         lease_expires_at=None,
-        next_attempt_at=utcnow() + timedelta(seconds=delays[attempts - 1]),
+        next_attempt_at=utcnow() + timedelta(seconds=decision.wait),
         **fields,
     )
 
 
 def _defer(
     delivery_id: int,
+    attempts: int,
     retry_after: float,
     error: str,
     fields: dict[str, Any],
@@ -283,7 +284,10 @@ def _defer(
             status=_failed_status(exc),
         )
         return
-    wait = min(max(retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
+    config = current_app.config
+    wait = next_retry(
+        attempts, config["DELIVERY_RETRY_DELAYS"], retry_after, config["RETRY_AFTER_MAX_SECONDS"]
+    ).wait
     move_delivery(
         delivery_id,
         D.pending,

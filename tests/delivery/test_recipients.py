@@ -28,8 +28,7 @@ from app.errors import ValidationFailed
 from app.jobs.schema import EmailDelivery
 from app.runs.create import start_run
 from tests import factories as make
-from tests.conftest import Mailbox, free_port
-from tests.helpers import entries_of
+from tests.helpers import Mailbox, entries_of, free_port
 
 NAME_TO = "{c.name} <{c.email}>"
 

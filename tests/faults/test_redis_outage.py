@@ -26,8 +26,7 @@ from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.conftest import CSRF
-from tests.helpers import reload_run, worker_env
+from tests.helpers import CSRF, reload_run, worker_env
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"
 CUSTOMERS = 3

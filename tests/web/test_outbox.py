@@ -14,7 +14,7 @@ from app.extensions import db
 from app.mailcatcher import start_catcher
 from app.models import Connection, Workspace
 from tests import factories as make
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 LINK = re.compile(r'href="(/outbox/[^"/]+\.eml)"')
 

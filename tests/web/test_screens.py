@@ -12,8 +12,7 @@ from app.models import Run
 from app.runs.create import start_run
 from app.runs.prepare import prepare_run
 from tests import factories as make
-from tests.conftest import free_port
-from tests.helpers import entries_of, job
+from tests.helpers import entries_of, free_port, job
 
 
 def test_pages_need_a_login(client, demo):

@@ -55,7 +55,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from app.delivery.channels.base import (
     CODE_PATTERN,
@@ -63,6 +63,7 @@ from app.delivery.channels.base import (
     ChannelConfig,
     DeliveryContext,
     ReportFile,
+    check_http_url,
     check_public_http_url,
     connection_secret,
     find_connection,
@@ -70,6 +71,7 @@ from app.delivery.channels.base import (
     post_json,
     sign,
 )
+from app.validation_messages import SAVED_DEFINITION
 
 EVENT = "entry.delivered"
 
@@ -86,7 +88,10 @@ class WebhookDelivery(ChannelConfig):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str) -> str:
+    def _http_url(cls, url: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get(SAVED_DEFINITION):
+            # Accepted when saved; a rule changed since is enforced before each POST.
+            return check_http_url(url)
         return check_public_http_url(url)
 
 
