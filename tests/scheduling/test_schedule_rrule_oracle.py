@@ -8,15 +8,18 @@ tests do: extreme years, large `every`, sparse and impossible dates, odd zones.
 from __future__ import annotations
 
 import calendar
+import json
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.commands.schedule import schedule_cli
 from app.scheduling import ScheduleRule, fires_between, format_instant, parse_rule, preview
 
 ZONES = [
@@ -135,6 +138,23 @@ def test_fires_between_finds_what_the_old_engine_found(case, minutes, limit):
     old = _outcome(lambda: old_fires_between(rule, after, end, limit))
     new = _outcome(lambda: fires_between(rule, after, end, limit))
     assert new == old, (rule.model_dump_json(), after, end)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(st.lists(cases(), min_size=1, max_size=8))
+def test_the_batch_command_prints_byte_for_byte_what_it_printed(batch):
+    lines = [
+        json.dumps({"rule": rule.model_dump(mode="json"), "after": after.isoformat(), "count": n})
+        for rule, after, n in batch
+    ]
+    result = CliRunner().invoke(schedule_cli, ["preview", "--batch", "-"], "\n".join(lines))
+    assert result.exit_code == 0, result.output
+    expected = []
+    for rule, after, count in batch:
+        old = _outcome(lambda r=rule, a=after, c=count: old_preview(r, a, c))
+        answer = {"fires": old} if isinstance(old, list) else {"error": old[1]}
+        expected.append(json.dumps(answer, ensure_ascii=False) + "\n")
+    assert result.stdout == "".join(expected)
 
 
 # --- the oracle: the hand-written engine (app/scheduling engine.py + dates.py) as replaced --
