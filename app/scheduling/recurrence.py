@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import MAXYEAR, date, datetime, time, timedelta
 from functools import lru_cache
+from math import gcd
 from typing import Any
 
 from dateutil.rrule import (
@@ -134,17 +135,35 @@ def _pick_in_month(rule: ScheduleRule, days: list[weekday]) -> dict[str, Any]:
 
 
 def _never_selects(rule: ScheduleRule) -> bool:
-    """Rules rrule would search to year 9999 for: they can never select a date.
+    """Whether a rule can never select a date, for the rules rrule would search to 9999 for.
 
-    rrule's UNTIL only stops at a selected date past it, so these are answered here.
-    Other rules select a date at least every few decades of periods.
+    rrule's UNTIL only ends a walk at a selected date past it, so a rule that selects
+    nothing walks period by period to year 9999. These cases are answered here; any other
+    rule that selects nothing steps many years at a time (a fixed date whose weekday
+    `every` never moves), so its walk stays short.
     """
     if rule.trigger == "daily":
         # Every 7k days keeps start's weekday: if that is not allowed, nothing ever is.
         return rule.every % 7 == 0 and rule.start.weekday() not in rule.allowed_weekdays
-    if rule.trigger in ("monthly", "yearly") and rule.occurrence is None:
-        return all(rule.effective_day > LONGEST_MONTH[m] for m in reachable_months(rule))
+    if rule.trigger not in ("monthly", "yearly"):
+        return False
+    months = reachable_months(rule)
+    if rule.occurrence is None and all(rule.effective_day > LONGEST_MONTH[m] for m in months):
+        return True  # day 31 in April only, day 30 in February
+    if months == {2} and _needs_leap_day(rule):
+        # The years reached are start's year + k·step; none is a multiple of 4 (so none
+        # is a leap year) exactly when start's year is not a multiple of gcd(step, 4).
+        step = rule.every if rule.trigger == "yearly" else rule.every // 12
+        return rule.start.year % gcd(step, 4) != 0
     return False
+
+
+def _needs_leap_day(rule: ScheduleRule) -> bool:
+    """Whether a February rule can only select in a leap year (Feb 29, or a 5th weekday)."""
+    if rule.occurrence is None:
+        return rule.effective_day == 29
+    # A 28-day February has exactly four of each weekday.
+    return rule.occurrence == 5 and len(rule.allowed_weekdays) == 1
 
 
 def reachable_months(rule: ScheduleRule) -> set[int]:

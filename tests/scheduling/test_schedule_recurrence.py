@@ -39,6 +39,24 @@ def test_a_weekly_rule_in_the_last_week_of_year_9999_ends_quietly(days):
             "2028-02-29T07:00:00+00:00",
         ),
         (
+            {"trigger": "yearly", "month": 2, "day": 29, "every": 2, "start": "2026-01-01T07:00"},
+            "2028-02-29T07:00:00+00:00",
+        ),
+        (
+            {"trigger": "yearly", "month": 2, "day": 29, "every": 100, "start": "2000-01-01T07:00"},
+            "2000-02-29T07:00:00+00:00",
+        ),
+        (
+            {
+                "trigger": "monthly",
+                "every": 24,
+                "start": "2026-02-01T07:00",
+                "occurrence": 5,
+                "days": ["tue"],
+            },
+            "2028-02-29T07:00:00+00:00",
+        ),
+        (
             {"trigger": "daily", "every": 14, "start": "2026-01-05T07:00", "days": ["mon"]},
             "2026-01-05T07:00:00+00:00",
         ),
@@ -53,7 +71,7 @@ def test_a_weekly_rule_in_the_last_week_of_year_9999_ends_quietly(days):
     ],
 )
 def test_rules_on_rare_dates_fire(data, first):
-    assert fire_strings(data, "2026-01-01T00:00:00+00:00", 1) == [first]
+    assert fire_strings(data, "1999-01-01T00:00:00+00:00", 1) == [first]
 
 
 @pytest.mark.parametrize(
@@ -62,6 +80,17 @@ def test_rules_on_rare_dates_fire(data, first):
         {"trigger": "monthly", "every": 12, "start": "2026-04-01T07:00", "day": 31},
         {"trigger": "monthly", "every": 24, "start": "2026-02-01T07:00", "day": 30},
         {"trigger": "yearly", "month": 2, "day": 30},
+        # February 29 or a fifth weekday in February, in years that are never leap years.
+        {"trigger": "yearly", "month": 2, "day": 29, "every": 2, "start": "2025-01-01T07:00"},
+        {"trigger": "monthly", "every": 48, "start": "2025-02-01T07:00", "day": 29},
+        {
+            "trigger": "monthly",
+            "every": 24,
+            "start": "2027-02-01T07:00",
+            "occurrence": 5,
+            "days": ["tue"],
+            "from_end": True,
+        },
         {"trigger": "daily", "every": 7, "start": "2026-01-05T07:00", "days": ["tue"]},
         {"trigger": "cron", "cron": "0 7 30,31 2 *"},
         {"trigger": "cron", "cron": "0 7 31 apr,jun */2"},

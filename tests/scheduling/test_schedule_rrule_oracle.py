@@ -39,7 +39,7 @@ ZONES = [
 ]
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 SETTINGS = settings(
-    max_examples=600, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    max_examples=250, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
 
 
@@ -140,7 +140,7 @@ def test_fires_between_finds_what_the_old_engine_found(case, minutes, limit):
     assert new == old, (rule.model_dump_json(), after, end)
 
 
-@settings(SETTINGS, max_examples=60)
+@settings(SETTINGS, max_examples=25)
 @given(st.lists(cases(), min_size=1, max_size=8))
 def test_the_batch_command_prints_byte_for_byte_what_it_printed(batch):
     lines = [
