@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.conditions.placeholders import substitute
 from app.connections.secrets import get_secrets
 from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.headers import address_header, single_line, text_header
-from app.delivery.placeholders import substitute
 from app.delivery.recipients import Mailbox, fill_recipients
 from app.delivery.smtp import OutgoingEmail, SmtpSettings, mark_workspace, session_for
 from app.extensions import db

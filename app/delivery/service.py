@@ -11,17 +11,17 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app import storage
-from app.database import utcnow
-from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
-from app.delivery.conditions import (
+from app.conditions import (
     ConditionEvalError,
     ConditionSyntaxError,
     evaluate,
     parse_condition,
 )
+from app.conditions.placeholders import PlaceholderError
+from app.database import utcnow
+from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
 from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.placeholders import PlaceholderError
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.conditions.placeholders import unknown_placeholders
 from app.database import utcnow
 from app.datasources.fetch import source_columns, source_snapshot
 from app.datasources.service import bind_names
 from app.datasources.sql import QueryError
 from app.delivery.channels import TEMPLATED_FIELDS
-from app.delivery.placeholders import unknown_placeholders
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs.schema import ColumnBinding, JobDefinition, Parts, definition_problems

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.access import require
+from app.conditions.placeholders import PlaceholderError, substitute
 from app.database import utcnow
 from app.datasources.sql import QueryError
 from app.delivery.channels import TEMPLATED_FIELDS
 from app.delivery.channels.drive import file_names
 from app.delivery.email import Attachment, build_message, smtp_connection
 from app.delivery.errors import DeliveryError
-from app.delivery.placeholders import PlaceholderError, substitute
 from app.errors import ValidationFailed
 from app.jobs.checks import check_references
 from app.jobs.schema import parse_definition

@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from app.conditions import ConditionSyntaxError, parse_condition
 from app.datasources.parameters import RELATIVE_DATES, check_size, coerce_value
 from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
-from app.delivery.conditions import ConditionSyntaxError, parse_condition
 from app.delivery.recipients import recipient_field_error
 from app.errors import ValidationFailed
 from app.scheduling import ScheduleRule, ScheduleRuleError, parse_rule

@@ -10,9 +10,9 @@ from flask import current_app
 from sqlalchemy import delete, null, update
 
 from app import storage
+from app.conditions.placeholders import PlaceholderError, placeholder_values, substitute
 from app.database import utcnow
 from app.datasources.sql import QueryError
-from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import ValidationError
 
+from app.conditions.placeholders import placeholder_values
 from app.connections.secrets import set_secrets
 from app.database import utcnow
 from app.delivery.channels import CHANNEL_MODELS, CHANNEL_SENDERS, DeliveryContext
@@ -37,7 +38,6 @@ from app.delivery.channels.drive import DriveDelivery, clear_credentials_cache, 
 from app.delivery.channels.webhook import WebhookDelivery, send_webhook
 from app.delivery.email import Attachment
 from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.placeholders import placeholder_values
 from app.delivery.redeliver import deliver_entries, retry_delivery
 from app.delivery.service import deliver_entry
 from app.extensions import db

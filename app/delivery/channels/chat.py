@@ -53,6 +53,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from app.conditions.placeholders import substitute
 from app.delivery.channels.base import (
     CODE_PATTERN,
     DEFAULT_TIMEOUT,
@@ -67,7 +68,6 @@ from app.delivery.channels.base import (
     post_json,
 )
 from app.delivery.errors import DeliveryError, TransientDeliveryError
-from app.delivery.placeholders import substitute
 
 # Documented limits, kept below: Slack's message `text` (40,000 characters) and a section
 # block's text (3,000); a Teams message, card included, of about 28 KB.

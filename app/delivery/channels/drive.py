@@ -53,6 +53,7 @@ from typing import Any, Literal
 from flask import current_app
 from pydantic import Field, field_validator
 
+from app.conditions.placeholders import substitute
 from app.connections.secrets import get_secrets
 from app.delivery.channels.base import (
     CODE_PATTERN,
@@ -65,7 +66,6 @@ from app.delivery.channels.base import (
     is_transient_status,
 )
 from app.delivery.errors import DeliveryError, TransientDeliveryError
-from app.delivery.placeholders import substitute
 from app.filenames import clean_filename, unique_filenames
 from app.models import Connection
 
