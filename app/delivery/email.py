@@ -21,8 +21,6 @@ from typing import Any
 from sqlalchemy import select
 
 from app.conditions.placeholders import substitute
-from app.connections.secrets import get_secrets
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.delivery.headers import address_header, single_line, text_header
 from app.delivery.recipients import Mailbox, fill_recipients
 from app.delivery.smtp import OutgoingEmail, SmtpSettings, mark_workspace, session_for
@@ -30,6 +28,8 @@ from app.extensions import db
 from app.filenames import clean_filename, unique_filenames
 from app.jobs.schema import EmailDelivery
 from app.models import Connection
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.outbound.secrets import get_secrets
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr)>", re.IGNORECASE)

@@ -39,8 +39,8 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from app.conditions.placeholders import PLACEHOLDER, placeholder_text
-from app.delivery.errors import DeliveryError
 from app.delivery.headers import readable_mailbox, single_line
+from app.outbound.errors import DeliveryError
 
 # A list item's value is split on these (RFC 5322 uses ",", Outlook users type ";").
 LIST_SEPARATORS = re.compile(r"[,;]")

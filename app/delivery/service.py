@@ -21,10 +21,10 @@ from app.conditions.placeholders import PlaceholderError
 from app.database import utcnow
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url

@@ -10,10 +10,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.config import sqlite_dir
-from app.connections.secrets import set_secrets
 from app.extensions import db
 from app.jobs.service import save_job
 from app.models import Connection, DataSource, Job, Membership, ReportTemplate, User, Workspace
+from app.outbound.secrets import set_secrets
 
 HERE = Path(__file__).parent
 DEMO_WORKSPACE = "demo"

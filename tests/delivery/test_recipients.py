@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from app.delivery.email import send_email
-from app.delivery.errors import DeliveryError
 from app.delivery.recipients import (
     AddressTemplate,
     Ref,
@@ -26,6 +25,7 @@ from app.delivery.recipients import (
 )
 from app.errors import ValidationFailed
 from app.jobs.schema import EmailDelivery
+from app.outbound.errors import DeliveryError
 from app.runs.create import start_run
 from tests import factories as make
 from tests.conftest import Mailbox, free_port

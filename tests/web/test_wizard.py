@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.connections.secrets import set_secrets
 from app.extensions import db
 from app.models import Connection, Job, JobDraft, Run
+from app.outbound.secrets import set_secrets
 from app.runs.create import start_run
 from tests.helpers import job as job_of
 

@@ -54,20 +54,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from app.conditions.placeholders import substitute
-from app.delivery.channels.base import (
-    CODE_PATTERN,
-    DEFAULT_TIMEOUT,
-    ChannelConfig,
-    DeliveryContext,
-    HttpResult,
-    ReportFile,
-    check_http_url,
-    connection_secret,
-    find_connection,
-    json_bytes,
-    post_json,
-)
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.channels.base import CODE_PATTERN, ChannelConfig, DeliveryContext, ReportFile
+from app.outbound.errors import DeliveryError, TransientDeliveryError
+from app.outbound.post import DEFAULT_TIMEOUT, HttpResult, check_http_url, json_bytes, post_json
+from app.outbound.secrets import connection_secret, find_connection
 
 # Documented limits, kept below: Slack's message `text` (40,000 characters) and a section
 # block's text (3,000); a Teams message, card included, of about 28 KB.

@@ -54,20 +54,12 @@ from flask import current_app
 from pydantic import Field, field_validator
 
 from app.conditions.placeholders import substitute
-from app.connections.secrets import get_secrets
-from app.delivery.channels.base import (
-    CODE_PATTERN,
-    ChannelConfig,
-    DeliveryContext,
-    ReportFile,
-    check_http_url,
-    excerpt,
-    find_connection,
-    is_transient_status,
-)
-from app.delivery.errors import DeliveryError, TransientDeliveryError
+from app.delivery.channels.base import CODE_PATTERN, ChannelConfig, DeliveryContext, ReportFile
 from app.filenames import clean_filename, unique_filenames
 from app.models import Connection
+from app.outbound.errors import DeliveryError, TransientDeliveryError
+from app.outbound.post import check_http_url, excerpt, is_transient_status
+from app.outbound.secrets import find_connection, get_secrets
 
 # The report's own file name (`ReportRef.filename`, which differs per entry by default).
 DEFAULT_DRIVE_FILENAME = "{report.filename}"

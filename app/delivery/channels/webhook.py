@@ -38,7 +38,7 @@ received (before any JSON parsing), compute
 the part after `sha256=` in constant time (`hmac.compare_digest`), and reject the request
 when the timestamp is more than 5 minutes away from your clock. A retried delivery is
 signed again with a new timestamp; `X-Herald-Delivery` stays the same, so a receiver can
-discard duplicates. `app.delivery.channels.base.verify_signature` implements these steps.
+discard duplicates. `app.outbound.post.verify_signature` implements these steps.
 
 Answers: 2xx = delivered; 408, 429, 5xx and failures before the request was sent are
 retried later (429/503 after their Retry-After, capped); no answer after the request was
@@ -57,19 +57,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.delivery.channels.base import (
-    CODE_PATTERN,
-    DEFAULT_TIMEOUT,
-    ChannelConfig,
-    DeliveryContext,
-    ReportFile,
-    check_public_http_url,
-    connection_secret,
-    find_connection,
-    json_bytes,
-    post_json,
-    sign,
-)
+from app.delivery.channels.base import CODE_PATTERN, ChannelConfig, DeliveryContext, ReportFile
+from app.outbound.post import DEFAULT_TIMEOUT, check_public_http_url, json_bytes, post_json, sign
+from app.outbound.secrets import connection_secret, find_connection
 
 EVENT = "entry.delivered"
 

@@ -10,7 +10,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.connections import service as connections_service
-from app.connections.secrets import get_secrets
 from app.connections.service import (
     CHANNEL_KINDS,
     SECRET_FIELDS,
@@ -21,10 +20,11 @@ from app.connections.service import (
     send_test_email,
     service_account_email,
 )
-from app.delivery.errors import DeliveryError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Connection, Role, Workspace
+from app.outbound.errors import DeliveryError
+from app.outbound.secrets import get_secrets
 from app.web.helpers import page_or_fragment, workspace_for
 from app.web.resources import (
     _index,
