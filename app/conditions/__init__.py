@@ -19,7 +19,7 @@ Grammar (lowest precedence first)::
 
 * References are ``{namespace.key}``: a data source alias (the Repeating source's alias
   binds the current row, a shared source's alias its first row), ``{params.name}`` or
-  ``{data.key}``; the namespaces are exactly what ``placeholders.placeholder_values``
+  ``{data.key}``; the namespaces are exactly what ``app.placeholders.placeholder_values``
   returns. A bare ``customers.email`` is a syntax error that suggests the braces.
 * Strings use double or single quotes with the escapes ``\\" \\' \\\\ \\n \\t``; numbers are
   ``123`` or ``12.50`` (negative via unary minus).

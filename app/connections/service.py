@@ -28,18 +28,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.access import require
-from app.conditions.placeholders import PlaceholderError
 from app.config import sqlite_dir
 from app.datasources.isolation import DatabaseRefused, checked_url
 from app.delivery.email import compose, raise_for_recipients
-from app.delivery.recipients import Mailbox, fill_recipients, recipient_field_error
 from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.mail.recipients import Mailbox, fill_recipients, recipient_field_error
 from app.models import Connection, Role, User, Workspace
 from app.outbound.errors import DeliveryError
 from app.outbound.post import check_http_url
 from app.outbound.secrets import get_secrets, set_secrets
+from app.placeholders import PlaceholderError
 from app.workspace_items import find_by_code, identity_errors
 
 KINDS = ("smtp", "sql", "webhook", "slack", "teams", "google")

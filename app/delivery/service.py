@@ -17,7 +17,6 @@ from app.conditions import (
     evaluate,
     parse_condition,
 )
-from app.conditions.placeholders import PlaceholderError
 from app.database import utcnow
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
@@ -25,6 +24,7 @@ from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.placeholders import PlaceholderError
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url

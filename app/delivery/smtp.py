@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 
-from app.delivery.recipients import Mailbox
+from app.mail.recipients import Mailbox
 from app.outbound.errors import DeliveryError, TransientDeliveryError
 
 

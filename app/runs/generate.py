@@ -10,7 +10,6 @@ from flask import current_app
 from sqlalchemy import delete, null, update
 
 from app import storage
-from app.conditions.placeholders import PlaceholderError, placeholder_values, substitute
 from app.database import utcnow
 from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
@@ -18,6 +17,7 @@ from app.extensions import db
 from app.faults import pause_point
 from app.filenames import clean_filename
 from app.models import Artifact, Entry, EntryDelivery
+from app.placeholders import PlaceholderError, placeholder_values, substitute
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf

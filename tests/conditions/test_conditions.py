@@ -25,7 +25,7 @@ from app.conditions import (
     evaluate,
     parse_condition,
 )
-from app.conditions.placeholders import placeholder_values
+from app.placeholders import placeholder_values
 
 # The shape delivery uses: a Repeating CSV row (strings), a shared source's first row,
 # job parameters and the run's data payload.

@@ -1,21 +1,11 @@
-"""What every delivery channel shares: its config base, the entry being delivered, and the
-shape of a report file. Posting lives in `app.outbound.post`."""
+"""What every delivery channel sender shares: the entry being delivered and the shape of a
+report file (settings models: `app.jobs.channels`). Posting lives in `app.outbound.post`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict
-
-from app.validation_messages import CODE_PATTERN as CODE_PATTERN  # the channel models use it
-
-
-class ChannelConfig(BaseModel):
-    """Base of the channel models; same rules as `app.jobs.schema.Strict`."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class ReportFile(Protocol):

@@ -53,31 +53,14 @@ import base64
 import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_validator
-
-from app.delivery.channels.base import CODE_PATTERN, ChannelConfig, DeliveryContext, ReportFile
-from app.outbound.post import DEFAULT_TIMEOUT, check_public_http_url, json_bytes, post_json, sign
+from app.delivery.channels.base import DeliveryContext, ReportFile
+from app.jobs.channels import WebhookDelivery
+from app.outbound.post import json_bytes, post_json, sign
 from app.outbound.secrets import connection_secret, find_connection
 
 EVENT = "entry.delivered"
-
-
-class WebhookDelivery(ChannelConfig):
-    kind: Literal["webhook"] = "webhook"
-    name: str = ""
-    url: str = Field(min_length=1, max_length=2000)
-    # Code of a Connection of kind "webhook" holding {"secret": ...}; None = unsigned.
-    secret_connection: str | None = Field(default=None, pattern=CODE_PATTERN)
-    include_pdf: bool = True
-    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=120)
-    condition: str = ""
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        return check_public_http_url(url)
 
 
 def build_payload(
