@@ -8,11 +8,16 @@ from functools import cache
 
 from flask import Flask, current_app, has_app_context
 
+from app import create_app
+from app.delivery.service import deliver_entry as deliver
+from app.review.document import build_review_document as build
+from app.runs.generate import generate_entry as generate
+from app.runs.lease import holding
+from app.runs.prepare import prepare_run as prepare
+
 
 @cache
 def _app() -> Flask:
-    from app import create_app
-
     return create_app()
 
 
@@ -29,33 +34,22 @@ def _context() -> Iterator[None]:
 
 def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
     """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile."""
-    from app.runs.lease import holding
-
     with _context(), holding(kind, item_id):
         func(item_id)
 
 
 def prepare_run(run_id: int) -> None:
-    from app.runs.prepare import prepare_run as prepare
-
     _run(prepare, "run", run_id)
 
 
 def generate_entry(entry_id: int) -> None:
-    from app.runs.generate import generate_entry as generate
-
     _run(generate, "entry", entry_id)
 
 
 def deliver_entry(entry_id: int) -> None:
-    from app.delivery.service import deliver_entry as deliver
-
     _run(deliver, "entry", entry_id)
 
 
 def build_review_document(file_id: str) -> None:
-    from app.review.document import build_review_document as build
-    from app.runs.lease import holding
-
     with _context(), holding("file", file_id):
         build(file_id)

@@ -24,11 +24,6 @@ from app.api.serializers import (
     temporary_file_out,
 )
 from app.database import utcnow
-from app.delivery.redeliver import (
-    deliver_held_entries,
-    retry_delivery,
-    retry_failed_deliveries,
-)
 from app.errors import NotFound
 from app.extensions import db
 from app.jobs.schedule import rule_of
@@ -44,6 +39,11 @@ from app.models import (
 )
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import request_review_document
+from app.review.redeliver import (
+    deliver_held_entries,
+    retry_delivery,
+    retry_failed_deliveries,
+)
 from app.runs.create import cancel_run, start_run
 from app.runs.progress import run_progress
 from app.runs.states import BUCKETS, bucket_counts

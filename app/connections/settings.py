@@ -1,18 +1,5 @@
-"""Workspace connections: finding, saving (passwords encrypted, never in settings), test email.
-
-Kinds and what they store (secrets encrypted with `set_secrets`, never in `settings`):
-
-- smtp: settings host, port, username, from, …; secrets {"password"}.
-- sql: settings {"url"} without password; secrets {"password"}.
-- webhook: no settings; secrets {"secret"}: the HMAC signing secret of webhook deliveries.
-- slack, teams: no settings; secrets {"url"}: the incoming-webhook (Teams: Workflows) URL.
-- google: settings {"api_endpoint"?, "scopes"?}; secrets {"key": <service-account JSON key>}.
-
-Chat webhook URLs and a custom Google API endpoint must be https://. Plain http:// to
-localhost / 127.0.0.1 / ::1 is accepted only when the app runs with TESTING, or with the
-config flag ALLOW_INSECURE_WEBHOOKS set (for a local mock server in development); any other
-http:// URL is always refused.
-"""
+"""Checking and normalising what a connection form sends, per kind (see `app.connections.service`
+for what each kind stores), and how a saved connection is summarised."""
 
 from __future__ import annotations
 
@@ -23,26 +10,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.access import require
 from app.config import sqlite_dir
 from app.datasources.isolation import DatabaseRefused, checked_url
-from app.delivery.email import compose, raise_for_recipients
-from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
 from app.mail.recipients import Mailbox, fill_recipients, recipient_field_error
-from app.models import Connection, Role, User, Workspace
+from app.models import Connection
 from app.outbound.errors import DeliveryError
 from app.outbound.post import check_http_url
-from app.outbound.secrets import get_secrets, set_secrets
+from app.outbound.secrets import get_secrets
 from app.placeholders import PlaceholderError
-from app.workspace_items import find_by_code, identity_errors
 
-KINDS = ("smtp", "sql", "webhook", "slack", "teams", "google")
 # Connections used by the delivery channels: their secrets are whole values, not a password.
 CHANNEL_KINDS = ("webhook", "slack", "teams", "google")
 # The secret each channel kind keeps, by the name of its form field.
@@ -52,81 +31,6 @@ MIN_SIGNING_SECRET = 16
 MAX_KEY_CHARS = 64 * 1024
 KEY_FIELDS = ("client_email", "private_key", "token_uri")
 SQL_BACKENDS = ("postgresql", "sqlite")
-RESERVED_CODES = {"new"}
-TEST_MESSAGE = (
-    "<p>This is a test message from Herald.</p>"
-    "<p>It was sent through the SMTP connection <strong>{name}</strong> ({code}) of the "
-    "workspace {workspace}. If you can read it, reports will be delivered the same way.</p>"
-)
-
-
-def get_connection(workspace: Workspace, code: str, user: User | None) -> Connection:
-    """The workspace's connection `code` (admins only): NotFound if absent, else Forbidden."""
-    return find_by_code(Connection, workspace, code, user, Role.admin, "connection")
-
-
-def save_connection(
-    workspace: Workspace,
-    user: User | None,
-    *,
-    kind: str,
-    code: str,
-    name: str,
-    settings: Mapping[str, Any],
-    password: str | None,
-    connection: Connection | None = None,
-    is_default: bool = False,
-    clear_password: bool = False,
-    secrets: Mapping[str, Any] | None = None,
-) -> Connection:
-    """Create a connection, or update `connection` (whose kind stays); admins only.
-
-    An empty `password` keeps the stored one (`clear_password` removes it). Passwords are
-    encrypted with `set_secrets`; a password inside a SQL URL is moved there too.
-
-    Channel kinds (webhook, slack, teams, google) take their secret in `secrets` under its
-    form field's name (`SECRET_FIELDS`: secret, url or key); an empty value keeps the stored
-    one. Problems are reported per field in ValidationFailed.
-    """
-    if user is not None:
-        require(user, workspace, Role.admin)
-    if connection is not None:
-        if connection.workspace_id != workspace.id:
-            raise NotFound("connection not found")
-        kind = connection.kind
-    errors = _check_identity(workspace, kind, code, name, connection)
-    stored: dict[str, Any] = {}
-    if kind == "smtp":
-        clean, problems = smtp_settings(settings)
-    elif kind == "sql":
-        clean, problems = sql_settings(settings)
-        if not problems and (refused := _refused_database(clean["url"])):
-            problems = {"url": refused}
-    elif kind in CHANNEL_KINDS:
-        clean, stored, problems = channel_settings(kind, settings, secrets or {}, connection)
-    else:
-        clean, problems = {}, {}
-    errors.update(problems)
-    if errors:
-        raise ValidationFailed(errors)
-    if kind not in CHANNEL_KINDS:
-        stored = dict(get_secrets(connection)) if connection and not clear_password else {}
-        url_password = clean.pop("_password", None)
-        if connection is not None and kind == "sql" and not clear_password:
-            # A URL saved before passwords moved to the secrets still holds one: keep it.
-            url_password = url_password or _url_password(connection.settings.get("url"))
-        if password or url_password:
-            stored["password"] = password or url_password
-    item = connection or Connection(workspace_id=workspace.id, kind=kind)
-    item.code, item.name, item.settings = code, name.strip(), clean
-    set_secrets(item, stored)
-    if kind == "smtp":
-        if is_default:
-            _clear_defaults(workspace, except_id=item.id)
-        item.is_default = is_default
-    db.session.add(item)
-    db.session.commit()
-    return item
 
 
 def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -148,7 +52,7 @@ def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str
                 errors[field] = "enter the address messages are sent from"
             continue
         try:
-            if len(_literal_addresses(field, value)) != 1:
+            if len(literal_addresses(field, value)) != 1:
                 errors[field] = "enter one address"
         except DeliveryError as exc:
             errors[field] = str(exc)
@@ -185,7 +89,7 @@ def sql_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]
     return settings, {}
 
 
-def _refused_database(url: str) -> str | None:
+def refused_database(url: str) -> str | None:
     """Why a SQL connection may not open `url` (Herald's own database, a file outside the
     SQLite data directory, ...), or None. Checked again before every query."""
     try:
@@ -369,54 +273,14 @@ def public_url(connection: Connection) -> str:
     return url._replace(password=None).render_as_string(hide_password=False)
 
 
-def _url_password(text: str | None) -> str | None:
+def password_in_url(text: str | None) -> str | None:
     try:
         return make_url(text or "").password
     except (ArgumentError, ValueError):
         return None
 
 
-def send_test_email(
-    workspace: Workspace, user: User | None, connection: Connection, to: str
-) -> None:
-    """Send a short message to `to` over the SMTP connection, on a fresh SMTP session.
-
-    Raises DeliveryError saying why it could not be sent."""
-    if user is not None:
-        require(user, workspace, Role.admin)
-    if connection.workspace_id != workspace.id or connection.kind != "smtp":
-        raise DeliveryError("not an SMTP connection of this workspace")
-    recipients = _literal_addresses("To", to or "")
-    if len(recipients) != 1:
-        raise DeliveryError("enter one address to send the test to")
-    settings = connection.settings
-    sender = _literal_addresses("From", settings.get("from", ""))
-    if not sender:
-        raise DeliveryError("the connection has no From address")
-    reply_to = _literal_addresses("Reply-To", settings.get("reply_to", ""))
-    try:
-        secrets = get_secrets(connection)
-    except RuntimeError as exc:
-        raise DeliveryError(str(exc)) from None
-    body = TEST_MESSAGE.format(name=connection.name, code=connection.code, workspace=workspace.name)
-    message = compose(
-        sender=sender[0],
-        to=recipients,
-        reply_to=reply_to,
-        subject="Herald test email",
-        body_html=body,
-    )
-    mark_workspace(message, workspace.id)
-    # A session of its own: the test must open a connection now, not reuse a kept one.
-    session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
-    try:
-        outcomes = session.send(message, message.envelope_to)
-    finally:
-        session.close()
-    raise_for_recipients(outcomes, {})  # a refused or deferred recipient is the test's answer
-
-
-def _literal_addresses(field: str, text: str) -> list[Mailbox]:
+def literal_addresses(field: str, text: str) -> list[Mailbox]:
     """The addresses typed in a field without placeholders; DeliveryError saying what is wrong."""
     problem = recipient_field_error(text)
     if problem:
@@ -425,23 +289,6 @@ def _literal_addresses(field: str, text: str) -> list[Mailbox]:
         return fill_recipients(field, text, {})
     except PlaceholderError as exc:
         raise DeliveryError(f"placeholders cannot be used here ({exc})") from None
-
-
-def _check_identity(
-    workspace: Workspace, kind: str, code: str, name: str, connection: Connection | None
-) -> dict[str, str]:
-    errors = identity_errors(
-        Connection,
-        workspace,
-        code,
-        name,
-        current=connection,
-        reserved=RESERVED_CODES,
-        what="connection",
-    )
-    if kind not in KINDS:
-        errors["kind"] = f"must be one of {', '.join(KINDS)}"
-    return errors
 
 
 def _integer(value: Any, low: int, high: int, field: str, errors: dict[str, str]) -> int:
@@ -457,12 +304,3 @@ def _integer(value: Any, low: int, high: int, field: str, errors: dict[str, str]
 
 def _flag(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("1", "true", "on", "yes")
-
-
-def _clear_defaults(workspace: Workspace, except_id: int | None) -> None:
-    query = update(Connection).where(
-        Connection.workspace_id == workspace.id, Connection.kind == "smtp"
-    )
-    if except_id is not None:
-        query = query.where(Connection.id != except_id)
-    db.session.execute(query.values(is_default=False))

@@ -21,11 +21,9 @@ from app.errors import ValidationFailed
 from app.jobs.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
 from app.jobs.strict import Strict
 from app.mail.recipients import recipient_field_error
+from app.placeholders import RESERVED_ALIASES
 from app.scheduling import ScheduleRule, ScheduleRuleError, parse_rule
 from app.validation_messages import CODE_PATTERN, IDENTIFIER_PATTERN, field_messages
-
-# Namespaces placeholders use besides data source aliases; an alias may not take them.
-RESERVED_ALIASES = {"params", "data", "report", "run", "entry"}
 
 
 class ParameterDef(Strict):

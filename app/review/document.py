@@ -15,11 +15,11 @@ from sqlalchemy.orm import selectinload
 from app import storage
 from app.access import require
 from app.database import utcnow
-from app.extensions import db, queues
+from app.extensions import db
 from app.faults import pause_point
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
 from app.rendering.pdf import html_to_pdf
-from app.runs.dispatch import QueueUnavailable
+from app.runs.dispatch import QueueUnavailable, queue_review_document
 
 ROW_SUMMARY_FIELDS = 3
 
@@ -55,22 +55,6 @@ def request_review_document(
         db.session.commit()
         raise
     return file
-
-
-def review_document_job_id(file_id: str) -> str:
-    return f"review-document-{file_id}"
-
-
-def queue_review_document(file_id: str) -> None:
-    """Put the building of a pending review document on the `generate` queue."""
-    queues.queue("generate").enqueue(
-        "workers.tasks.build_review_document",
-        file_id,
-        job_id=review_document_job_id(file_id),
-        result_ttl=0,
-        failure_ttl=7 * 24 * 3600,
-        job_timeout=3600,
-    )
 
 
 def row_summary(row: dict | None) -> str:

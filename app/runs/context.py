@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from app.datasources.parameters import query_binds
 from app.extensions import db
 from app.jobs.schema import JobDefinition
 from app.models import Run
@@ -27,15 +28,6 @@ class RunContext:
     @property
     def binds(self) -> dict[str, Any]:
         return query_binds(self.params, self.data)
-
-
-def query_binds(params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Named SQL binds: every parameter by name, every scalar of the run's data as data_<key>."""
-    binds = dict(params)
-    for key, value in data.items():
-        if value is None or isinstance(value, str | int | float | bool):
-            binds[f"data_{key}"] = value
-    return binds
 
 
 @lru_cache(maxsize=16)

@@ -98,7 +98,8 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
         template = ctx.templates[report.template]
         result = RenderedReport(position, template["code"], f"{template['code']}.pdf")
         try:
-            params = bind_parameters(report, template, ctx.params, entry.row)
+            bindings = {name: b.model_dump() for name, b in report.bindings.items()}
+            params = bind_parameters(bindings, template, ctx.params, entry.row)
             rendered = render_report_pdf(
                 template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
             )

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from app import storage
 from app.access import require, role_in
 from app.errors import NotFound
-from app.extensions import db
+from app.extensions import db, htmx
 from app.models import Entry, Role, TemporaryFile
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import request_review_document
@@ -84,7 +84,7 @@ def decide(ws: str) -> Response:
         flash(f"{outcome.decided} entr{'y' if outcome.decided == 1 else 'ies'} {verb}.", "success")
     if outcome.already_decided:
         flash(f"{outcome.already_decided} were already decided by someone else.", "info")
-    if request.headers.get("HX-Request") and len(ids) == 1:
+    if htmx and len(ids) == 1:
         entry = db.session.get(Entry, ids[0])
         return page_or_fragment(
             "review/_row.html",

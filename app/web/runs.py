@@ -15,15 +15,15 @@ from werkzeug.wrappers import Response
 from app import storage
 from app.access import get_delivery, get_entry, get_run, require, role_in
 from app.database import utcnow
-from app.delivery.redeliver import (
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.models import Artifact, Entry, Job, Role, Run, Workspace
+from app.review.redeliver import (
     deliver_entries,
     retry_delivery,
     retry_failed_deliveries,
     selection_counts,
 )
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.models import Artifact, Entry, Job, Role, Run, Workspace
 from app.runs import dispatch
 from app.runs.create import cancel_run
 from app.runs.states import BUCKETS, EntryStatus, RunStatus, bucket_counts

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import storage
 from app.access import get_job
 from app.database import utcnow
+from app.delivery.dryrun import dry_run
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.jobs.checks import known_placeholders
@@ -27,7 +28,6 @@ from app.jobs.drafts import (
     suggest_code,
     update_step,
 )
-from app.jobs.dryrun import dry_run
 from app.jobs.samples import samples
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
 from app.scheduling import (

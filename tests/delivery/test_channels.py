@@ -34,7 +34,6 @@ from app.delivery.channels.chat import send_slack, send_teams
 from app.delivery.channels.drive import clear_credentials_cache, send_drive
 from app.delivery.channels.webhook import send_webhook
 from app.delivery.email import Attachment
-from app.delivery.redeliver import deliver_entries, retry_delivery
 from app.delivery.service import deliver_entry
 from app.extensions import db
 from app.jobs.channels import (
@@ -49,6 +48,7 @@ from app.outbound.errors import DeliveryError, PossiblyDeliveredError, Transient
 from app.outbound.post import retry_after_seconds, verify_signature
 from app.outbound.secrets import set_secrets
 from app.placeholders import placeholder_values
+from app.review.redeliver import deliver_entries, retry_delivery
 from app.runs.create import start_run
 from tests import factories as make
 from tests.conftest import free_port

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.connections.service import send_test_email
+from app.delivery.test_email import send_test_email
 from app.extensions import db
 from app.mailcatcher import start_catcher
 from app.models import Connection, Workspace

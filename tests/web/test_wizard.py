@@ -338,7 +338,7 @@ def test_an_email_condition_typed_in_the_wizard_is_kept(auth, client, demo):
 
 
 def test_a_dry_run_shows_what_a_chat_delivery_would_say(app, demo):
-    from app.jobs.dryrun import dry_run
+    from app.delivery.dryrun import dry_run
     from app.jobs.service import export_job
     from app.models import User
     from tests.helpers import job as demo_job

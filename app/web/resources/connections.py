@@ -9,17 +9,16 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.connections import service as connections_service
-from app.connections.service import (
+from app.connections.service import KINDS, get_connection, save_connection
+from app.connections.settings import (
     CHANNEL_KINDS,
     SECRET_FIELDS,
     connection_summary,
-    get_connection,
+    insecure_webhooks_allowed,
     public_url,
-    save_connection,
-    send_test_email,
     service_account_email,
 )
+from app.delivery.test_email import send_test_email
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.models import Connection, Role, Workspace
@@ -89,7 +88,7 @@ def _connection_context(
         "has_secret": unreadable or bool(secrets.get(secret_field)),
         "secret_unreadable": unreadable,
         "client_email": service_account_email(secrets.get("key")),
-        "insecure_allowed": connections_service.insecure_webhooks_allowed(),
+        "insecure_allowed": insecure_webhooks_allowed(),
         "to": request.form.get("to", current_user.email),
         **extra,
     }
@@ -144,7 +143,7 @@ def connections(ws: str) -> str:
 def connection_new(ws: str):
     workspace = workspace_for(ws, Role.admin)
     kind = request.values.get("kind")
-    form = _connection_form(request.form, kind if kind in connections_service.KINDS else "smtp")
+    form = _connection_form(request.form, kind if kind in KINDS else "smtp")
     if request.method == "GET":
         if form["kind"] == "smtp":
             form["settings"]["port"] = "587"
