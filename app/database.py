@@ -61,15 +61,3 @@ def autocommit(engine: Engine) -> Engine:
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
-
-def paginate(statement: Any, page: int, per_page: int) -> Any:
-    """One page of `statement` (a select of one model) as Flask-SQLAlchemy's `Pagination`
-    (`items`, `page`, `per_page`, `total`, `has_next`): the one way lists are paged.
-
-    `page` counts from 1; the caller has checked both numbers (an out-of-range page is an
-    empty page, never a 404, so each face can answer bad input its own way)."""
-    from app.extensions import db  # local: the models, which db needs, import this module
-
-    return db.paginate(
-        statement, page=page, per_page=per_page, max_per_page=None, error_out=False, count=True
-    )

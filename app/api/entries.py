@@ -11,10 +11,10 @@ from app.access import get_delivery, get_entry
 from app.api import bp
 from app.api.common import run_of
 from app.api.errors import ApiError
-from app.delivery.redeliver import retry_delivery
 from app.errors import NotFound
 from app.models import Role
 from app.review.decisions import approve_entries, reject_entries
+from app.review.redeliver import retry_delivery
 from app.runs.queries import stored_artifact
 
 ENTRY = "/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>"

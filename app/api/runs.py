@@ -11,8 +11,8 @@ from app.api.common import body, caller, job_of, page_args, page_out, run_of
 from app.api.errors import ApiError
 from app.api.schemas import JobRunRequest
 from app.api.serializers import entry_out, run_status, run_summary
-from app.delivery.redeliver import deliver_held_entries, retry_failed_deliveries
 from app.review.document import request_review_document
+from app.review.redeliver import deliver_held_entries, retry_failed_deliveries
 from app.runs.buckets import bucket_counts
 from app.runs.create import cancel_run, start_run
 from app.runs.progress import run_progress

@@ -11,25 +11,26 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app import metrics, storage
-from app.database import utcnow
-from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
-from app.delivery.conditions import (
+from app.conditions import (
     ConditionEvalError,
     ConditionSyntaxError,
     evaluate,
     parse_condition,
 )
+from app.database import utcnow
+from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.placeholders import PlaceholderError
 from app.delivery.retry import next_retry
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.placeholders import PlaceholderError
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
 from app.runs.outcome import finish_run_if_done, settle_entry
+from app.runs.recovery import reset_interrupted
 from app.runs.states import DeliveryStatus, EntryStatus, move_delivery, move_entry
 
 log = logging.getLogger(__name__)
@@ -358,45 +359,3 @@ def _count_job_error(entry_id: int, reason: str) -> None:
     wait = timedelta(seconds=delays[errors - 1])
     entry.lease_expires_at = max(lease_until(), utcnow() + wait)
     db.session.commit()
-
-
-def reset_interrupted(entry_id: int) -> None:
-    """Deliveries a dead worker left `sending` are sent again — once. Does not commit.
-
-    The worker may have died before, during or after the channel accepted the message, and
-    Herald cannot know which (SMTP has no way to ask "did you get this?"): the first time, the
-    delivery goes back to pending and is attempted again (so the message may arrive twice);
-    a delivery interrupted a second time is failed instead, to never send a third copy. The
-    error says so, for the person deciding whether to re-deliver.
-    """
-    interrupted = db.session.scalars(
-        select(EntryDelivery).filter_by(entry_id=entry_id, status=D.sending)
-    ).all()
-    for delivery in interrupted:
-        times = (delivery.detail or {}).get("interrupted", 0) + 1
-        detail = {**(delivery.detail or {}), "interrupted": times}
-        if times > 1:
-            move_delivery(
-                delivery.id,
-                D.failed,
-                from_=[D.sending],
-                detail=detail,
-                lease_expires_at=None,
-                last_error=(
-                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
-                    "again: the server may have accepted it, check before re-delivering"
-                ),
-            )
-        else:
-            move_delivery(
-                delivery.id,
-                D.pending,
-                from_=[D.sending],
-                detail=detail,
-                lease_expires_at=None,
-                next_attempt_at=None,
-                last_error=(
-                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
-                    "once: the first attempt may have reached the server"
-                ),
-            )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from app import logs
+from app.datasources.parameters import query_binds
 from app.extensions import db
 from app.jobs.schema import JobDefinition
 from app.models import Run
@@ -31,15 +32,6 @@ class RunContext:
     @property
     def binds(self) -> dict[str, Any]:
         return query_binds(self.params, self.data)
-
-
-def query_binds(params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Named SQL binds: every parameter by name, every scalar of the run's data as data_<key>."""
-    binds = dict(params)
-    for key, value in data.items():
-        if value is None or isinstance(value, str | int | float | bool):
-            binds[f"data_{key}"] = value
-    return binds
 
 
 # What tells one run from another that reuses its id: SQLite hands a deleted run's id to the

@@ -11,10 +11,10 @@ from sqlalchemy import ColumnElement, String, cast, exists, func, literal, selec
 from sqlalchemy.orm import selectinload
 
 from app.access import MAX_ROW_ID
-from app.database import paginate
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Artifact, Entry, Run
+from app.pagination import paginate
 from app.runs.buckets import BUCKETS
 
 MAX_QUERY = 200  # characters of a row search that count; more is cut off

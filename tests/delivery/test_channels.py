@@ -25,20 +25,27 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import ValidationError
 
-from app.connections.secrets import set_secrets
 from app.database import utcnow
-from app.delivery.channels import CHANNEL_MODELS, CHANNEL_SENDERS, DeliveryContext
-from app.delivery.channels.base import retry_after_seconds, verify_signature
-from app.delivery.channels.chat import SlackDelivery, TeamsDelivery, send_slack, send_teams
-from app.delivery.channels.drive import DriveDelivery, clear_credentials_cache, send_drive
-from app.delivery.channels.webhook import WebhookDelivery, send_webhook
+from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
+from app.delivery.channels.chat import send_slack, send_teams
+from app.delivery.channels.drive import clear_credentials_cache, send_drive
+from app.delivery.channels.webhook import send_webhook
 from app.delivery.email import Attachment
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.placeholders import placeholder_values
-from app.delivery.redeliver import deliver_entries, retry_delivery
 from app.delivery.service import deliver_entry
 from app.extensions import db
+from app.jobs.channels import (
+    CHANNEL_MODELS,
+    DriveDelivery,
+    SlackDelivery,
+    TeamsDelivery,
+    WebhookDelivery,
+)
 from app.models import Connection
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.outbound.post import retry_after_seconds, verify_signature
+from app.outbound.secrets import set_secrets
+from app.placeholders import placeholder_values
+from app.review.redeliver import deliver_entries, retry_delivery
 from app.runs.create import start_run
 from tests import factories as make
 from tests.helpers import LocalServer, Received, Reply, entries_of, free_port, reload_run

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from app.api.openapi import document
 from app.api.schemas import ErrorEnvelope
 from app.database import utcnow
-from app.delivery.redeliver import retry_delivery
 from app.demo.seed import seed_demo
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run, TemporaryFile
+from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make

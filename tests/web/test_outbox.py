@@ -8,11 +8,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.connections.secrets import set_secrets
-from app.connections.service import send_test_email
+from app.delivery.test_email import send_test_email
 from app.extensions import db
 from app.mailcatcher import start_catcher
 from app.models import Connection, Workspace
+from app.outbound.secrets import set_secrets
 from tests import factories as make
 from tests.helpers import free_port
 
