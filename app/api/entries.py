@@ -8,7 +8,7 @@ from flask import g
 
 from app import storage
 from app.access import get_delivery, get_entry
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import run_of
 from app.api.errors import ApiError
 from app.errors import NotFound

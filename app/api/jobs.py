@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import job_of, json_body, workspace
 from app.api.errors import ApiError
 from app.api.serializers import job_summary

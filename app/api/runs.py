@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, request
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import body, caller, job_of, page_args, page_out, run_of
 from app.api.errors import ApiError
 from app.api.schemas import JobRunRequest
