@@ -129,7 +129,7 @@ class EntryDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(16))  # email | drive | webhook | chat
+    kind: Mapped[str] = mapped_column(String(16))  # email | drive | webhook | slack | teams
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.jobs.channels import DEFAULT_DRIVE_FILENAME
+from app.jobs.channels import DEFAULT_DRIVE_FILENAME, TEMPLATED_FIELDS
 from app.jobs.schema import DEFAULT_REPORT_FILENAME
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -128,17 +128,7 @@ def reports(form: MultiDict) -> dict[str, Any]:
     return {"reports": reports_out}
 
 
-DELIVERY_FIELDS = (
-    "connection",
-    "from",
-    "reply_to",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "message",
-    "attachment_name",
-)
+DELIVERY_FIELDS = ("connection", *TEMPLATED_FIELDS["email"])
 # The form fields of each delivery kind's panel (`d-<i>-<field>`, named as the model's
 # fields), besides `kind`, `name` (hidden, kept as it was) and `condition`.
 CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
