@@ -6,9 +6,10 @@
   // (app/web/timezones.py). Set on every page so a changed zone is picked up next time.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.cookie.indexOf("herald_tz=" + encodeURIComponent(zone)) === -1) {
-      document.cookie = "herald_tz=" + encodeURIComponent(zone) +
-        "; path=/; max-age=31536000; SameSite=Lax";
+    // IANA names are letters, digits, "/", "_", "+" and "-": all allowed in a cookie as is.
+    if (zone && /^[A-Za-z0-9\/_+-]+$/.test(zone) &&
+        document.cookie.split("; ").indexOf("herald_tz=" + zone) === -1) {
+      document.cookie = "herald_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     }
   } catch (e) { /* an old browser: pages stay in UTC, and say so */ }
 
@@ -23,6 +24,15 @@
       event.stopImmediatePropagation();
     }
   }, true);
+
+  // Typing an Until date chooses "Until date" rather than Forever (wizard, Schedule step).
+  document.addEventListener("input", function (event) {
+    var t = event.target;
+    if (t.id === "until" && t.value && t.form) {
+      var choice = t.form.querySelector("input[name=until_mode][value=date]");
+      if (choice) choice.checked = true;
+    }
+  });
 
   // Copy buttons: <button data-copy="#id"> copies that element's text.
   document.addEventListener("click", function (event) {
