@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from markupsafe import Markup, escape
 
 COOKIE = "herald_tz"
@@ -36,9 +36,7 @@ def viewer_zone() -> tzinfo:
     """The zone this request's pages show times in: the browser's (cookie) or UTC."""
     if not has_request_context():
         return UTC
-    if "viewer_zone" not in g:
-        g.viewer_zone = zone_named(request.cookies.get(COOKIE)) or UTC
-    return g.viewer_zone
+    return zone_named(request.cookies.get(COOKIE)) or UTC  # ZoneInfo caches its zones
 
 
 def zone_label(zone: tzinfo | None = None) -> str:
