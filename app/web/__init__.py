@@ -35,7 +35,7 @@ def register_blueprints(app: Flask) -> None:
     from app.web import auth, jobs, links, outbox, resources, review, runs, system, tokens, wizard
     from app.web.helpers import clip, delivery_label, inject_navigation, unique_flashes
     from app.web.outcomes import outcome_label, run_duration
-    from app.web.timezones import fire_time, when
+    from app.web.timezones import fire_time, mail_date, when
 
     for module in (auth, jobs, wizard, runs, review, resources, outbox, links, tokens, system):
         app.register_blueprint(module.bp)
@@ -44,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
     app.add_template_filter(delivery_label)
     app.add_template_filter(when)
     app.add_template_filter(fire_time)
+    app.add_template_filter(mail_date)
     app.add_template_filter(outcome_label)
     app.add_template_filter(run_duration)
     app.add_template_global(unique_flashes)

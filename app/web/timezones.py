@@ -8,6 +8,7 @@ is not an IANA zone, pages use UTC — and say "UTC", so no page mixes zones sil
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import has_request_context, request
@@ -84,3 +85,14 @@ def fire_time(value: datetime) -> Markup:
         value.strftime("%a %H:%M %Z"), zone_label(own)
     )
     return shown + beside
+
+
+def mail_date(header: str | None) -> Markup | str:
+    """An email's Date header (RFC 5322, in the sender's zone) shown like every other time on
+    a page; the header as it stands when it cannot be read."""
+    if not header:
+        return ""
+    try:
+        return when(parsedate_to_datetime(str(header)), "second")
+    except (TypeError, ValueError):
+        return str(header)

@@ -116,7 +116,8 @@ def new(ws: str) -> Response | str:
         if unfinished:
             return render_template("wizard/new.html", workspace=workspace, drafts=unfinished)
     draft = start_draft(workspace, current_user)
-    return redirect(url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration"), 303)
+    target = url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration")
+    return redirect(target, 303 if request.method == "POST" else 302)
 
 
 @bp.post("/<code>/edit")
