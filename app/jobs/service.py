@@ -74,6 +74,25 @@ def replace_job(workspace: Workspace, user: User | None, job: Job, data: Any) ->
     return _store(workspace, data, job, new=False)
 
 
+def set_scheduled(workspace: Workspace, user: User | None, job: Job, on: bool) -> Job:
+    """Pause (`on` False) or resume scheduled generation of `job`: the `scheduled` flag the
+    clock reads (app.runs.scheduled). Resuming starts from now: fires missed while paused
+    are not made up (DESIGN.md: earlier ticks are never back-filled).
+
+    Raises ValidationFailed when resuming a job without a schedule, NotFound for another
+    workspace's job, Forbidden below editor. `user` None is a trusted operator."""
+    if user is not None:
+        require(user, workspace, Role.editor)
+    if job.workspace_id != workspace.id:
+        raise NotFound("job not found")
+    if on and not job.schedule:
+        raise ValidationFailed({"scheduled": "this job has no schedule; add one in the wizard"})
+    job.scheduled = on
+    refresh_next_fire(job)
+    db.session.commit()
+    return job
+
+
 def _store(workspace: Workspace, data: Any, job: Job, *, new: bool) -> Job:
     errors = definition_errors(workspace, data, job=None if new else job)
     if errors:

@@ -2,21 +2,59 @@
 (function () {
   "use strict";
 
-  // Show the viewer's local time beside instants rendered in a schedule's time zone.
-  function localTimes(root) {
-    root.querySelectorAll("time[data-local]").forEach(function (el) {
-      if (el.dataset.done) return;
-      var when = new Date(el.getAttribute("datetime"));
-      if (isNaN(when)) return;
-      var span = document.createElement("span");
-      span.className = "muted local-time";
-      span.textContent = " · your time: " + when.toLocaleString([], {
-        weekday: "short", year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit"
-      });
-      el.after(span);
-      el.dataset.done = "1";
-    });
+  // Pages are rendered in the browser's time zone: the server reads it from this cookie
+  // (app/web/timezones.py). Set on every page so a changed zone is picked up next time.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    // IANA names are letters, digits, "/", "_", "+" and "-": all allowed in a cookie as is.
+    if (zone && /^[A-Za-z0-9\/_+-]+$/.test(zone) &&
+        document.cookie.split("; ").indexOf("herald_tz=" + zone) === -1) {
+      document.cookie = "herald_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* an old browser: pages stay in UTC, and say so */ }
+
+  // Forms that destroy or change something ask first: <form data-confirm="text">.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    var text = (submitter && submitter.getAttribute("data-confirm")) ||
+      form.getAttribute("data-confirm");
+    if (text && !window.confirm(text)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Typing an Until date chooses "Until date" rather than Forever (wizard, Schedule step).
+  document.addEventListener("input", function (event) {
+    var t = event.target;
+    if (t.id === "until" && t.value && t.form) {
+      var choice = t.form.querySelector("input[name=until_mode][value=date]");
+      if (choice) choice.checked = true;
+    }
+  });
+
+  // Copy buttons: <button data-copy="#id"> copies that element's text.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.textContent.trim();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(source, done); });
+    } else {
+      fallbackCopy(source, done);
+    }
+  });
+  function fallbackCopy(source, done) {
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    if (document.execCommand("copy")) done();
   }
 
   // Placeholder buttons insert their text at the cursor of the last focused field.
@@ -54,8 +92,10 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
+  // Copy buttons are shown only where they work (they need this script).
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; });
+  });
 })();
 
 // Review queue keyboard: j/k move between rows, a approves, r rejects, x selects.

@@ -14,6 +14,8 @@ from app import storage
 from app.access import get_delivery, get_entry, get_run, require, role_in
 from app.database import utcnow
 from app.errors import ValidationFailed
+from app.jobs.queries import all_jobs
+from app.jobs.service import job_by_code
 from app.models import Entry, Role, Run, Workspace
 from app.review.redeliver import (
     deliver_entries,
@@ -24,9 +26,11 @@ from app.review.redeliver import (
 from app.runs import dispatch, health
 from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run
-from app.runs.queries import MAX_QUERY, entries_page, runs_page, stored_artifact
+from app.runs.queries import MAX_QUERY, OUTCOMES, entries_page, runs_page, stored_artifact
 from app.runs.states import EntryStatus, RunStatus
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
+from app.web.run_filters import date_bounds, run_filters
+from app.web.timezones import viewer_zone
 
 bp = Blueprint("runs", __name__, url_prefix="/w/<ws>")
 PAGE_SIZE = 50
@@ -38,13 +42,30 @@ STATUSES = [s.value for s in EntryStatus]
 def index(ws: str) -> str:
     workspace = workspace_for(ws)
     page = max(request.args.get("page", 1, type=int), 1)
-    runs = runs_page(workspace.id, page=page, per_page=PAGE_SIZE)
+    filters, errors = run_filters(request.args)
+    job = job_by_code(workspace, filters["job"]) if filters["job"] else None
+    if filters["job"] and job is None:
+        errors["job"] = f"no job with code '{filters['job']}' in this workspace"
+    bounds = date_bounds(filters["date_from"], filters["date_to"], viewer_zone())
+    runs = runs_page(
+        workspace.id,
+        job_id=job.id if job else None,
+        outcome=filters["outcome"],
+        created_from=bounds[0],
+        created_before=bounds[1],
+        page=page,
+        per_page=PAGE_SIZE,
+    )
     return render_template(
         "runs/index.html",
         workspace=workspace,
         runs=[(run, run.job, bucket_counts(run.id)) for run in runs.items],
         page=page,
         has_next=runs.has_next,
+        filters=filters,
+        errors=errors,
+        jobs=all_jobs(workspace.id),
+        outcomes=OUTCOMES,
     )
 
 

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import Blueprint, Response, redirect, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from app import storage
@@ -21,6 +21,7 @@ from app.jobs.drafts import (
     discard_draft,
     draft_errors,
     get_draft,
+    new_job_drafts,
     start_draft,
     step_of,
     suggest_code,
@@ -104,12 +105,19 @@ def _render_step(
     )
 
 
-@bp.get("/new")
+@bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new(ws: str) -> Response:
+def new(ws: str) -> Response | str:
+    """New job: offers the user's unfinished new-job drafts first ("Continue editing");
+    a POST (or no such draft) opens the wizard on a blank draft."""
     workspace = workspace_for(ws, Role.editor)
+    if request.method == "GET":
+        unfinished = new_job_drafts(workspace, current_user)
+        if unfinished:
+            return render_template("wizard/new.html", workspace=workspace, drafts=unfinished)
     draft = start_draft(workspace, current_user)
-    return redirect(url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration"))
+    target = url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration")
+    return redirect(target, 303 if request.method == "POST" else 302)
 
 
 @bp.post("/<code>/edit")
@@ -257,6 +265,7 @@ def discard(ws: str, draft_id: int) -> Response:
     _, draft = _draft(ws, draft_id)
     job = draft.job
     discard_draft(draft)
+    flash(f"Draft “{draft.data.get('name') or 'Unnamed job'}” discarded.", "success")
     if job is not None:
         return redirect(url_for("jobs.detail", ws=ws, code=job.code), 303)
     return redirect(url_for("jobs.index", ws=ws), 303)

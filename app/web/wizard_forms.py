@@ -251,7 +251,10 @@ def schedule(form: MultiDict) -> dict[str, Any]:
         rule["cron"] = form.get("cron", "").strip()
     elif trigger != "once":
         rule["every"] = _number(form.get("every", "1").strip()) or 1
-        rule["until"] = form.get("until", "").strip() or None
+        # Until is "Forever" or a date, chosen explicitly: Forever drops a date left in the
+        # field, and "Until date" without one stays "" so the check says a date is missing.
+        mode, until = form.get("until_mode"), form.get("until", "").strip()
+        rule["until"] = None if mode == "forever" else (until if mode == "date" else until or None)
         rule["days"] = [d for d in WEEKDAYS if form.get(f"day-{d}") == "on"]
         if trigger in ("monthly", "yearly"):
             occurrence = form.get("occurrence", "").strip()
