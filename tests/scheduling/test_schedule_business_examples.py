@@ -240,3 +240,12 @@ def test_rule_json_round_trip_keeps_the_new_fields():
 )
 def test_description(change, text):
     assert describe(parse_rule({**BERLIN, **change})) == text
+
+
+def test_a_yearly_anchor_month_before_starts_month_is_never_shifted_into_it(fires):
+    # Start Mon 2026-03-02; anchor Feb 28. Sat 2026-02-28 following would be Mon Mar 2,
+    # but February 2026 is an earlier month than start's: first fire is Mon 2027-03-01
+    # (Sun 2027-02-28 following).
+    rule = {**BERLIN, "start": "2026-03-02T18:00", "trigger": "yearly", "month": 2, "day": 28}
+    rule["shift"] = "following"
+    assert fires(rule, "2026-01-01T00:00:00+00:00", 1) == ["2027-03-01T18:00:00+01:00"]
