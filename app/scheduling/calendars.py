@@ -80,7 +80,10 @@ def country_names() -> dict[str, str]:
 
 @cache
 def subdivision_names(country: str) -> dict[str, str]:
-    """Subdivision code -> its name where the package has one (else the code itself)."""
+    """Subdivision code -> its name where the package has one (else the code itself);
+    empty for a country the package does not know."""
+    if country not in supported_countries():
+        return {}
     aliases = getattr(_calendar_object(country, None), "subdivisions_aliases", {}) or {}
     named = {code: name for name, code in aliases.items()}
     return {code: named.get(code, code) for code in supported_countries().get(country, ())}

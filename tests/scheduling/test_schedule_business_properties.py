@@ -232,6 +232,6 @@ def test_fires_between_is_the_tail_of_the_preview(case, limit):
     fires = [f.astimezone(UTC) for f in preview(rule, after, count)]
     if not fires:
         return
-    assert [
-        f.astimezone(UTC) for f in fires_between(rule, after, fires[-1], limit)
-    ] == fires[-limit:]
+    assert [f.astimezone(UTC) for f in fires_between(rule, after, fires[-1], limit)] == fires[
+        -limit:
+    ]
