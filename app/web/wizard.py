@@ -31,10 +31,14 @@ from app.jobs.samples import samples
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
 from app.scheduling import (
     ScheduleRuleError,
+    country_names,
     describe,
     empty_preview_reason,
+    explain_preview,
+    line_note,
     parse_rule,
-    preview,
+    short_date,
+    subdivision_names,
 )
 from app.web import wizard_forms as forms
 from app.web.helpers import page_or_fragment, workspace_for
@@ -42,6 +46,14 @@ from app.workspace_items import items_of
 
 bp = Blueprint("wizard", __name__, url_prefix="/w/<ws>/jobs")
 ZONES = sorted(available_timezones() - {"localtime"})
+# "If the date is not a business day" (SCHEDULE.md `shift`), in the wizard's words.
+SHIFT_CHOICES = (
+    ("none", "Skip it"),
+    ("following", "Next business day"),
+    ("preceding", "Previous business day"),
+    ("modified_following", "Next, but stay in the month"),
+    ("modified_preceding", "Previous, but stay in the month"),
+)
 RELATIVE_DATES = (
     "today",
     "yesterday",
@@ -71,7 +83,16 @@ def _step_context(workspace: Workspace, draft: JobDraft, step: str, data: dict) 
             "columns": repeating.columns if repeating else [],
         }
     if step == "schedule":
-        return {"zones": ZONES, "weekdays": forms.WEEKDAYS}
+        holidays = (data.get("schedule") or {}).get("holidays") or {}
+        countries = sorted(country_names().items(), key=lambda item: item[1])
+        regions = subdivision_names(holidays.get("country") or "")
+        return {
+            "zones": ZONES,
+            "weekdays": forms.WEEKDAYS,
+            "countries": countries,
+            "regions": sorted(regions.items(), key=lambda item: item[1]),
+            "shifts": SHIFT_CHOICES,
+        }
     if step == "deliveries":
         known = known_placeholders(workspace.id, data)
         return {
@@ -171,13 +192,15 @@ def schedule_preview(ws: str, draft_id: int) -> Response:
     _draft(ws, draft_id)
     rule_data = forms.schedule(request.form)["schedule"]
     context: dict[str, Any] = {"fires": [], "error": None, "summary": None, "reason": None}
+    context.update(lines=[], line_note=line_note, short_date=short_date)
     if rule_data is None:
         context["error"] = "Set a start date to see the next fire times."
     else:
         try:
             rule = parse_rule(rule_data)
             context["summary"] = describe(rule)
-            context["fires"] = preview(rule, utcnow(), 10)
+            context["lines"] = explain_preview(rule, utcnow(), 10)
+            context["fires"] = [line.instant for line in context["lines"] if line.instant]
             if not context["fires"]:
                 context["reason"] = empty_preview_reason(rule, utcnow())
         except ScheduleRuleError as exc:

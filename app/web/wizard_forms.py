@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.jobs.channels import DEFAULT_DRIVE_FILENAME, TEMPLATED_FIELDS
 from app.jobs.schema import DEFAULT_REPORT_FILENAME
+from app.scheduling import country_names, subdivision_names
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BINDING_KINDS = ("param", "column", "value")
@@ -261,10 +262,28 @@ def schedule(form: MultiDict) -> dict[str, Any]:
             rule["occurrence"] = _number(occurrence)
             rule["from_end"] = form.get("from_end") == "on"
             rule["day"] = None if occurrence else _number(form.get("day", "").strip())
+            rule["shift"] = None if occurrence else (form.get("shift", "").strip() or None)
         if trigger == "yearly":
             rule["month"] = _number(form.get("month", "").strip())
+    if trigger != "once":
+        rule["holidays"] = _holidays(form)
     values["schedule"] = rule
     return values
+
+
+def _holidays(form: MultiDict) -> dict[str, Any] | None:
+    """The "Public holidays" pickers as the rule's `holidays`; a country typed by name
+    ('Germany') becomes its code, anything unknown is passed on for validation to name."""
+    country = form.get("holiday_country", "").strip()
+    if not country:
+        return None
+    by_name = {name.casefold(): code for code, name in country_names().items()}
+    country = by_name.get(country.casefold(), country)
+    subdivision = form.get("holiday_subdivision", "").strip()
+    if subdivision:
+        names = {name.casefold(): code for code, name in subdivision_names(country).items()}
+        subdivision = names.get(subdivision.casefold(), subdivision)
+    return {"country": country, "subdivision": subdivision or None}
 
 
 PARSERS = {
