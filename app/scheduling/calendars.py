@@ -16,6 +16,8 @@ import holidays as holiday_package
 from holidays.registry import COUNTRIES
 from pydantic import BaseModel, ConfigDict
 
+from app.scheduling.errors import ScheduleRuleError
+
 _ALPHA2 = re.compile(r"[A-Z]{2}")
 # English names where the package has them, so the preview reads the same for every country.
 _LANGUAGE = "en_US"
@@ -31,9 +33,6 @@ class HolidayCalendar(BaseModel):
 
 
 def _error(message: str) -> ValueError:
-    # Imported late: rule.py imports this module for the field type.
-    from app.scheduling.rule import ScheduleRuleError
-
     return ScheduleRuleError("holidays", message)
 
 

@@ -19,6 +19,7 @@ from pydantic import (
 
 from app.scheduling.calendars import HolidayCalendar, parse_calendar
 from app.scheduling.cron import CronError, CronSpec, parse_cron
+from app.scheduling.errors import ScheduleRuleError
 from app.validation_messages import message_for
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -48,15 +49,6 @@ _ZONE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
 # Keys zoneinfo can load from a system tz directory that are not IANA zone names.
 _NOT_ZONES = {"localtime", "posixrules"}
 _NOT_PREFIXES = ("posix/", "right/")
-
-
-class ScheduleRuleError(ValueError):
-    """An invalid schedule rule, naming the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class ScheduleRule(BaseModel):
