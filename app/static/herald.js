@@ -84,3 +84,20 @@
     }
   });
 })();
+
+// A held entry's page: a approves, r rejects, j / → next held entry, k / ← previous.
+(function () {
+  "use strict";
+  var keys = { j: "next", ArrowRight: "next", k: "prev", ArrowLeft: "prev" };
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
+    var pane = document.querySelector("[data-review-keys]");
+    if (!pane) return;
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.target.isContentEditable) return;
+    var target = null;
+    if (keys[event.key]) target = pane.querySelector('[data-nav="' + keys[event.key] + '"]');
+    else if (event.key === "a" || event.key === "r") target = pane.querySelector('[data-key="' + event.key + '"]');
+    if (target) { event.preventDefault(); target.click(); }
+  });
+})();
