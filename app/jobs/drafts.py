@@ -25,7 +25,15 @@ STEPS: dict[str, str] = {
 }
 # Which parts of the definition each step edits.
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
-    "configuration": ("name", "code", "description", "scheduled", "hold_for_review"),
+    "configuration": (
+        "name",
+        "code",
+        "description",
+        "scheduled",
+        "hold_for_review",
+        "error_notice",
+        "error_notice_to",
+    ),
     "parameters": ("parameters",),
     "data-sources": ("data_sources",),
     "reports": ("reports",),
@@ -38,6 +46,8 @@ EMPTY_DEFINITION: dict[str, Any] = {
     "description": "",
     "scheduled": False,
     "hold_for_review": False,
+    "error_notice": "owner",
+    "error_notice_to": "",
     "parameters": [],
     "data_sources": [],
     "reports": [],
@@ -60,9 +70,7 @@ def start_draft(workspace: Workspace, user: User, job: Job | None = None) -> Job
         # Opening "New job" again (a reload, a second tab, back and forth) continues the
         # user's untouched new draft instead of leaving one empty draft per visit.
         for untouched in db.session.scalars(
-            select(JobDraft).filter_by(
-                workspace_id=workspace.id, user_id=user.id, job_id=None
-            )
+            select(JobDraft).filter_by(workspace_id=workspace.id, user_id=user.id, job_id=None)
         ):
             if not untouched.valid_steps and untouched.data == EMPTY_DEFINITION:
                 return untouched

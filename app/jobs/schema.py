@@ -137,6 +137,10 @@ class JobDefinition(Strict):
     description: str = ""
     scheduled: bool = False
     hold_for_review: bool = False
+    # Who hears of a run that ends with errors (app.delivery.error_notice): the job's owner,
+    # the addresses in error_notice_to, or nobody.
+    error_notice: Literal["owner", "addresses", "off"] = "owner"
+    error_notice_to: str = ""
     parameters: list[ParameterDef] = []
     data_sources: list[DataSourceRef] = []
     reports: list[ReportRef] = Field(min_length=1)
@@ -153,6 +157,22 @@ class JobDefinition(Strict):
             return parse_rule(schedule).model_dump(mode="json", exclude_defaults=True)
         except ScheduleRuleError as exc:
             raise ValueError(f"{exc.field}: {exc.message}") from None
+
+    @field_validator("error_notice_to")
+    @classmethod
+    def _notice_addresses(cls, value: str) -> str:
+        problem = recipient_field_error(value)
+        if problem:
+            raise ValueError(problem)
+        if "{" in value:
+            raise ValueError("the error notice goes to fixed addresses: no placeholders")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _notice_needs_addresses(self) -> JobDefinition:
+        if self.error_notice == "addresses" and not self.error_notice_to:
+            raise ValueError("error_notice_to: enter at least one address, or tell the owner")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> JobDefinition:

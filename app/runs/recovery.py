@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.database import utcnow
+from app.delivery.error_notice import send_due_error_notices
 from app.delivery.service import reset_interrupted
 from app.extensions import db, queues
 from app.models import Entry, Run, TemporaryFile
@@ -39,6 +40,7 @@ def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
             now - timedelta(seconds=config["LEASE_SECONDS"])
         ),
         "completion_webhooks": send_due(now),
+        "error_notices": send_due_error_notices(),
     }
 
 
