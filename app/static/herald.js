@@ -25,10 +25,19 @@
     var t = event.target;
     if (t.matches && t.matches("input[type=text], input:not([type]), textarea")) lastField = t;
   });
+  document.addEventListener("focusin", function (event) {
+    var holder = event.target.closest && event.target.closest(".rich-text");
+    if (holder && holder.quill) lastField = holder;
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-insert]");
     if (!button || !lastField) return;
     var text = button.getAttribute("data-insert");
+    if (lastField.quill) {  // a rich-text editor: insert at its last cursor position
+      var range = lastField.quill.getSelection(true);
+      lastField.quill.insertText(range ? range.index : 0, text, "user");
+      return;
+    }
     var start = lastField.selectionStart || 0, end = lastField.selectionEnd || 0;
     lastField.value = lastField.value.slice(0, start) + text + lastField.value.slice(end);
     lastField.focus();
@@ -54,8 +63,59 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { localTimes(event.target); });
+  // Rich-text email messages: Quill (app/static/quill, see VENDORED.md) is loaded only on
+  // pages with such a field; the textarea stays the form field and gets the editor's HTML.
+  var TOOLBAR = [[{ header: [1, 2, 3, false] }], ["bold", "italic", "underline", "strike"],
+    [{ list: "ordered" }, { list: "bullet" }], ["link", "blockquote"], ["clean"]];
+  function loadQuill(area, done) {
+    if (window.Quill) { done(); return; }
+    if (!document.querySelector("link[data-quill]")) {
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = area.getAttribute("data-quill-css");
+      link.setAttribute("data-quill", "");
+      document.head.appendChild(link);
+    }
+    var script = document.querySelector("script[data-quill]");
+    if (!script) {
+      script = document.createElement("script");
+      script.src = area.getAttribute("data-quill-js");
+      script.setAttribute("data-quill", "");
+      document.head.appendChild(script);
+    }
+    script.addEventListener("load", done);
+  }
+  function mountEditor(area) {
+    if (area.hasAttribute("data-mounted")) return;
+    area.setAttribute("data-mounted", "");
+    var holder = document.createElement("div");
+    holder.className = "rich-text";
+    area.after(holder);
+    var quill = new window.Quill(holder, { theme: "snow", modules: { toolbar: TOOLBAR } });
+    quill.clipboard.dangerouslyPasteHTML(area.value, "silent");
+    quill.root.setAttribute("role", "textbox");
+    quill.root.setAttribute("aria-multiline", "true");
+    var label = document.querySelector('label[for="' + area.id + '"]');
+    if (label) quill.root.setAttribute("aria-label", label.textContent);
+    holder.quill = quill;
+    area.hidden = true;
+    quill.on("text-change", function () {
+      // Quill 2.0.3's getSemanticHTML writes every space as &nbsp;: keep plain spaces.
+      area.value = quill.getLength() > 1 ? quill.getSemanticHTML().replace(/&nbsp;/g, " ") : "";
+    });
+  }
+  function richText(root) {
+    if (!root.querySelectorAll) return;
+    var areas = Array.prototype.slice.call(root.querySelectorAll("textarea[data-rich-text]"));
+    if (!areas.length) return;
+    loadQuill(areas[0], function () { areas.forEach(mountEditor); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); richText(document); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    localTimes(event.target);
+    richText(event.target);
+  });
 })();
 
 // Review queue keyboard: j/k move between rows, a approves, r rejects, x selects.
