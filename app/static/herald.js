@@ -98,10 +98,16 @@
     var label = document.querySelector('label[for="' + area.id + '"]');
     if (label) quill.root.setAttribute("aria-label", label.textContent);
     holder.quill = quill;
+    // The placeholder picker inserts into the editor last worked in (Quill tracks its own
+    // selection; a contenteditable's focus events are not reliable across browsers).
+    quill.on("selection-change", function (range) { if (range) lastField = holder; });
     area.hidden = true;
     quill.on("text-change", function () {
       // Quill 2.0.3's getSemanticHTML writes every space as &nbsp;: keep plain spaces.
-      area.value = quill.getLength() > 1 ? quill.getSemanticHTML().replace(/&nbsp;/g, " ") : "";
+      // Its cursor placeholder (a span around U+FEFF) is no part of the message either.
+      var html = quill.getSemanticHTML().replace(/&nbsp;/g, " ")
+        .replace(/<span class="ql-cursor">[^<]*<\/span>/g, "");
+      area.value = quill.getLength() > 1 ? html : "";
     });
   }
   function richText(root) {
