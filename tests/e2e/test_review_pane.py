@@ -27,6 +27,12 @@ def held_run(page, live_server, workers, app, smtp_server):
     return run_id
 
 
+def press(page, key: str) -> None:
+    """Press `key` once the page's deferred herald.js is running (a heading shows earlier)."""
+    page.wait_for_load_state("load")
+    page.keyboard.press(key)
+
+
 def loaded(image) -> bool:
     """True once the <img> shows a real picture (a broken one has no natural width)."""
     return image.evaluate("img => img.complete && img.naturalWidth > 0")
@@ -68,14 +74,14 @@ def test_approve_beside_the_pdf_then_next_held_entry(page, live_server, held_run
 def test_keyboard_moves_through_held_entries_and_rejects(page, live_server, held_run, screenshot):
     page.get_by_role("link", name="1", exact=True).click()
     expect(page.get_by_role("heading", name="Entry 1 of run")).to_be_visible()
-    page.keyboard.press("j")
+    press(page, "j")
     expect(page.get_by_role("heading", name="Entry 2 of run")).to_be_visible()
-    page.keyboard.press("ArrowRight")
+    press(page, "ArrowRight")
     expect(page.get_by_role("heading", name="Entry 3 of run")).to_be_visible()
     expect(page.get_by_text("Next →")).to_have_attribute("aria-disabled", "true")
-    page.keyboard.press("k")
+    press(page, "k")
     expect(page.get_by_role("heading", name="Entry 2 of run")).to_be_visible()
-    page.keyboard.press("r")
+    press(page, "r")
     expect(page.get_by_text("1 entry rejected.")).to_be_visible()
     expect(page.get_by_role("heading", name="Entry 3 of run")).to_be_visible()
     expect(page.locator("#held-position")).to_have_text("Held entry 2 of 2 in this run")
