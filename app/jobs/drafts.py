@@ -25,7 +25,15 @@ STEPS: dict[str, str] = {
 }
 # Which parts of the definition each step edits.
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
-    "configuration": ("name", "code", "description", "scheduled", "hold_for_review"),
+    "configuration": (
+        "name",
+        "code",
+        "description",
+        "scheduled",
+        "hold_for_review",
+        "error_notice",
+        "error_notice_to",
+    ),
     "parameters": ("parameters",),
     "data-sources": ("data_sources",),
     "reports": ("reports",),
@@ -38,6 +46,8 @@ EMPTY_DEFINITION: dict[str, Any] = {
     "description": "",
     "scheduled": False,
     "hold_for_review": False,
+    "error_notice": "owner",
+    "error_notice_to": "",
     "parameters": [],
     "data_sources": [],
     "reports": [],

@@ -22,6 +22,8 @@ DEFINITION_FIELDS = (
     "description",
     "scheduled",
     "hold_for_review",
+    "error_notice",
+    "error_notice_to",
     "parameters",
     "data_sources",
     "reports",
@@ -59,7 +61,9 @@ def create_job(workspace: Workspace, user: User | None, data: Any) -> Job:
     code = data.get("code") if isinstance(data, dict) else None
     if job_by_code(workspace, code) is not None:
         raise Conflict(f"a job with code '{code}' already exists; replace it to change it")
-    return _store(workspace, data, Job(workspace_id=workspace.id), new=True)
+    # The owner hears of runs that end with errors unless the job names other addresses.
+    job = Job(workspace_id=workspace.id, owner_id=user.id if user is not None else None)
+    return _store(workspace, data, job, new=True)
 
 
 def replace_job(workspace: Workspace, user: User | None, job: Job, data: Any) -> Job:

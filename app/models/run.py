@@ -48,6 +48,10 @@ class Run(db.Model):
     notify_attempts: Mapped[int] = mapped_column(default=0)
     notify_next_at: Mapped[datetime | None] = mapped_column(nullable=True)
     notify_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The job's error notice for this run: None (not due), pending, sending, sent, failed.
+    # Claimed with a conditional UPDATE, so it is sent once however many clocks run.
+    error_notice_status: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    error_notice_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     prepared_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -17,12 +17,14 @@ from app.errors import ValidationFailed
 from app.jobs.queries import all_jobs
 from app.jobs.service import job_by_code
 from app.models import Entry, Role, Run, Workspace
+from app.review.queue import held_position
 from app.review.redeliver import (
     deliver_entries,
     retry_delivery,
     retry_failed_deliveries,
     selection_counts,
 )
+from app.review.thumbnails import thumbnail
 from app.runs import dispatch, health
 from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run
@@ -223,7 +225,8 @@ def entry(ws: str, run_id: int, entry_id: int) -> str:
     workspace = workspace_for(ws)
     run = get_run(workspace, run_id, current_user)
     found = get_entry(run, entry_id)
-    return render_template("runs/entry.html", **_entry_view(workspace, run, found))
+    view = _entry_view(workspace, run, found, position=held_position(found))
+    return render_template("runs/entry.html", **view)
 
 
 @bp.get("/deliveries/<int:delivery_id>")
@@ -257,6 +260,21 @@ def retry(ws: str, delivery_id: int) -> Response:
     return redirect(
         url_for("runs.entry", ws=workspace.code, run_id=run.id, entry_id=parent.id), code=303
     )
+
+
+@bp.get("/artifacts/<int:artifact_id>/thumbnail.png")
+@login_required
+def artifact_thumbnail(ws: str, artifact_id: int) -> Response:
+    """The first page of a report as a small PNG (made once, then kept); a placeholder
+    picture when there is none, so a list never shows a broken image."""
+    workspace = workspace_for(ws)
+    found = stored_artifact(artifact_id, workspace_id=workspace.id, missing="file not found")
+    key = thumbnail(found)
+    if key is None:
+        return redirect(url_for("static", filename="thumbnail-missing.svg"))
+    response = storage.send_stored(key, "thumbnail.png", "image/png")
+    response.cache_control.private, response.cache_control.max_age = True, 3600
+    return response
 
 
 @bp.get("/artifacts/<int:artifact_id>/<path:filename>")

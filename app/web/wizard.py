@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from app import storage
 from app.access import get_job
 from app.database import utcnow
-from app.delivery.dryrun import dry_run
+from app.delivery.dryrun import dry_run, send_test_to_me
 from app.errors import NotFound, ValidationFailed
 from app.jobs.checks import known_placeholders
 from app.jobs.drafts import (
@@ -29,6 +29,7 @@ from app.jobs.drafts import (
 )
 from app.jobs.samples import samples
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
+from app.outbound.errors import DeliveryError
 from app.scheduling import (
     ScheduleRuleError,
     country_names,
@@ -41,7 +42,7 @@ from app.scheduling import (
     subdivision_names,
 )
 from app.web import wizard_forms as forms
-from app.web.helpers import page_or_fragment, workspace_for
+from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
 from app.workspace_items import items_of
 
 bp = Blueprint("wizard", __name__, url_prefix="/w/<ws>/jobs")
@@ -259,6 +260,20 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
         code_changed=False,
         result=result,
     )
+
+
+@bp.post("/drafts/<int:draft_id>/send-test")
+@login_required
+def send_test(ws: str, draft_id: int) -> Response:
+    """"Send a test to me": the first entry's real email, to the signed-in user only."""
+    workspace, draft = _draft(ws, draft_id)
+    try:
+        outcome = {"test_sent_to": send_test_to_me(workspace, current_user, draft.data)}
+    except (ValidationFailed, DeliveryError) as exc:
+        outcome = {"test_error": str(exc)}
+    if is_fragment_request():
+        return page_or_fragment("wizard/review.html", "wizard/_send_test.html", **outcome)
+    return _review(workspace, draft, 422 if "test_error" in outcome else 200, **outcome)
 
 
 @bp.get("/drafts/<int:draft_id>/dry-run/<int:position>.pdf")

@@ -72,6 +72,8 @@ def configuration(form: MultiDict) -> dict[str, Any]:
         "description": form.get("description", "").strip(),
         "scheduled": form.get("scheduled") == "on",
         "hold_for_review": form.get("hold_for_review") == "on",
+        "error_notice": form.get("error_notice", "owner"),
+        "error_notice_to": form.get("error_notice_to", "").strip(),
     }
 
 
