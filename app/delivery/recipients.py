@@ -288,8 +288,11 @@ class _TemplateParser:
 
     def _bare_item(self, parts: list[Part], item_text: str) -> None:
         if not parts:
-            if self.quoted:
-                self._fail("a name needs its address in angle brackets: Name <address>", 0)
+            if self.quoted:  # `""` alone: an empty name
+                raise AddressTemplateError(
+                    "a name needs its address in angle brackets: Name <address> "
+                    f"in '{shown(item_text)}'"
+                )
             return  # an empty item, e.g. a trailing comma
         if self.quoted or any(isinstance(p, str) and re.search(r"\s", p) for p in parts):
             raise AddressTemplateError(
