@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from app.access import (
     MAX_ROW_ID,
@@ -20,6 +20,7 @@ from app.access import (
     get_run,
     get_workspace,
     job_run_params,
+    job_run_queries,
     remember_role,
     require,
     role_in,
@@ -286,3 +287,19 @@ def test_find_job_run_by_id_or_code(rows):
     ]:
         with pytest.raises(NotFound, match="^run not found$"):
             find_job_run(workspace_id, job, run_id)
+
+
+def test_job_run_queries_narrow_any_statement_to_one_run_of_one_job(rows):
+    queries = job_run_queries(select(Run.id).join(Job, Job.id == Run.job_id))
+    found = {
+        (by_id, job, workspace_id, run_id): db.session.execute(
+            queries[by_id], {"job": job, "workspace_id": workspace_id, "run_id": run_id}
+        ).scalar_one_or_none()
+        for by_id, job in [(True, rows.job.id), (False, rows.job.code)]
+        for workspace_id in [rows.ws.id, rows.other.id]
+        for run_id in [rows.run.id, rows.other_run.id]
+    }
+    assert {key: run_id for key, run_id in found.items() if run_id is not None} == {
+        (True, rows.job.id, rows.ws.id, rows.run.id): rows.run.id,
+        (False, rows.job.code, rows.ws.id, rows.run.id): rows.run.id,
+    }
