@@ -36,8 +36,15 @@ def test_list_jobs(api):
         "scheduled": False,
         "holdForReview": False,
     }
-    by_id = api.get(f"/api/v1/ws/{job['id'] and 'demo'}/jobs").get_json()
-    assert by_id == [job]
+    # The workspace and the job may each be named by id as well as by code.
+    ws_id = db.session.scalars(db.select(Workspace.id).filter_by(code="demo")).one()
+    assert api.get(f"/api/v1/ws/{ws_id}/jobs").get_json() == [job]
+    by_code = api.get(f"{JOBS}/monthly-statements")
+    by_id = api.get(f"{JOBS}/{job['id']}")
+    assert by_id.status_code == 200, by_id.get_data(as_text=True)
+    assert by_id.get_json() == by_code.get_json()
+    assert by_id.get_json()["definition"]["code"] == "monthly-statements"
+    assert_envelope(api.get(f"{JOBS}/{job['id'] + 1000}"), 404, "not_found")
 
 
 def test_start_a_run_and_poll_until_finished(api, work, mailbox):
