@@ -101,13 +101,17 @@ def _declarations(contents: Iterable[Node], faces: frozenset[str]) -> Iterator[t
         name = item.lower_name
         shown = f"`{item.name}: {tinycss2.serialize(item.value).strip()}`"
         if name == "font-family":
-            for family in missing_families(item.value, faces):
+            if missing := missing_families(item.value, faces):
+                listed = ", ".join(f"'{family}'" for family in missing)
+                what = (
+                    f"font {listed} is not installed"
+                    if len(missing) == 1
+                    else f"none of the fonts {listed} is installed"
+                )
                 yield (
                     item.source_line,
-                    (
-                        f"font '{family}' is not installed: its text is set in another font "
-                        "(install it, or add it with @font-face and an uploaded asset)"
-                    ),
+                    f"{what}: its text is set in another font "
+                    "(install it, or add it with @font-face and an uploaded asset)",
                 )
         elif name in NOT_PRINT_MEDIA:
             yield item.source_line, f"{shown} is ignored: the property does not apply in print"

@@ -63,11 +63,15 @@ def families(value: list[Node]) -> list[str]:
 
 
 def missing_families(value: list[Node], faces: frozenset[str]) -> list[str]:
-    """The families of a `font-family` value that are neither installed, generic nor in
-    `faces` (the stylesheet's own @font-face families)."""
+    """The named families of a `font-family` value when NONE of them is installed or in
+    `faces` (the stylesheet's own @font-face families); [] when any one is.
+
+    A family list is a fallback list by design (CSS Fonts 4 §5.1): "Helvetica Neue", Arial,
+    "DejaVu Sans" prints in DejaVu Sans where the first two are missing, as its author
+    allowed. Only a list none of whose named families exists prints in a font nobody chose
+    (a generic family, or Pango's default)."""
     known = installed_families() | faces
-    return [
-        name
-        for name in families(value)
-        if name.casefold() not in GENERIC and name.casefold() not in known
-    ]
+    named = [name for name in families(value) if name.casefold() not in GENERIC]
+    if any(name.casefold() in known for name in named):
+        return []
+    return named

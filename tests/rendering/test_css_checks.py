@@ -105,19 +105,22 @@ def test_a_long_list_of_warnings_is_cut_short_saying_how_many_more(app):
     assert pdf.warnings[-1] == "… and 3 more render warnings"
 
 
-def test_a_font_family_that_is_not_installed_is_named(app):
+def test_a_font_family_list_none_of_whose_fonts_is_installed_is_named(app):
     ws = make.workspace()
     css = (
         'h1 { font-family: "Comic Neue", "Noto Sans", sans-serif; }\n'
         "p { font-family: Noto Serif Display Fancy, serif; }\n"
-        "td { font-family: DejaVu Sans Mono, monospace; }"
+        "td { font-family: DejaVu Sans Mono, monospace; }\n"
+        'th { font-family: "Brand One", "Brand Two", sans-serif; }'
     )
     pdf = html_to_pdf("<h1>x</h1><p>y</p>", css, ws.id)
     advice = "its text is set in another font (install it, or add it with @font-face"
+    # Line 1 falls back to Noto Sans, installed and listed by its author: nothing to say.
     assert pdf.render_warnings == [
-        f"CSS line 1: font 'Comic Neue' is not installed: {advice} and an uploaded asset)",
         f"CSS line 2: font 'Noto Serif Display Fancy' is not installed: {advice} and an "
         "uploaded asset)",
+        f"CSS line 4: none of the fonts 'Brand One', 'Brand Two' is installed: {advice} and "
+        "an uploaded asset)",
     ]
 
 
