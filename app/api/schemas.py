@@ -29,10 +29,18 @@ class JobRunRequest(Model):
     params: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
     webhook: CompletionWebhook | None = None
+    # The Idempotency-Key header's value, for clients that cannot set headers; when both
+    # are sent they must be equal.
+    idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class JobRunCreated(Model):
+    """Seed 000's jobRunId (poll its status) and seed 003's first look at the run."""
+
     jobRunId: int
+    status: Literal["queued", "running"]
+    stage: str
+    estimatedWaitSec: int | None
 
 
 class JobSummary(Model):
@@ -45,6 +53,8 @@ class JobSummary(Model):
     nextRunAt: str | None
     lastRunAt: str | None
     lastRunStatus: str | None
+    # Why the latest run went wrong: its error, or the first failed entry's; null if none.
+    lastErrorMessage: str | None
 
 
 class BucketCounts(Model):
@@ -148,10 +158,31 @@ class RunDetail(RunSummary):
     entryItems: list[EntryOut]
 
 
+MAX_FIRE_TIMES = 1000
+
+
+class FireTimesRequest(Model):
+    """A rule to preview: `rule` as SCHEDULE.md describes it, or the short cron form (`cron`,
+    `timezone` default UTC, `start` a local YYYY-MM-DDTHH:MM default `after`, `until` a
+    YYYY-MM-DD); `count` instants strictly after `after` (ISO 8601, default now)."""
+
+    rule: dict[str, Any] | None = None
+    cron: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    start: str | None = Field(default=None, max_length=40)
+    until: str | None = Field(default=None, max_length=40)
+    count: int = Field(default=10, ge=1, le=MAX_FIRE_TIMES)
+    after: str | None = Field(default=None, max_length=40)
+
+
 class FireTimes(Model):
+    """Instants as `schedule preview` prints them (UTC, "…Z"); `emptyReason` says why
+    none fire (null when some do)."""
+
     timezone: str
     description: str
     fireTimes: list[str]
+    emptyReason: str | None
 
 
 class TemporaryFileCreated(Model):
@@ -185,6 +216,7 @@ class DecisionResult(Model):
 class ErrorBody(Model):
     code: Literal[
         "validation_error",
+        "body_validation_error",
         "unauthorized",
         "forbidden",
         "not_found",

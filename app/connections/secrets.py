@@ -41,3 +41,19 @@ def get_secrets(connection: Connection) -> dict[str, Any]:
             f"secrets of connection '{connection.code}' cannot be decrypted "
             "(was SECRET_KEY or HERALD_ENCRYPTION_KEY changed?)"
         ) from None
+
+
+def encrypt_json(value: Any) -> str:
+    """`value` as JSON encrypted with the connection secrets' key (e.g. a run's webhook
+    headers): text for a Text column."""
+    return _fernet().encrypt(json.dumps(value).encode()).decode()
+
+
+def decrypt_json(text: str) -> Any:
+    """What `encrypt_json` stored; RuntimeError when the key has changed since."""
+    try:
+        return json.loads(_fernet().decrypt(text.encode()))
+    except InvalidToken:
+        raise RuntimeError(
+            "stored secrets cannot be decrypted (was SECRET_KEY or HERALD_ENCRYPTION_KEY changed?)"
+        ) from None
