@@ -45,6 +45,7 @@ def start_job_run(ws: str, job: str) -> Any:
         data=request_body.data,
         notify_url=request_body.webhook.url if request_body.webhook else None,
         notify_connection=request_body.webhook.secretConnection if request_body.webhook else None,
+        notify_headers=request_body.webhook.headers if request_body.webhook else None,
         idempotency_key=key if key is not None else request_body.idempotencyKey,
     )
     return run_created(run, bucket_counts(run.id))

@@ -17,6 +17,9 @@ class CompletionWebhook(Model):
 
     url: str = Field(max_length=2000)
     secretConnection: str | None = None
+    # Sent with the POST (e.g. the receiver's own Authorization); stored encrypted and never
+    # shown back. Herald's own headers (X-Herald-*, Content-Type, …) cannot be replaced.
+    headers: dict[str, str] | None = Field(default=None, max_length=20)
 
 
 class JobRunRequest(Model):
@@ -55,6 +58,12 @@ class JobSummary(Model):
     lastRunStatus: str | None
     # Why the latest run went wrong: its error, or the first failed entry's; null if none.
     lastErrorMessage: str | None
+
+
+class JobDetail(JobSummary):
+    """A job with its whole definition (the body POST …/jobs takes)."""
+
+    definition: dict[str, Any]
 
 
 class BucketCounts(Model):
@@ -150,12 +159,23 @@ class Page(Model):
 
 
 class RunPage(Page):
+    """Runs `start`.. of `total` (also in X-Total-Count); `page`/`perPage` name the same window."""
+
+    start: int
+    limit: int
     items: list[RunSummary]
 
 
 class RunDetail(RunSummary):
     entriesPage: Page
     entryItems: list[EntryOut]
+
+
+class DraftChange(BaseModel):
+    """Fields of a job definition (POST …/jobs' names) to change in the draft; each wizard
+    step they touch is checked as the wizard checks it. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
 
 
 MAX_FIRE_TIMES = 1000
@@ -176,8 +196,8 @@ class FireTimesRequest(Model):
 
 
 class FireTimes(Model):
-    """Instants as `schedule preview` prints them (UTC, "…Z"); `emptyReason` says why
-    none fire (null when some do)."""
+    """Instants as `schedule preview` prints them (ISO 8601 with the rule zone's offset);
+    `emptyReason` says why none fire (null when some do)."""
 
     timezone: str
     description: str

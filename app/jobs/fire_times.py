@@ -23,7 +23,7 @@ from app.scheduling import (
 class FirePreview:
     timezone: str
     description: str
-    fire_times: list[str]  # ISO 8601 UTC instants ("…Z"), as `schedule preview` prints them
+    fire_times: list[str]  # ISO 8601 with the zone's offset, as `schedule preview` prints
     empty_reason: str | None  # why no instant fires after `after`; None when some do
 
 
