@@ -30,6 +30,10 @@ PATH_IDS = {
     "report_id": "reportId",
 }
 TOTAL_HEADER = "X-Total-Count"
+# Path ids of any size and sign, so that a bad one is a 422 naming it (check_parameters)
+# rather than the routing's 404 (the app's own int converter stops at MAX_ROW_ID).
+ANY_INT = "int(signed=True, max=None)"
+RUN_PATH = f"/ws/<ws>/jobs/<job>/runs/<{ANY_INT}:run_id>"
 
 
 def caller(ws: str, permission: str) -> ApiCaller:

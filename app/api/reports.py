@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.api import bp
-from app.api.common import caller, job_of, list_args, listed
+from app.api.common import ANY_INT, caller, job_of, list_args, listed
 from app.api.serializers import report_by_id
 from app.runs.queries import REPORT_SORTS, report_of, reports_window
 
 
-@bp.get("/ws/<ws>/reports/<int(signed=True):report_id>")
+@bp.get(f"/ws/<ws>/reports/<{ANY_INT}:report_id>")
 def get_report(ws: str, report_id: int) -> Any:
     found = caller(ws, "jobs:read")
     return report_by_id(*report_of(found.workspace_id, report_id), found.workspace_code)

@@ -7,7 +7,16 @@ from typing import Any
 from flask import g, request
 
 from app.api import bp
-from app.api.common import body, caller, job_of, list_args, listed, page_args, run_of
+from app.api.common import (
+    RUN_PATH,
+    body,
+    caller,
+    job_of,
+    list_args,
+    listed,
+    page_args,
+    run_of,
+)
 from app.api.errors import ApiError, invalid_parameter, invalid_request
 from app.api.schemas import JobRunRequest
 from app.api.serializers import entry_out, run_created, run_status, run_summary
@@ -64,7 +73,7 @@ def list_runs(ws: str, job: str) -> Any:
     return listed(runs, [run_summary(run) for run in runs.items], **page)
 
 
-@bp.get("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>/entries")
+@bp.get(RUN_PATH + "/entries")
 def list_entries(ws: str, job: str, run_id: int) -> Any:
     found, run = run_of(ws, job, run_id)
     bucket = request.args.get("bucket") or None
@@ -75,7 +84,7 @@ def list_entries(ws: str, job: str, run_id: int) -> Any:
     return listed(entries, [entry_out(e, code, found.code) for e in entries.items])
 
 
-@bp.get("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>")
+@bp.get(RUN_PATH)
 def get_run_detail(ws: str, job: str, run_id: int) -> Any:
     found, run = run_of(ws, job, run_id)
     page, per_page = page_args()
@@ -93,13 +102,13 @@ def get_run_detail(ws: str, job: str, run_id: int) -> Any:
     }
 
 
-@bp.get("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>/status")
+@bp.get(RUN_PATH + "/status")
 def get_run_status(ws: str, job: str, run_id: int) -> Any:
     progress = run_progress(caller(ws, "jobs:read").workspace_id, job, run_id)
     return run_status(progress, progress.counts)
 
 
-@bp.post("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>/generate-review-document")
+@bp.post(RUN_PATH + "/generate-review-document")
 def generate_review_document(ws: str, job: str, run_id: int) -> Any:
     found, run = run_of(ws, job, run_id, "jobs:write")
     file = request_review_document(
@@ -108,21 +117,21 @@ def generate_review_document(ws: str, job: str, run_id: int) -> Any:
     return {"temporaryFileId": file.id}, 202
 
 
-@bp.post("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>/deliver")
+@bp.post(RUN_PATH + "/deliver")
 def deliver_run(ws: str, job: str, run_id: int) -> Any:
     _, run = run_of(ws, job, run_id, "jobs:write")
     counts = deliver_held_entries(run, g.api_token.user)
     return {"queued": counts["approved"]}
 
 
-@bp.post("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>/cancel")
+@bp.post(RUN_PATH + "/cancel")
 def cancel(ws: str, job: str, run_id: int) -> Any:
     _, run = run_of(ws, job, run_id, "jobs:write")
     cancelled = cancel_run(run, g.api_token.user)
     return {**run_status(run, bucket_counts(run.id)), "cancelledNow": cancelled}
 
 
-@bp.post("/ws/<ws>/jobs/<job>/runs/<int(signed=True):run_id>/retry-failed")
+@bp.post(RUN_PATH + "/retry-failed")
 def retry_failed(ws: str, job: str, run_id: int) -> Any:
     _, run = run_of(ws, job, run_id, "jobs:write")
     return {"retried": retry_failed_deliveries(run, g.api_token.user)}
