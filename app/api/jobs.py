@@ -15,9 +15,10 @@ from app.api.schemas import MAX_FIRE_TIMES, FireTimesRequest
 from app.api.serializers import job_summary
 from app.database import utcnow
 from app.jobs.fire_times import FirePreview, preview_rule, preview_rule_data
-from app.jobs.queries import jobs_window, last_errors
+from app.jobs.queries import jobs_window
 from app.jobs.schedule import rule_of
 from app.jobs.service import create_job, export_job, replace_job
+from app.runs.queries import last_errors
 from app.runs.removal import delete_job
 
 # The API's sort names for the job list's sorts (app/jobs/queries.py SORTS).

@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, func, or_, select
 
 from app.database import Slice, Window, paginate, window
 from app.extensions import db
-from app.models import Entry, Job, Run
+from app.models import Job
 
 # Sortable columns; jobs with no value (never run, manual only) come last in either direction.
 SORTS = {
@@ -57,30 +57,3 @@ def jobs_window(workspace_id: int, wanted: Slice) -> Window:
     sort = wanted.sort or "name"
     query = _jobs(workspace_id, wanted.q, sort, "desc" if wanted.descending else "asc")
     return window(query, wanted.start, wanted.limit)
-
-
-def last_errors(job_ids: list[int]) -> dict[int, str]:
-    """Why each job's latest run went wrong, by job id (jobs whose latest run has no problem
-    are left out): the run's own error (failed, cancelled), else the first failed entry's
-    error with how many entries failed. Two queries, plus one per such failed entry."""
-    if not job_ids:
-        return {}
-    latest = select(func.max(Run.id)).where(Run.job_id.in_(job_ids)).group_by(Run.job_id).subquery()
-    runs = db.session.execute(
-        select(Run.id, Run.job_id, Run.error).where(Run.id.in_(select(latest)))
-    ).all()
-    found = {run.job_id: run.error for run in runs if run.error}
-    quiet = {run.id: run.job_id for run in runs if not run.error}
-    if quiet:
-        failed = db.session.execute(
-            select(Entry.run_id, func.count(), func.min(Entry.seq))
-            .where(Entry.run_id.in_(quiet), Entry.error.is_not(None))
-            .group_by(Entry.run_id)
-        ).all()
-        for run_id, count, seq in failed:
-            first = db.session.scalar(
-                select(Entry.error).where(Entry.run_id == run_id, Entry.seq == seq)
-            )
-            many = f"{count} entries failed" if count != 1 else "1 entry failed"
-            found[quiet[run_id]] = f"{many}; entry {seq}: {first}"
-    return found

@@ -220,3 +220,36 @@ def reports_window(workspace_id: int, job_id: int, wanted: Slice) -> Window:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.execute(query.order_by(*order).offset(wanted.start).limit(wanted.limit))
     return Window([tuple(row) for row in rows], int(total or 0), wanted.start, wanted.limit)
+
+
+def last_errors(job_ids: list[int]) -> dict[int, str]:
+    """Why each job's latest run went wrong, by job id (seed 004's last_error_message; jobs
+    whose latest run had no problem are left out): the run's own error (failed, cancelled),
+    else how many entries failed and the first one's reason (its error, or its first failed
+    delivery's). Two queries, plus one per job whose latest run has failed entries."""
+    if not job_ids:
+        return {}
+    latest = select(func.max(Run.id)).where(Run.job_id.in_(job_ids)).group_by(Run.job_id)
+    runs = db.session.execute(
+        select(Run.id, Run.job_id, Run.error).where(Run.id.in_(latest.scalar_subquery()))
+    ).all()
+    found = {run.job_id: run.error for run in runs if run.error}
+    quiet = {run.id: run.job_id for run in runs if not run.error}
+    if not quiet:
+        return found
+    failed_states = [s.value for s in BUCKETS["errors"]]
+    failed = db.session.execute(
+        select(Entry.run_id, func.count(), func.min(Entry.seq))
+        .where(Entry.run_id.in_(quiet), Entry.status.in_(failed_states))
+        .group_by(Entry.run_id)
+    ).all()
+    for run_id, count, seq in failed:
+        entry = db.session.scalars(
+            select(Entry)
+            .where(Entry.run_id == run_id, Entry.seq == seq)
+            .options(selectinload(Entry.deliveries))
+        ).one()
+        reasons = [entry.error, *(d.last_error for d in entry.deliveries), entry.status]
+        many = "1 entry failed" if count == 1 else f"{count} entries failed"
+        found[quiet[run_id]] = f"{many}; entry {seq}: {next(r for r in reasons if r)}"
+    return found

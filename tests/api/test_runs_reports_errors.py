@@ -4,6 +4,8 @@ path and query parameter."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.extensions import db
@@ -143,3 +145,18 @@ def test_non_ascii_and_nul_in_path_strings(api):
 
 def token_for_user(user, workspace) -> str:
     return token_for(user.email, workspace.code, ["jobs:read"])
+
+
+def test_a_job_summary_says_why_its_last_run_went_wrong(api, work):
+    job = JOBS + "/monthly-statements"
+    assert api.get(job).get_json()["lastErrorMessage"] is None
+    api.post(RUNS, {})
+    work()
+    (summary,) = api.get(JOBS).get_json()
+    assert summary["lastRunStatus"] == "completed_with_errors" and summary["lastRunAt"]
+    message = summary["lastErrorMessage"]
+    assert re.fullmatch(r"1 entry failed; entry \d+: delivery 1 \(email\): no recipient", message)
+    run_id = api.post(RUNS, {}).get_json()["jobRunId"]
+    assert api.post(f"{RUNS}/{run_id}/cancel").status_code == 200
+    detail = api.get(job).get_json()
+    assert detail["lastErrorMessage"] == "cancelled by demo@herald.local"
