@@ -95,7 +95,7 @@ def check_parameters(view_args: dict[str, Any] | None) -> None:
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """A whole number from the query string within low..high; 422 naming it otherwise."""
     text = request.args.get(name)
-    if text is None or text == "":
+    if text is None:  # present but blank is a mistake, not "the default"
         return default
     try:
         value = int(text.strip()) if len(text) <= 20 else None
@@ -108,10 +108,18 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 def text_arg(name: str) -> str | None:
     """A text parameter (stripped; None when blank), at most MAX_TEXT characters; 422 beyond."""
-    text = (request.args.get(name) or "").strip()
+    text = request.args.get(name) or ""
     if len(text) > MAX_TEXT:
         raise invalid_parameter(name, f"must be at most {MAX_TEXT} characters")
-    return text or None
+    return text.strip() or None
+
+
+def choice_arg(name: str, choices: Any) -> str | None:
+    """A parameter that must be one of `choices` when given (blank too); 422 naming it."""
+    value = request.args.get(name)
+    if value is not None and value not in choices:
+        raise invalid_parameter(name, f"must be one of {', '.join(choices)}")
+    return value
 
 
 def page_args() -> tuple[int, int]:
@@ -124,7 +132,7 @@ def list_args(sorts: Any, default_limit: int = DEFAULT_LIMIT) -> Slice:
     """Seed 002's list parameters: `q`, `sort` (a key of `sorts`, `-key` descending),
     `limit` (1..MAX_LIMIT) and `start` (0..MAX_START). A list that also takes page/perPage
     reads them when neither limit nor start is given. 422 naming the parameter."""
-    sort = text_arg("sort")
+    sort = request.args.get("sort")
     descending = bool(sort and sort.startswith("-"))
     key = sort[1:] if sort and descending else sort
     if key is not None and key not in sorts:

@@ -70,7 +70,7 @@ def _after_and_count() -> tuple[datetime, int]:
 
 
 def _instant(name: str, text: str | None, error: Any) -> datetime:
-    if not text:
+    if text is None:
         return utcnow()
     try:
         moment = datetime.fromisoformat(text)

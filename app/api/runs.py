@@ -11,13 +11,15 @@ from app.api.common import (
     RUN_PATH,
     body,
     caller,
+    choice_arg,
     job_of,
     list_args,
     listed,
     page_args,
     run_of,
+    text_arg,
 )
-from app.api.errors import ApiError, invalid_parameter, invalid_request
+from app.api.errors import invalid_request
 from app.api.schemas import JobRunRequest
 from app.api.serializers import entry_out, run_created, run_status, run_summary
 from app.delivery.redeliver import deliver_held_entries, retry_failed_deliveries
@@ -27,7 +29,6 @@ from app.runs.create import cancel_run, start_run
 from app.runs.progress import run_progress
 from app.runs.queries import (
     ENTRY_SORTS,
-    MAX_QUERY,
     RUN_SORTS,
     entries_page,
     entries_window,
@@ -64,9 +65,7 @@ def start_job_run(ws: str, job: str) -> Any:
 def list_runs(ws: str, job: str) -> Any:
     found_ws, found = job_of(ws, job)
     wanted = list_args(RUN_SORTS)
-    status = request.args.get("status") or None
-    if status is not None and status not in RUN_STATUSES:
-        raise invalid_parameter("status", f"must be one of {', '.join(RUN_STATUSES)}")
+    status = choice_arg("status", RUN_STATUSES)
     runs = runs_window(found_ws.id, wanted, job_id=found.id, status=status)
     # Seed 000's page form too: the page this window starts on.
     page = {"page": runs.start // runs.limit + 1, "perPage": runs.limit}
@@ -76,9 +75,7 @@ def list_runs(ws: str, job: str) -> Any:
 @bp.get(RUN_PATH + "/entries")
 def list_entries(ws: str, job: str, run_id: int) -> Any:
     found, run = run_of(ws, job, run_id)
-    bucket = request.args.get("bucket") or None
-    if bucket is not None and bucket not in BUCKETS:
-        raise invalid_parameter("bucket", f"must be one of {', '.join(BUCKETS)}")
+    bucket = choice_arg("bucket", BUCKETS)
     entries = entries_window(run.id, list_args(ENTRY_SORTS), bucket=bucket)
     code = g.api_token.workspace_code
     return listed(entries, [entry_out(e, code, found.code) for e in entries.items])
@@ -88,13 +85,8 @@ def list_entries(ws: str, job: str, run_id: int) -> Any:
 def get_run_detail(ws: str, job: str, run_id: int) -> Any:
     found, run = run_of(ws, job, run_id)
     page, per_page = page_args()
-    q = (request.args.get("q") or "").strip()[:MAX_QUERY] or None
-    try:
-        entries = entries_page(
-            run.id, bucket=request.args.get("bucket"), q=q, page=page, per_page=per_page
-        )
-    except ValueError as exc:
-        raise ApiError(422, str(exc)) from None
+    bucket, q = choice_arg("bucket", BUCKETS), text_arg("q")
+    entries = entries_page(run.id, bucket=bucket, q=q, page=page, per_page=per_page)
     return {
         **run_summary(run, bucket_counts(run.id)),
         "entriesPage": {"page": page, "perPage": per_page, "total": entries.total},
