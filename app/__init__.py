@@ -14,8 +14,12 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app import http_headers
 from app.access import MAX_ROW_ID
+from app.api import register_api
+from app.commands.register import register_commands
 from app.config import settings_from_env
 from app.extensions import csrf, db, htmx, limiter, login_manager, migrate, queues
+from app.handlers import register_error_handlers
+from app.web import register_blueprints
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -46,11 +50,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
-    from app.api import register_api
-    from app.commands.register import register_commands
-    from app.web import register_blueprints
-
     register_blueprints(app)
+    register_error_handlers(app)
     register_api(app)
     register_commands(app)
     return app

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from app.access import remember_role, role_in
-from app.database import Slice, Window, autocommit, ordered, utcnow, window
+from app.database import autocommit, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Role, User, Workspace
+from app.pagination import Slice, Window, ordered, window
 
 PERMISSIONS = {"jobs:read": Role.viewer, "jobs:write": Role.editor}
 PREFIX = "hrld_"

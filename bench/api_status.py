@@ -69,7 +69,7 @@ def setup(env: dict[str, str]) -> tuple[str, str]:
     from app import create_app
     from app.database import utcnow
     from app.extensions import db
-    from app.jobs.service import save_job
+    from app.jobs.service import create_job
     from app.models import Entry, Membership, ReportTemplate, Run, User, Workspace
     from app.tokens import create_token
 
@@ -83,7 +83,7 @@ def setup(env: dict[str, str]) -> tuple[str, str]:
         db.session.add(Membership(user_id=user.id, workspace_id=ws.id, role="admin"))
         db.session.add(ReportTemplate(workspace_id=ws.id, code="t", name="t", html="<p>x</p>"))
         db.session.commit()
-        job = save_job(
+        job = create_job(
             ws, None, {"code": "statements", "name": "Statements", "reports": [{"template": "t"}]}
         )
         now = utcnow()

@@ -59,7 +59,7 @@ def make_app(instance: Path, database_url: str | None) -> Flask:
 def seed(entries: int, jobs: int) -> int:
     """A workspace, an editor, `jobs` jobs and one finished run of `entries` entries; its id."""
     from app.extensions import db
-    from app.jobs.service import save_job
+    from app.jobs.service import create_job
     from app.models import (
         Artifact,
         DataSource,
@@ -96,7 +96,7 @@ def seed(entries: int, jobs: int) -> int:
     created = []
     for i in range(jobs):
         created.append(
-            save_job(
+            create_job(
                 ws,
                 None,
                 {

@@ -99,7 +99,7 @@ def bench_clock_lag(jobs: int = 200) -> dict[str, float]:
         )
         from app import create_app
         from app.extensions import db
-        from app.jobs.service import save_job
+        from app.jobs.service import create_job
         from app.models import DataSource, ReportTemplate, Run, Workspace
 
         app = create_app()
@@ -116,7 +116,7 @@ def bench_clock_lag(jobs: int = 200) -> dict[str, float]:
             db.session.commit()
             rule = {"start": "2026-01-01T00:00", "trigger": "cron", "cron": "* * * * *"}
             for n in range(jobs):
-                save_job(
+                create_job(
                     ws,
                     None,
                     {

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
 import shutil
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from email import message_from_bytes, message_from_string, policy
-from email.message import EmailMessage
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +12,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import SimpleWorker
 from sqlalchemy import text
 
 from app.embedded_redis import start_redis
-from tests.helpers import free_port, worker_env  # noqa: F401 (imported from here by tests)
+from tests.helpers import Auth, LocalServer, Mailbox, Received, Reply, drain, free_port
 
 
 class RedisServer:
@@ -58,74 +50,6 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 @pytest.fixture(scope="session")
 def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
-
-
-# Whitespace between two adjacent RFC 2047 encoded words in a header.
-_EW_GAP = re.compile(rb"(\?=)(?:\r?\n)?[ \t]+(?==\?)")
-
-
-def parse_message(raw: bytes) -> EmailMessage:
-    """A received message read with Python's email package (policy.default).
-
-    RFC 2047 §6.2: whitespace between adjacent encoded words is not part of the text. Python
-    3.11's parser honours that in unstructured headers but keeps it in address headers
-    (CPython gh-128110, fixed upstream), reading a long display name written as several
-    encoded words with extra spaces. The gap is removed from the header block first, which is
-    what a reader following the RFC does. A header block in UTF-8 (RFC 6532, sent with
-    SMTPUTF8) is read as text, as the bytes parser would keep its non-ASCII as surrogates.
-    """
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    raw = _EW_GAP.sub(rb"\1", head) + sep + body
-    if not head.isascii():
-        return message_from_string(raw.decode("utf-8", "surrogateescape"), policy=policy.default)
-    return message_from_bytes(raw, policy=policy.default)
-
-
-class Mailbox:
-    """What the test SMTP server received, parsed; `raw` holds the bytes as received."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[list[str]] = []
-        self.raw: list[bytes] = []
-        self.lock = threading.Lock()
-        self.reject_with: str | None = None
-        self.sessions = 0
-        # While set, RCPT is not answered: a client is held mid-conversation (tests/faults).
-        self.stall = False
-        self.stalled = 0
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
-        self.sessions += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.reject_with:
-            return self.reject_with
-        if self.stall:
-            self.stalled += 1
-            while self.stall:
-                await asyncio.sleep(0.05)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
-        with self.lock:
-            self.messages.append(parse_message(envelope.original_content))
-            self.envelopes.append(list(envelope.rcpt_tos))
-            self.raw.append(envelope.original_content)
-        return "250 Message accepted"
-
-    def clear(self) -> None:
-        with self.lock:
-            self.messages.clear()
-            self.envelopes.clear()
-            self.raw.clear()
-            self.reject_with = None
-            self.sessions = 0
-            self.stall = False
-            self.stalled = 0
 
 
 class SmtpServer:
@@ -202,7 +126,6 @@ def app(_app: Flask, smtp_server: SmtpServer, redis_server: RedisServer) -> Iter
     """The app inside an app context; every table is emptied and Redis flushed afterwards."""
     from app.delivery.smtp import close_all as close_smtp_sessions
     from app.extensions import db, queues
-    from app.runs.context import _load
 
     with _app.app_context():
         yield _app
@@ -212,7 +135,6 @@ def app(_app: Flask, smtp_server: SmtpServer, redis_server: RedisServer) -> Iter
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         queues.connection.flushdb()
-        _load.cache_clear()
         close_smtp_sessions()
         smtp_server.mailbox.clear()
         if smtp_server.controller is None:
@@ -230,18 +152,9 @@ def mailbox(smtp_server: SmtpServer) -> Mailbox:
     return smtp_server.mailbox
 
 
-def drain(app: Flask) -> None:
-    """Run every queued job to completion in this process, as a real RQ worker does."""
-    from app.extensions import QUEUE_NAMES, db, queues
-
-    worker = SimpleWorker([queues.queue(n) for n in QUEUE_NAMES], connection=queues.connection)
-    worker.work(burst=True, logging_level="WARNING")
-    # The worker wrote through its own session; what this test's session holds is stale now.
-    db.session.expire_all()
-
-
 @pytest.fixture
 def work(app: Flask):
+    """Drain the queues; fails the test when a job crashed (see `helpers.drain`)."""
     return lambda: drain(app)
 
 
@@ -253,41 +166,22 @@ def demo(app: Flask, smtp_server: SmtpServer):
     return seed_demo(smtp_server.settings, customers=30)
 
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(client: FlaskClient, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    match = CSRF.search(page)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
-
-
-class Auth:
-    def __init__(self, client: FlaskClient):
-        self.client = client
-
-    def login(self, email: str = "demo@herald.local", password: str = "herald-demo"):
-        token = csrf_from(self.client, "/login")
-        return self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": token}
-        )
-
-    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs: Any):
-        """POST a form with the CSRF token taken from `page` (default: the URL itself)."""
-        token = csrf_from(self.client, page or url)
-        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
-
-
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
 
 
-def start_worker(app: Flask) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.worker"],
-        env=worker_env(app),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+@pytest.fixture
+def serve() -> Iterator[Callable[..., LocalServer]]:
+    """Start recording HTTP receivers on 127.0.0.1 (`serve(Reply(...))`); closed afterwards."""
+    servers: list[LocalServer] = []
+
+    def start(handle: Callable[[Received], Reply] | Reply | None = None) -> LocalServer:
+        reply = handle if isinstance(handle, Reply) else Reply()
+        server = LocalServer(handle if callable(handle) else (lambda _request: reply))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

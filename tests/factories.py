@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.connections.secrets import set_secrets
 from app.extensions import db
 from app.jobs.service import create_job
 from app.models import Connection, DataSource, Job, Membership, ReportTemplate, User, Workspace
+from app.outbound.secrets import set_secrets
 
 PASSWORD = "correct horse battery"
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import re
 import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import message_from_bytes, message_from_string, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from pypdf import PdfReader
 
 from app.extensions import db
@@ -68,3 +82,214 @@ SCRIPT_NAMES = {
 }
 # Private-use code points: no font on a Debian machine has a glyph for them.
 NO_FONT = ["\ue000", "\U0010fffd"]
+
+
+def failed_jobs() -> list[str]:
+    """Every job in RQ's failed registries, each as its id, function and traceback."""
+    from rq.job import Job as RqJob
+    from rq.registry import FailedJobRegistry
+
+    from app.extensions import QUEUE_NAMES, queues
+
+    found = []
+    for name in QUEUE_NAMES:
+        registry = FailedJobRegistry(name, connection=queues.connection)
+        for job_id in registry.get_job_ids():
+            job_ = RqJob.fetch(job_id, connection=queues.connection)
+            result = job_.latest_result()
+            trace = result.exc_string if result is not None else "(no result recorded)"
+            found.append(f"{name}/{job_id} {job_.func_name}{job_.args}:\n{trace}")
+    return found
+
+
+def drain(app: Flask, *, allow_failed: bool = False) -> None:
+    """Run every queued job to completion in this process, as a real RQ worker does.
+
+    A job that raised lands in RQ's failed registry, which a worker only logs; here it fails
+    the test with the job's traceback (a crashing job must not look like "nothing happened").
+    `allow_failed` is for the tests that crash a job on purpose and look at the registry.
+    """
+    from rq import SimpleWorker
+
+    from app.extensions import QUEUE_NAMES, queues
+
+    worker = SimpleWorker([queues.queue(n) for n in QUEUE_NAMES], connection=queues.connection)
+    worker.work(burst=True, logging_level="WARNING")
+    # The worker wrote through its own session; what this test's session holds is stale now.
+    db.session.expire_all()
+    if not allow_failed and (failed := failed_jobs()):
+        pytest.fail("a queued job failed:\n" + "\n".join(failed), pytrace=False)
+
+
+# Whitespace between two adjacent RFC 2047 encoded words in a header.
+_EW_GAP = re.compile(rb"(\?=)(?:\r?\n)?[ \t]+(?==\?)")
+
+
+def parse_message(raw: bytes) -> EmailMessage:
+    """A received message read with Python's email package (policy.default).
+
+    RFC 2047 §6.2: whitespace between adjacent encoded words is not part of the text. Python
+    3.11's parser honours that in unstructured headers but keeps it in address headers
+    (CPython gh-128110, fixed upstream), reading a long display name written as several
+    encoded words with extra spaces. The gap is removed from the header block first, which is
+    what a reader following the RFC does. A header block in UTF-8 (RFC 6532, sent with
+    SMTPUTF8) is read as text, as the bytes parser would keep its non-ASCII as surrogates.
+    """
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    raw = _EW_GAP.sub(rb"\1", head) + sep + body
+    if not head.isascii():
+        return message_from_string(raw.decode("utf-8", "surrogateescape"), policy=policy.default)
+    return message_from_bytes(raw, policy=policy.default)
+
+
+class Mailbox:
+    """What the test SMTP server received, parsed; `raw` holds the bytes as received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[list[str]] = []
+        self.raw: list[bytes] = []
+        self.lock = threading.Lock()
+        self.reject_with: str | None = None
+        self.sessions = 0
+        # While set, RCPT is not answered: a client is held mid-conversation (tests/faults).
+        self.stall = False
+        self.stalled = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.reject_with:
+            return self.reject_with
+        if self.stall:
+            self.stalled += 1
+            while self.stall:
+                await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        with self.lock:
+            self.messages.append(parse_message(envelope.original_content))
+            self.envelopes.append(list(envelope.rcpt_tos))
+            self.raw.append(envelope.original_content)
+        return "250 Message accepted"
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.envelopes.clear()
+            self.raw.clear()
+            self.reject_with = None
+            self.sessions = 0
+            self.stall = False
+            self.stalled = 0
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(client: FlaskClient, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def login(self, email: str = "demo@herald.local", password: str = "herald-demo"):
+        token = csrf_from(self.client, "/login")
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs: Any):
+        """POST a form with the CSRF token taken from `page` (default: the URL itself)."""
+        token = csrf_from(self.client, page or url)
+        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def start_worker(app: Flask) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.worker"],
+        env=worker_env(app),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+# --- a small recording HTTP server (webhook and chat receivers) ---------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    content_type: str = "text/plain"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LocalServer:
+    """A threaded HTTP server; `handle(request) -> Reply` decides each answer."""
+
+    def __init__(self, handle: Callable[[Received], Reply]) -> None:
+        self.handle = handle
+        self.received: list[Received] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                parts = urllib.parse.urlsplit(self.path)
+                request = Received(
+                    self.command,
+                    parts.path,
+                    urllib.parse.parse_qs(parts.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
+                owner.received.append(request)
+                reply = owner.handle(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.conftest import free_port, worker_env
+from tests.helpers import free_port, worker_env
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_POLLS = 600  # × 0.1 s: a bound on waiting for the workers to import the app

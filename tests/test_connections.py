@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from app.connections.secrets import get_secrets
 from app.extensions import db
 from app.models import Connection
+from app.outbound.secrets import get_secrets
 from tests import factories as make
 
 

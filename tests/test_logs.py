@@ -13,8 +13,7 @@ from app.logs import log_handler
 from app.runs.create import start_run
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.conftest import worker_env
-from tests.helpers import entries_of, job, reload_run
+from tests.helpers import entries_of, job, reload_run, worker_env
 
 
 def test_a_real_worker_logs_json_lines_with_run_and_entry_ids(app, smtp_server, tmp_path):

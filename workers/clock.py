@@ -13,9 +13,13 @@ import signal
 import time
 from datetime import datetime
 
+from app.database import utcnow
 from app.logs import configure_logging
+from app.review.document import delete_expired_files
 from app.runs.dispatch import QueueUnavailable
 from app.runs.health import record_clock_tick
+from app.runs.recovery import recover_stalled_work
+from app.runs.scheduled import earliest_next_fire, fire_due_jobs
 from workers.tasks import _app
 
 log = logging.getLogger("herald.clock")
@@ -25,8 +29,6 @@ RECOVERY_EVERY_SECONDS = 5.0
 
 def fire(now: datetime | None = None) -> list[int]:
     """Create the runs that are due; log what was created."""
-    from app.runs.scheduled import fire_due_jobs
-
     created = fire_due_jobs(now)
     if created:
         log.info("created scheduled runs %s", created)
@@ -35,9 +37,6 @@ def fire(now: datetime | None = None) -> list[int]:
 
 def recover() -> None:
     """Put stalled work back in line and drop expired temporary files."""
-    from app.review.document import delete_expired_files
-    from app.runs.recovery import recover_stalled_work
-
     counts = recover_stalled_work()
     if any(counts.values()):
         log.info("recovered stalled work: %s", counts)
@@ -46,9 +45,6 @@ def recover() -> None:
 
 
 def seconds_until_next_fire() -> float:
-    from app.database import utcnow
-    from app.runs.scheduled import earliest_next_fire
-
     upcoming = earliest_next_fire()
     if upcoming is None:
         return MAX_SLEEP_SECONDS

@@ -9,11 +9,17 @@ from functools import cache
 
 from flask import Flask, current_app, has_app_context
 
+from app import create_app
+from app.delivery.service import deliver_entry as deliver
+from app.logs import working_on
+from app.review.document import build_review_document as build
+from app.runs.generate import generate_entry as generate
+from app.runs.lease import holding
+from app.runs.prepare import prepare_run as prepare
+
 
 @cache
 def _app() -> Flask:
-    from app import create_app
-
     return create_app()
 
 
@@ -30,9 +36,6 @@ def _context() -> Iterator[None]:
 
 def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
     """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile."""
-    from app.logs import working_on
-    from app.runs.lease import holding
-
     with _context(), holding(kind, item_id), working_on(**{f"{kind}_id": item_id}):
         func(item_id)
         # One line per job: with HERALD_LOG_FORMAT=json it carries the run and entry ids.
@@ -40,26 +43,17 @@ def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
 
 
 def prepare_run(run_id: int) -> None:
-    from app.runs.prepare import prepare_run as prepare
-
     _run(prepare, "run", run_id)
 
 
 def generate_entry(entry_id: int) -> None:
-    from app.runs.generate import generate_entry as generate
-
     _run(generate, "entry", entry_id)
 
 
 def deliver_entry(entry_id: int) -> None:
-    from app.delivery.service import deliver_entry as deliver
-
     _run(deliver, "entry", entry_id)
 
 
 def build_review_document(file_id: str) -> None:
-    from app.review.document import build_review_document as build
-    from app.runs.lease import holding
-
     with _context(), holding("file", file_id):
         build(file_id)

@@ -5,19 +5,29 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint, Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
+from app.api import (  # noqa: F401  (routes register)
+    drafts,
+    entries,
+    files,
+    jobs,
+    openapi,
+    reports,
+    review,
+    runs,
+    system,
+    tokens,
+)
+from app.api.blueprint import bp
 from app.api.common import check_parameters
 from app.api.errors import ApiError, conflict, error_response, invalid_request, request_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.extensions import csrf, limiter
+from app.extensions import limiter
 from app.limits import REQUEST, too_large
 from app.tokens import authenticate
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
 
 def rate_limit_key() -> str:
@@ -95,19 +105,6 @@ class NoApiSessions(SecureCookieSessionInterface):
 
 
 def register_api(app: Flask) -> None:
-    from app.api import (  # noqa: F401  (routes register)
-        drafts,
-        entries,
-        files,
-        jobs,
-        openapi,
-        reports,
-        review,
-        runs,
-        system,
-        tokens,
-    )
-
     app.session_interface = NoApiSessions()
     app.register_blueprint(bp)
     app.register_blueprint(openapi.swagger)

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from app.access import MAX_ROW_ID, find_job_run, get_job
 from app.api.errors import BODY_INVALID, ApiError, invalid_parameter, invalid_request
-from app.database import Slice, Window
 from app.models import Job, Run, Workspace
+from app.pagination import Slice, Window
 from app.tokens import ApiCaller, allows
 from app.validation_messages import field_messages
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, g
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import job_of, json_body
 from app.api.errors import invalid_request
 from app.api.serializers import draft_out, job_summary

@@ -8,13 +8,13 @@ from flask import g
 
 from app import storage
 from app.access import get_delivery, get_entry
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import ANY_INT, RUN_PATH, run_of
 from app.api.errors import ApiError
-from app.delivery.redeliver import retry_delivery
 from app.errors import NotFound
 from app.models import Role
 from app.review.decisions import approve_entries, reject_entries
+from app.review.redeliver import retry_delivery
 from app.runs.queries import stored_artifact
 
 ENTRY = RUN_PATH + f"/entries/<{ANY_INT}:entry_id>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import storage
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import workspace
 from app.api.serializers import temporary_file_out
 from app.review.document import temporary_file as find_temporary_file

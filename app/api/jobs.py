@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import body, int_arg, job_of, json_body, list_args, listed, workspace
 from app.api.errors import ApiError, invalid_parameter, invalid_request
 from app.api.schemas import MAX_FIRE_TIMES, FireTimesRequest

@@ -139,7 +139,7 @@ RUN_ROUTES: list[Operation] = [
         [WS, JOB, RUN],
         None,
         200,
-        s.RetryResult,
+        r.RetryResult,
     ),
     Operation(
         "post",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import ANY_INT, caller, job_of, list_args, listed
 from app.api.serializers import report_by_id
 from app.runs.queries import REPORT_SORTS, report_of, reports_window

@@ -90,3 +90,9 @@ class ReportById(Model):
 
 class ReportPage(Window):
     items: list[ReportById]
+
+
+class RetryResult(Model):
+    """How many failed deliveries of the run were queued again."""
+
+    retried: int

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import int_arg, list_args, listed, text_arg, workspace
 from app.api.serializers import review_item
 from app.review.queue import REVIEW_SORTS, ReviewFilter, review_window

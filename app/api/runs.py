@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, request
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import (
     RUN_PATH,
     body,
@@ -22,8 +22,8 @@ from app.api.common import (
 from app.api.errors import invalid_request
 from app.api.schemas import JobRunRequest
 from app.api.serializers import entry_out, run_created, run_status, run_summary
-from app.delivery.redeliver import deliver_held_entries, retry_failed_deliveries
 from app.review.document import request_review_document
+from app.review.redeliver import deliver_held_entries, retry_failed_deliveries
 from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run, start_run
 from app.runs.progress import run_progress

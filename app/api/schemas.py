@@ -224,10 +224,6 @@ class DeliverResult(Model):
     queued: int
 
 
-class RetryResult(Model):
-    retried: int
-
-
 class DecisionResult(Model):
     decided: int
     alreadyDecided: int

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import g
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.errors import ApiError
 from app.api.schemas import Model
 from app.models import Role

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.api import bp
+from app.api.blueprint import bp
 from app.api.common import caller, list_args, listed
 from app.api.serializers import token_out
 from app.tokens import TOKEN_SORTS, tokens_window

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from rq import Worker
+from rq import SimpleWorker, Worker
 
 from app.errors import HeraldError, ValidationFailed
 from app.extensions import QUEUE_NAMES, db, queues
@@ -18,6 +18,7 @@ from app.jobs.service import create_job, export_job, job_by_code, replace_job
 from app.models import Job, Run, Workspace
 from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
+from app.runs.lease import start_heartbeat
 from app.runs.progress import entry_warnings
 from app.runs.states import RunStatus
 
@@ -147,10 +148,6 @@ def _wait_for(run_id: int, timeout: int) -> Run:
 
 
 def _drain_here() -> None:
-    from rq import SimpleWorker
-
-    from app.runs.lease import start_heartbeat
-
     click.echo("no worker is running; working the queues in this process", err=True)
     # Leased like a worker's: a running clock must not take back a long render from here.
     app = current_app._get_current_object()  # type: ignore[attr-defined]

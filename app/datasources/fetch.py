@@ -9,7 +9,6 @@ from typing import Any
 from flask import current_app
 
 from app.config import sqlite_dir
-from app.connections.secrets import get_secrets
 from app.datasources.csvfile import parse_csv_text
 from app.datasources.sql import (
     DatabaseUnreachable,
@@ -20,6 +19,7 @@ from app.datasources.sql import (
 )
 from app.extensions import db
 from app.models import Connection
+from app.outbound.secrets import get_secrets
 
 
 def source_snapshot(source: Any) -> dict[str, Any]:

@@ -118,3 +118,12 @@ def resolve_parameters(
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+def query_binds(params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Named SQL binds: every parameter by name, every scalar of the run's data as data_<key>."""
+    binds = dict(params)
+    for key, value in data.items():
+        if value is None or isinstance(value, str | int | float | bool):
+            binds[f"data_{key}"] = value
+    return binds

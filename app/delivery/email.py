@@ -1,8 +1,8 @@
 """The Email channel: one message per entry with each report PDF attached.
 
 Recipient fields are parsed as typed and filled from the row as data
-(`app.delivery.recipients`); every address and text header is written by
-`app.delivery.headers`, so non-ASCII is encoded exactly once. The message is a stdlib
+(`app.mail.recipients`); every address and text header is written by
+`app.mail.headers`, so non-ASCII is encoded exactly once. The message is a stdlib
 `EmailMessage`: multipart/mixed holding the text and HTML alternatives and one attachment
 per report, file names cleaned by `app.filenames` and carried as RFC 2231 parameters.
 """
@@ -20,16 +20,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.connections.secrets import get_secrets
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.headers import address_header, single_line, text_header
-from app.delivery.placeholders import substitute
-from app.delivery.recipients import Mailbox, fill_recipients
 from app.delivery.smtp import OutgoingEmail, SmtpSettings, mark_workspace, session_for
 from app.extensions import db
 from app.filenames import clean_filename, unique_filenames
 from app.jobs.schema import EmailDelivery
+from app.mail.headers import address_header, single_line, text_header
+from app.mail.recipients import Mailbox, fill_recipients
 from app.models import Connection
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.outbound.secrets import get_secrets
+from app.placeholders import substitute
 
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr)>", re.IGNORECASE)

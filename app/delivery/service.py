@@ -11,24 +11,26 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app import metrics, storage
-from app.database import utcnow
-from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
-from app.delivery.conditions import (
+from app.conditions import (
     ConditionEvalError,
     ConditionSyntaxError,
     evaluate,
     parse_condition,
 )
+from app.database import utcnow
+from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.placeholders import PlaceholderError
+from app.delivery.retry import next_retry
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.placeholders import PlaceholderError
 from app.runs.context import run_context
 from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
 from app.runs.outcome import finish_run_if_done, settle_entry
+from app.runs.recovery import reset_interrupted
 from app.runs.states import DeliveryStatus, EntryStatus, move_delivery, move_entry
 
 log = logging.getLogger(__name__)
@@ -232,18 +234,17 @@ def _fail(
 
 
 def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -> None:
-    """Back to pending for a later attempt, or failed once the retry delays are used up.
+    """Back to pending for a later attempt, or failed once the retry delays are used up
+    (the policy: `app.delivery.retry.next_retry`).
 
-    A channel that said when to come back (Retry-After on 429/503, RFC 9110 §10.2.3) is
-    believed, capped by RETRY_AFTER_MAX_SECONDS, and the attempt is not counted: the
-    channel was busy, not failing. Such deferrals are counted instead (`detail.deferrals`):
-    a receiver that answers "later" every time fails the delivery after MAX_DEFERRALS."""
+    A channel that said when to come back (Retry-After on 429/503) is deferred instead
+    (`_defer`): the attempt is not counted, the deferral is."""
     error, fields = str(exc), _partial_detail(exc)
     if exc.retry_after is not None:
-        _defer(delivery_id, exc.retry_after, error, fields, exc)
+        _defer(delivery_id, attempts, exc.retry_after, error, fields, exc)
         return
-    delays = current_app.config["DELIVERY_RETRY_DELAYS"]
-    if attempts > len(delays):
+    decision = next_retry(attempts, current_app.config["DELIVERY_RETRY_DELAYS"], None, 0)
+    if decision.wait is None:
         _fail(
             delivery_id,
             f"gave up after {attempts} attempts: {error}",
@@ -257,13 +258,14 @@ def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -
         from_=[D.sending],
         last_error=f"attempt {attempts} failed, will retry: {error}",
         lease_expires_at=None,
-        next_attempt_at=utcnow() + timedelta(seconds=delays[attempts - 1]),
+        next_attempt_at=utcnow() + timedelta(seconds=decision.wait),
         **fields,
     )
 
 
 def _defer(
     delivery_id: int,
+    attempts: int,
     retry_after: float,
     error: str,
     fields: dict[str, Any],
@@ -283,7 +285,10 @@ def _defer(
             status=_failed_status(exc),
         )
         return
-    wait = min(max(retry_after, 0.0), current_app.config["RETRY_AFTER_MAX_SECONDS"])
+    config = current_app.config
+    wait = next_retry(
+        attempts, config["DELIVERY_RETRY_DELAYS"], retry_after, config["RETRY_AFTER_MAX_SECONDS"]
+    ).wait
     move_delivery(
         delivery_id,
         D.pending,
@@ -354,45 +359,3 @@ def _count_job_error(entry_id: int, reason: str) -> None:
     wait = timedelta(seconds=delays[errors - 1])
     entry.lease_expires_at = max(lease_until(), utcnow() + wait)
     db.session.commit()
-
-
-def reset_interrupted(entry_id: int) -> None:
-    """Deliveries a dead worker left `sending` are sent again — once. Does not commit.
-
-    The worker may have died before, during or after the channel accepted the message, and
-    Herald cannot know which (SMTP has no way to ask "did you get this?"): the first time, the
-    delivery goes back to pending and is attempted again (so the message may arrive twice);
-    a delivery interrupted a second time is failed instead, to never send a third copy. The
-    error says so, for the person deciding whether to re-deliver.
-    """
-    interrupted = db.session.scalars(
-        select(EntryDelivery).filter_by(entry_id=entry_id, status=D.sending)
-    ).all()
-    for delivery in interrupted:
-        times = (delivery.detail or {}).get("interrupted", 0) + 1
-        detail = {**(delivery.detail or {}), "interrupted": times}
-        if times > 1:
-            move_delivery(
-                delivery.id,
-                D.failed,
-                from_=[D.sending],
-                detail=detail,
-                lease_expires_at=None,
-                last_error=(
-                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
-                    "again: the server may have accepted it, check before re-delivering"
-                ),
-            )
-        else:
-            move_delivery(
-                delivery.id,
-                D.pending,
-                from_=[D.sending],
-                detail=detail,
-                lease_expires_at=None,
-                next_attempt_at=None,
-                last_error=(
-                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
-                    "once: the first attempt may have reached the server"
-                ),
-            )

@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import current_app
 
-from app.delivery.errors import DeliveryError, TransientDeliveryError
-from app.delivery.recipients import Mailbox
+from app.mail.recipients import Mailbox
+from app.outbound.errors import DeliveryError, TransientDeliveryError
 
 
 @dataclass(frozen=True)

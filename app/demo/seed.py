@@ -10,10 +10,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.config import sqlite_dir
-from app.connections.secrets import set_secrets
+from app.demo.data import build_demo_database
 from app.extensions import db
 from app.jobs.service import create_job
 from app.models import Connection, DataSource, Job, Membership, ReportTemplate, User, Workspace
+from app.outbound.secrets import set_secrets
 
 HERE = Path(__file__).parent
 DEMO_WORKSPACE = "demo"
@@ -69,8 +70,6 @@ def _user(email: str, name: str) -> User:
 
 def seed_demo(smtp: dict[str, Any], customers: int = 30) -> Workspace:
     """Create the demo workspace (or bring its connections up to date); safe to run repeatedly."""
-    from app.demo.data import build_demo_database
-
     workspace = _get_or_add(
         Workspace,
         {"name": "Northwind demo", "timezone": "America/Los_Angeles"},

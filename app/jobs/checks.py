@@ -21,12 +21,12 @@ from app.database import utcnow
 from app.datasources.fetch import source_columns, source_snapshot
 from app.datasources.service import bind_names
 from app.datasources.sql import QueryError
-from app.delivery.channels import TEMPLATED_FIELDS
-from app.delivery.placeholders import unknown_placeholders
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.jobs.channels import TEMPLATED_FIELDS
 from app.jobs.schema import ColumnBinding, JobDefinition, Parts, definition_problems
 from app.models import DataSource, Job, ReportTemplate, Workspace
+from app.placeholders import unknown_placeholders
 from app.scheduling import empty_preview_reason, preview
 
 # Binds named data_<key> are filled from a run's `data` payload (DESIGN: the run's data).

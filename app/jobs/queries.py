@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
 
-from app.database import Slice, Window, paginate, window
 from app.extensions import db
 from app.models import Job
+from app.pagination import Slice, Window, paginate, window
 
 # Sortable columns; jobs with no value (never run, manual only) come last in either direction.
 SORTS = {

@@ -10,13 +10,12 @@ from sqlalchemy import select
 
 from app.database import utcnow
 from app.datasources.fetch import fetch_rows, source_snapshot
-from app.datasources.parameters import resolve_parameters
+from app.datasources.parameters import query_binds, resolve_parameters
 from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs.schema import DataSourceRef, ParameterDef
 from app.models import DataSource
-from app.runs.context import query_binds
 
 
 @dataclass

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
@@ -17,20 +15,15 @@ from pydantic import (
     model_validator,
 )
 
+from app.conditions import ConditionSyntaxError, parse_condition
 from app.datasources.parameters import RELATIVE_DATES, check_size, coerce_value
-from app.delivery.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
-from app.delivery.conditions import ConditionSyntaxError, parse_condition
-from app.delivery.recipients import recipient_field_error
 from app.errors import ValidationFailed
+from app.jobs.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
+from app.jobs.strict import Strict
+from app.mail.recipients import recipient_field_error
+from app.placeholders import RESERVED_ALIASES
 from app.scheduling import ScheduleRule, ScheduleRuleError, parse_rule
 from app.validation_messages import CODE_PATTERN, IDENTIFIER_PATTERN, field_messages
-
-# Namespaces placeholders use besides data source aliases; an alias may not take them.
-RESERVED_ALIASES = {"params", "data", "report", "run", "entry"}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class ParameterDef(Strict):

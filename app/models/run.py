@@ -45,7 +45,7 @@ class Run(db.Model):
     notify_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     notify_connection: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The caller's extra webhook headers, JSON encrypted with the connection secret key
-    # (app/connections/secrets.py); never shown back.
+    # (app/outbound/secrets.py); never shown back.
     notify_headers: Mapped[str | None] = mapped_column(Text, nullable=True)
     notify_status: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     notify_attempts: Mapped[int] = mapped_column(default=0)

@@ -7,7 +7,6 @@ from typing import Any
 
 from app.datasources.fetch import fetch_rows
 from app.datasources.parameters import coerce_value
-from app.jobs.schema import ColumnBinding, ParamBinding, ReportRef
 from app.rendering.environment import render_html
 from app.rendering.pdf import RenderedPdf, html_to_pdf
 
@@ -17,22 +16,28 @@ class BindingError(ValueError):
 
 
 def bind_parameters(
-    report: ReportRef,
+    bindings: Mapping[str, Mapping[str, Any]],
     template: Mapping[str, Any],
     params: Mapping[str, Any],
     row: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """Values of the template's parameters from the report's bindings, typed as declared."""
+    """Values of the template's parameters from a report's bindings, typed as declared.
+
+    `bindings` has the job definition's JSON shape (`ReportRef.bindings` dumped): each
+    parameter name maps to `{"param": name}`, `{"column": name}` or `{"value": literal}`.
+    BindingError names a missing column or a required parameter left without a value.
+    """
     values: dict[str, Any] = {}
-    for name, binding in report.bindings.items():
-        if isinstance(binding, ParamBinding):
-            values[name] = params.get(binding.param)
-        elif isinstance(binding, ColumnBinding):
-            if row is None or binding.column not in row:
-                raise BindingError(f"parameter '{name}': the row has no column '{binding.column}'")
-            values[name] = row[binding.column]
+    for name, binding in bindings.items():
+        if "param" in binding:
+            values[name] = params.get(binding["param"])
+        elif "column" in binding:
+            column = binding["column"]
+            if row is None or column not in row:
+                raise BindingError(f"parameter '{name}': the row has no column '{column}'")
+            values[name] = row[column]
         else:
-            values[name] = binding.value
+            values[name] = binding["value"]
     for declared in template.get("parameters", []):
         name = declared["name"]
         if values.get(name) is None:

@@ -18,9 +18,9 @@ from app.datasources.parameters import PARAMETER_TYPES, coerce_value
 from app.datasources.sql import QueryError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.jobs.schema import RESERVED_ALIASES, ReportRef, ValueBinding
 from app.limits import TEMPLATE, size_error
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
+from app.placeholders import RESERVED_ALIASES
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError, sandbox, sandbox_refusal
 from app.rendering.pdf import RenderedPdf
@@ -113,16 +113,16 @@ def preview_template(
     }
     if errors:
         raise ValidationFailed(errors)
-    bindings = {}
+    bindings: dict[str, dict[str, Any]] = {}
     for param in params:
         value = sample.get(param["name"])
         if value is None or value == "":
             if param["required"]:
                 raise BindingError(f"enter a sample value for parameter '{param['name']}'")
             continue
-        bindings[param["name"]] = ValueBinding(value=value)
+        bindings[param["name"]] = {"value": value}
     declared = {"code": "preview", "parameters": params}
-    values = bind_parameters(ReportRef(template="preview", bindings=bindings), declared, {}, None)
+    values = bind_parameters(bindings, declared, {}, None)
     sources = _sources_by_code(workspace, {ref["source"] for ref in refs})
     context = {"data": {}, "job_params": {}, "run": {"id": 0}, "entry": {"id": 0, "seq": 1}}
     report = {"html": html, "css": css or "", "data_sources": refs}

@@ -16,11 +16,11 @@ from app import storage
 from app.access import require
 from app.database import utcnow
 from app.errors import Conflict, NotFound
-from app.extensions import db, queues
+from app.extensions import db
 from app.faults import pause_point
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
 from app.rendering.pdf import html_to_pdf
-from app.runs.dispatch import QueueUnavailable
+from app.runs.dispatch import QueueUnavailable, queue_review_document
 
 ROW_SUMMARY_FIELDS = 3
 
@@ -69,22 +69,6 @@ def temporary_file(workspace_id: int, file_id: str, *, ready: bool = False) -> T
     if ready and (file.status != "ready" or not file.storage_key):
         raise Conflict(f"the file is {file.status}, not ready")
     return file
-
-
-def review_document_job_id(file_id: str) -> str:
-    return f"review-document-{file_id}"
-
-
-def queue_review_document(file_id: str) -> None:
-    """Put the building of a pending review document on the `generate` queue."""
-    queues.queue("generate").enqueue(
-        "workers.tasks.build_review_document",
-        file_id,
-        job_id=review_document_job_id(file_id),
-        result_ttl=0,
-        failure_ttl=7 * 24 * 3600,
-        job_timeout=3600,
-    )
 
 
 def row_summary(row: dict | None) -> str:

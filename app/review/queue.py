@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.access import MAX_ROW_ID, require
-from app.database import Slice, Window, ordered, paginate, window
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Entry, Job, Role, Run, User, Workspace
+from app.pagination import Slice, Window, ordered, paginate, window
 from app.runs.queries import row_matches
 from app.runs.states import EntryStatus
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from app import logs
+from app.datasources.parameters import query_binds
 from app.extensions import db
 from app.jobs.schema import JobDefinition
 from app.models import Run
@@ -30,19 +34,15 @@ class RunContext:
         return query_binds(self.params, self.data)
 
 
-def query_binds(params: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """Named SQL binds: every parameter by name, every scalar of the run's data as data_<key>."""
-    binds = dict(params)
-    for key, value in data.items():
-        if value is None or isinstance(value, str | int | float | bool):
-            binds[f"data_{key}"] = value
-    return binds
+# What tells one run from another that reuses its id: SQLite hands a deleted run's id to the
+# next run (no AUTOINCREMENT), so the id alone would serve the deleted run's definition.
+_STAMP = select(Run.created_at, Run.prepared_at).where(Run.id == bindparam("run_id"))
 
 
 @lru_cache(maxsize=16)
-def _load(run_id: int) -> RunContext:
+def _load(run_id: int, created_at: datetime, prepared_at: datetime | None) -> RunContext:
     run = db.session.get(Run, run_id)
-    if run is None or run.params is None:
+    if run is None or run.params is None or run.created_at != created_at:
         raise LookupError(f"run {run_id} is not prepared")
     return RunContext(
         run_id=run.id,
@@ -58,6 +58,14 @@ def _load(run_id: int) -> RunContext:
 
 
 def run_context(run_id: int) -> RunContext:
-    """The frozen context of a prepared run (never changes after preparation, so it is cached)."""
+    """The frozen context of a prepared run, cached per process; LookupError when the run is
+    gone or not prepared.
+
+    Cached under the run's id *and* its creation and preparation times (read in one small
+    query), so a new run reusing a deleted run's id, or a run prepared again after a crash,
+    is loaded afresh rather than served a stale definition."""
     logs.set_run_id(run_id)  # log lines about an entry name its run too
-    return _load(run_id)
+    stamp = db.session.execute(_STAMP, {"run_id": run_id}).one_or_none()
+    if stamp is None:
+        raise LookupError(f"run {run_id} is not prepared")
+    return _load(run_id, stamp.created_at, stamp.prepared_at)

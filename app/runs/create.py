@@ -12,13 +12,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.access import require
-from app.connections.secrets import encrypt_json
 from app.database import utcnow
 from app.datasources.parameters import check_size, coerce_value
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.limits import DATA, size_error
 from app.models import Entry, Job, Role, Run, User
+from app.outbound.secrets import encrypt_json
 from app.runs import dispatch
 from app.runs.notify import check_notify
 from app.runs.outcome import settle_run

@@ -136,3 +136,20 @@ def forget_jobs(job_ids: list[str]) -> None:
         if exists:
             with contextlib.suppress(NoSuchJobError):
                 Job.fetch(job_id, connection=queues.connection).delete()
+
+
+def review_document_job_id(file_id: str) -> str:
+    """The RQ job id of building a review document (one job per temporary file)."""
+    return f"review-document-{file_id}"
+
+
+def queue_review_document(file_id: str) -> None:
+    """Put the building of a pending review document on the `generate` queue."""
+    queues.queue("generate").enqueue(
+        "workers.tasks.build_review_document",
+        file_id,
+        job_id=review_document_job_id(file_id),
+        result_ttl=0,
+        failure_ttl=7 * 24 * 3600,
+        job_timeout=3600,
+    )

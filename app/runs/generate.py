@@ -12,12 +12,12 @@ from sqlalchemy import delete, null, update
 from app import metrics, storage
 from app.database import utcnow
 from app.datasources.sql import QueryError
-from app.delivery.placeholders import PlaceholderError, placeholder_values, substitute
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point
 from app.filenames import clean_filename
 from app.models import Artifact, Entry
+from app.placeholders import PlaceholderError, placeholder_values, substitute
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
@@ -100,7 +100,8 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
         template = ctx.templates[report.template]
         result = RenderedReport(position, template["code"], f"{template['code']}.pdf")
         try:
-            params = bind_parameters(report, template, ctx.params, entry.row)
+            bindings = {name: b.model_dump() for name, b in report.bindings.items()}
+            params = bind_parameters(bindings, template, ctx.params, entry.row)
             rendered = render_report_pdf(
                 template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
             )

@@ -10,21 +10,14 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.connections.secrets import decrypt_json
 from app.database import utcnow
-from app.delivery.channels.base import (
-    check_public_http_url,
-    connection_secret,
-    find_connection,
-    json_bytes,
-    post_json,
-    sign,
-)
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Connection, Run
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.outbound.post import check_public_http_url, json_bytes, post_json, sign
+from app.outbound.secrets import connection_secret, decrypt_json, find_connection
 from app.runs.buckets import bucket_counts
 
 MAX_HEADERS = 20

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from app.database import utcnow
 from app.datasources.fetch import fetch_rows
-from app.datasources.parameters import resolve_parameters
+from app.datasources.parameters import query_binds, resolve_parameters
 from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -19,7 +19,6 @@ from app.faults import pause_point
 from app.jobs.schema import JobDefinition
 from app.models import Entry, EntryDelivery, Run
 from app.runs import dispatch
-from app.runs.context import query_binds
 from app.runs.outcome import settle_run
 from app.runs.snapshot import definition_from
 from app.runs.states import EntryStatus, RunStatus, move_entries, move_run

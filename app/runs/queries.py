@@ -11,10 +11,10 @@ from sqlalchemy import ColumnElement, String, cast, exists, func, literal, or_, 
 from sqlalchemy.orm import selectinload
 
 from app.access import MAX_ROW_ID
-from app.database import Slice, Window, ordered, paginate, window
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Artifact, Entry, Job, Run
+from app.pagination import Slice, Window, ordered, paginate, window
 from app.runs.buckets import BUCKETS
 
 MAX_QUERY = 200  # characters of a row search that count; more is cut off

@@ -12,15 +12,23 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.database import utcnow
-from app.delivery.service import reset_interrupted
 from app.extensions import db, queues
-from app.models import Entry, Run, TemporaryFile
-from app.review.document import queue_review_document, review_document_job_id
+from app.models import Entry, EntryDelivery, Run, TemporaryFile
 from app.runs import dispatch
 from app.runs.lease import file_lease_key
 from app.runs.notify import send_due
 from app.runs.outcome import settle_run
-from app.runs.states import EntryStatus, RunStatus, move_entries, move_entry, move_run
+from app.runs.states import (
+    DeliveryStatus as D,
+)
+from app.runs.states import (
+    EntryStatus,
+    RunStatus,
+    move_delivery,
+    move_entries,
+    move_entry,
+    move_run,
+)
 
 BATCH = 2000
 
@@ -157,7 +165,7 @@ def _requeue_review_documents(stale: datetime) -> int:
     ).all()
     if not files:
         return 0
-    job_ids = [review_document_job_id(f) for f in files]
+    job_ids = [dispatch.review_document_job_id(f) for f in files]
     pipe = queues.connection.pipeline(transaction=False)
     for file_id in files:
         pipe.exists(file_lease_key(file_id))
@@ -170,5 +178,47 @@ def _requeue_review_documents(stale: datetime) -> int:
     ]
     for file_id, job_id in lost:
         dispatch.forget_jobs([job_id])
-        queue_review_document(file_id)
+        dispatch.queue_review_document(file_id)
     return len(lost)
+
+
+def reset_interrupted(entry_id: int) -> None:
+    """Deliveries a dead worker left `sending` are sent again — once. Does not commit.
+
+    The worker may have died before, during or after the channel accepted the message, and
+    Herald cannot know which (SMTP has no way to ask "did you get this?"): the first time, the
+    delivery goes back to pending and is attempted again (so the message may arrive twice);
+    a delivery interrupted a second time is failed instead, to never send a third copy. The
+    error says so, for the person deciding whether to re-deliver.
+    """
+    interrupted = db.session.scalars(
+        select(EntryDelivery).filter_by(entry_id=entry_id, status=D.sending)
+    ).all()
+    for delivery in interrupted:
+        times = (delivery.detail or {}).get("interrupted", 0) + 1
+        detail = {**(delivery.detail or {}), "interrupted": times}
+        if times > 1:
+            move_delivery(
+                delivery.id,
+                D.failed,
+                from_=[D.sending],
+                detail=detail,
+                lease_expires_at=None,
+                last_error=(
+                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
+                    "again: the server may have accepted it, check before re-delivering"
+                ),
+            )
+        else:
+            move_delivery(
+                delivery.id,
+                D.pending,
+                from_=[D.sending],
+                detail=detail,
+                lease_expires_at=None,
+                next_attempt_at=None,
+                last_error=(
+                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
+                    "once: the first attempt may have reached the server"
+                ),
+            )

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.jobs.schema import JobDefinition
 from app.jobs.service import definition_of
 from app.models import DataSource, Job, ReportTemplate
+from app.validation_messages import SAVED_DEFINITION
 
 
 def template_snapshot(template: ReportTemplate) -> dict[str, Any]:
@@ -57,4 +58,6 @@ def _by_code(model: Any, workspace_id: int, codes: set[str]) -> dict[str, Any]:
 
 
 def definition_from(snapshot: dict[str, Any]) -> JobDefinition:
-    return JobDefinition.model_validate(snapshot["job"])
+    """The job definition frozen in a run's snapshot (it was valid when the run was created;
+    a private-address rule tightened since is enforced when sending, not here)."""
+    return JobDefinition.model_validate(snapshot["job"], context={SAVED_DEFINITION: True})

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from app.scheduling.describe import ordinal
 from app.scheduling.engine import HORIZON_YEARS, format_instant, next_fire_after
+from app.scheduling.recurrence import LONGEST_MONTH, reachable_months
 from app.scheduling.rule import ScheduleRule
-
-_LONGEST_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
 def empty_preview_reason(rule: ScheduleRule, after: datetime | None = None) -> str:
@@ -72,17 +71,14 @@ def _never_fires_reason(rule: ScheduleRule) -> str:
 
 def _month_rule_reason(rule: ScheduleRule) -> str:
     """Explain a monthly or yearly rule that selects no date."""
-    if rule.trigger == "yearly":
-        months = {rule.effective_month}
-    else:
-        months = {(rule.start.month - 1 + k * rule.every) % 12 + 1 for k in range(12)}
+    months = reachable_months(rule)
     names = " and ".join(calendar.month_name[m] for m in sorted(months))
     if rule.occurrence is not None:
         return (
             f"No month the schedule reaches ({names}) has a {ordinal(rule.occurrence)} allowed day."
         )
     day = rule.effective_day
-    if day != -1 and all(day > _LONGEST_MONTH[m] for m in months):
+    if day != -1 and all(day > LONGEST_MONTH[m] for m in months):
         return f"Day {day} does not exist in {names}."
     return (
         f"Allowed days exclude the weekday the fixed date {day} falls on; a fixed date is "

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from app.scheduling.dates import Candidate, candidate_days
+from app.scheduling.recurrence import Candidate, candidate_days, elapsed_hours
 from app.scheduling.rule import ScheduleRule
 
 HORIZON_YEARS = 100
@@ -108,12 +108,13 @@ def _hourly(rule: ScheduleRule, start: datetime, after: datetime, hi: date) -> I
     if rule.until is not None:
         hi = min(hi, rule.until + _DAY)
     limit = (_wall_to_utc(datetime.combine(hi + _DAY, time()), zone) - start) // _SECOND
+    if k * step > limit:
+        return
+    first = start + timedelta(seconds=k * step)
     allowed = rule.allowed_weekdays
-    while k * step <= limit:
-        instant = start + timedelta(seconds=k * step)
+    for instant in elapsed_hours(rule.every, first, start + timedelta(seconds=limit)):
         if _utc_to_wall(instant, zone).weekday() in allowed:
             yield instant
-        k += 1
 
 
 def _merged(candidates: Iterable[Candidate], zone: ZoneInfo) -> Iterator[datetime]:

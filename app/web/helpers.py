@@ -5,23 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, make_response, render_template, request
+from flask import current_app, make_response, render_template
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.access import get_workspace, workspaces_of
+from app.extensions import htmx
 from app.limits import format_size, size_of
 from app.models import Role, Workspace
 
 
 def is_fragment_request() -> bool:
     """True when htmx asks for a fragment; boosted links and history restores need a page."""
-    headers = request.headers
-    return (
-        bool(headers.get("HX-Request"))
-        and not headers.get("HX-Boosted")
-        and not headers.get("HX-History-Restore-Request")
-    )
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def page_or_fragment(

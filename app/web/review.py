@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from app import storage
 from app.access import require, role_in
 from app.errors import Conflict, NotFound
+from app.extensions import htmx
 from app.models import Role
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import request_review_document, temporary_file
@@ -83,7 +84,7 @@ def decide(ws: str) -> Response:
         flash(f"{outcome.decided} entr{'y' if outcome.decided == 1 else 'ies'} {verb}.", "success")
     if outcome.already_decided:
         flash(f"{outcome.already_decided} were already decided by someone else.", "info")
-    if request.headers.get("HX-Request") and len(ids) == 1:
+    if htmx and len(ids) == 1:
         entry = review_row(workspace, ids[0])
         return page_or_fragment(
             "review/_row.html",

@@ -13,14 +13,14 @@ from werkzeug.wrappers import Response
 from app import storage
 from app.access import get_delivery, get_entry, get_run, require, role_in
 from app.database import utcnow
-from app.delivery.redeliver import (
+from app.errors import ValidationFailed
+from app.models import Entry, Role, Run, Workspace
+from app.review.redeliver import (
     deliver_entries,
     retry_delivery,
     retry_failed_deliveries,
     selection_counts,
 )
-from app.errors import ValidationFailed
-from app.models import Entry, Role, Run, Workspace
 from app.runs import dispatch, health
 from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run

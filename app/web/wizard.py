@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from app import storage
 from app.access import get_job
 from app.database import utcnow
+from app.delivery.dryrun import dry_run
 from app.errors import NotFound, ValidationFailed
 from app.jobs.checks import known_placeholders
 from app.jobs.drafts import (
@@ -25,7 +26,6 @@ from app.jobs.drafts import (
     suggest_code,
     update_step,
 )
-from app.jobs.dryrun import dry_run
 from app.jobs.samples import samples
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
 from app.scheduling import (

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.delivery.channels.drive import DEFAULT_DRIVE_FILENAME
+from app.jobs.channels import DEFAULT_DRIVE_FILENAME
 from app.jobs.schema import DEFAULT_REPORT_FILENAME
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from app.connections.secrets import set_secrets
 from app.database import utcnow
-from app.delivery.channels.base import verify_signature
 from app.extensions import db
 from app.models import Connection, Run
+from app.outbound.post import verify_signature
+from app.outbound.secrets import set_secrets
 from app.runs.recovery import recover_stalled_work
 from tests.delivery.test_channels import LocalServer, Reply
 

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from app.runs.create import start_run
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.conftest import worker_env
-from tests.helpers import entries_of
+from tests.helpers import entries_of, worker_env
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:

@@ -14,13 +14,10 @@ import hmac
 import ipaddress
 import json
 import socket
-import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -28,24 +25,30 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import ValidationError
 
-from app.connections.secrets import set_secrets
 from app.database import utcnow
-from app.delivery.channels import CHANNEL_MODELS, CHANNEL_SENDERS, DeliveryContext
-from app.delivery.channels.base import retry_after_seconds, verify_signature
-from app.delivery.channels.chat import SlackDelivery, TeamsDelivery, send_slack, send_teams
-from app.delivery.channels.drive import DriveDelivery, clear_credentials_cache, send_drive
-from app.delivery.channels.webhook import WebhookDelivery, send_webhook
+from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
+from app.delivery.channels.chat import send_slack, send_teams
+from app.delivery.channels.drive import clear_credentials_cache, send_drive
+from app.delivery.channels.webhook import send_webhook
 from app.delivery.email import Attachment
-from app.delivery.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
-from app.delivery.placeholders import placeholder_values
-from app.delivery.redeliver import deliver_entries, retry_delivery
 from app.delivery.service import deliver_entry
 from app.extensions import db
+from app.jobs.channels import (
+    CHANNEL_MODELS,
+    DriveDelivery,
+    SlackDelivery,
+    TeamsDelivery,
+    WebhookDelivery,
+)
 from app.models import Connection
+from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
+from app.outbound.post import retry_after_seconds, verify_signature
+from app.outbound.secrets import set_secrets
+from app.placeholders import placeholder_values
+from app.review.redeliver import deliver_entries, retry_delivery
 from app.runs.create import start_run
 from tests import factories as make
-from tests.conftest import free_port
-from tests.helpers import entries_of, reload_run
+from tests.helpers import LocalServer, Received, Reply, entries_of, free_port, reload_run
 
 # Bytes that a careless multipart or text round trip would damage.
 PDF_A = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\r\n1 0 obj <<>> endobj\r\n--not-a-boundary\n\x00\xff%%EOF\n"
@@ -55,89 +58,6 @@ PARAMS = {"period": "2026-10-01"}
 
 
 # --- a small recording HTTP server -------------------------------------------------------
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b"ok"
-    content_type: str = "text/plain"
-    delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class LocalServer:
-    """A threaded HTTP server; `handle(request) -> Reply` decides each answer."""
-
-    def __init__(self, handle: Callable[[Received], Reply]) -> None:
-        self.handle = handle
-        self.received: list[Received] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                parts = urllib.parse.urlsplit(self.path)
-                request = Received(
-                    self.command,
-                    parts.path,
-                    urllib.parse.parse_qs(parts.query),
-                    {k.lower(): v for k, v in self.headers.items()},
-                    self.rfile.read(length),
-                )
-                owner.received.append(request)
-                reply = owner.handle(request)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", reply.content_type)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except OSError:
-                    pass  # the client gave up (timeout tests)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., LocalServer]]:
-    servers: list[LocalServer] = []
-
-    def start(handle: Callable[[Received], Reply] | Reply | None = None) -> LocalServer:
-        reply = handle if isinstance(handle, Reply) else Reply()
-        server = LocalServer(handle if callable(handle) else (lambda _request: reply))
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 # --- shared inputs -----------------------------------------------------------------------

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from app.api.serializers import recipients_out
-from app.delivery.redeliver import retry_delivery
 from app.delivery.service import deliver_entry
 from app.extensions import db
 from app.models import EntryDelivery
+from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from tests import factories as make
 from tests.delivery.smtp_rig import scripted_smtp

@@ -18,16 +18,15 @@ from sqlalchemy import select
 from app.api.openapi import document
 from app.api.schemas import ErrorEnvelope
 from app.database import utcnow
-from app.delivery.redeliver import retry_delivery
 from app.demo.seed import seed_demo
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run, TemporaryFile
+from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.conftest import CSRF
-from tests.helpers import reload_run, worker_env
+from tests.helpers import CSRF, reload_run, worker_env
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"
 CUSTOMERS = 3

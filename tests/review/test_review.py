@@ -142,7 +142,7 @@ def test_bulk_approve_all_matching_from_the_queue_asks_first(app, client, work, 
     ws, editor, job = held
     start_run(job, None)
     work()
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     auth = Auth(client)
     auth.login(editor.email, make.PASSWORD)
@@ -172,7 +172,7 @@ def test_one_row_approve_with_htmx_returns_the_row(app, client, work, held):
     run_id = start_run(job, None).id
     work()
     entry = entries_of(run_id)[0]
-    from tests.conftest import Auth
+    from tests.helpers import Auth
 
     auth = Auth(client)
     auth.login(editor.email, make.PASSWORD)

@@ -16,8 +16,7 @@ from app.jobs.schedule import refresh_next_fire
 from app.models import Job, Run, ScheduleMiss
 from app.runs.scheduled import fire_due_jobs
 from tests import factories as make
-from tests.conftest import worker_env
-from tests.helpers import reload_run
+from tests.helpers import reload_run, worker_env
 
 
 def utc(text: str) -> datetime:

@@ -13,8 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.runs.create import start_run
 from tests import factories as make
-from tests.conftest import worker_env
-from tests.helpers import reload_run
+from tests.helpers import reload_run, worker_env
 
 ROWS = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
 TOKEN = "scrape-me"

@@ -14,8 +14,7 @@ from app.runs.create import start_run
 from app.runs.prepare import prepare_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.conftest import start_worker
-from tests.helpers import entries_of, reload_run
+from tests.helpers import entries_of, reload_run, start_worker
 
 # Enough table rows that WeasyPrint takes seconds: time to kill the worker mid-entry.
 SLOW_TEMPLATE = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app import storage
-from app.jobs.dryrun import dry_run
+from app.delivery.dryrun import dry_run
 from app.rendering.glyphs import undrawn_characters
 from app.runs.create import start_run
 from tests import factories as make

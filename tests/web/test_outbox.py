@@ -8,13 +8,13 @@ from email.message import EmailMessage
 
 import pytest
 
-from app.connections.secrets import set_secrets
-from app.connections.service import send_test_email
+from app.delivery.test_email import send_test_email
 from app.extensions import db
 from app.mailcatcher import start_catcher
 from app.models import Connection, Workspace
+from app.outbound.secrets import set_secrets
 from tests import factories as make
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 LINK = re.compile(r'href="(/outbox/[^"/]+\.eml)"')
 

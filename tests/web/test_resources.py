@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from app.connections.secrets import get_secrets, set_secrets
 from app.extensions import db
 from app.models import Connection, DataSource, ReportTemplate
+from app.outbound.secrets import get_secrets, set_secrets
 from tests import factories as make
 from tests.helpers import pdf_text
 

@@ -12,8 +12,7 @@ from app.models import Run
 from app.runs.create import start_run
 from app.runs.prepare import prepare_run
 from tests import factories as make
-from tests.conftest import free_port
-from tests.helpers import entries_of, job
+from tests.helpers import entries_of, free_port, job
 
 
 def test_pages_need_a_login(client, demo):
@@ -173,8 +172,8 @@ def test_cancel_stops_entries_that_have_not_started(auth, client, demo, work, ma
 def test_the_outbox_shows_each_caught_message_with_its_statement(
     auth, client, app, demo, work, tmp_path, monkeypatch
 ):
-    from app.connections.secrets import set_secrets
     from app.models import Connection
+    from app.outbound.secrets import set_secrets
 
     port = free_port()
     catcher = start_catcher(tmp_path / "outbox", port=port)

@@ -14,7 +14,7 @@ from flask import g
 from app.config import settings_from_env
 from app.extensions import db
 from app.models import User
-from tests.conftest import csrf_from
+from tests.helpers import csrf_from
 from tests.served import gunicorn
 
 DEMO = "demo@herald.local"

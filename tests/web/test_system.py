@@ -16,8 +16,7 @@ from app.extensions import QUEUE_NAMES, queues
 from app.runs.create import start_run
 from app.runs.health import CLOCK_TICK_KEY
 from tests import factories as make
-from tests.conftest import drain, start_worker, worker_env
-from tests.helpers import job
+from tests.helpers import drain, job, start_worker, worker_env
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:

@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.connections.secrets import set_secrets
 from app.extensions import db
 from app.models import Connection, Job, JobDraft, Run
+from app.outbound.secrets import set_secrets
 from app.runs.create import start_run
 from tests.helpers import job as job_of
 
@@ -348,7 +348,7 @@ def test_an_email_condition_typed_in_the_wizard_is_kept(auth, client, demo):
 
 
 def test_a_dry_run_shows_what_a_chat_delivery_would_say(app, demo):
-    from app.jobs.dryrun import dry_run
+    from app.delivery.dryrun import dry_run
     from app.jobs.service import export_job
     from app.models import User
     from tests.helpers import job as demo_job

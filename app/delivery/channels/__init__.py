@@ -1,6 +1,7 @@
 """Delivery channels besides email: webhook, Slack, Teams and Google Drive.
 
-Every channel is a pydantic config model (discriminated by `kind`) and a send function::
+Every channel is a settings model in `app.jobs.channels` (discriminated by `kind`) and a send
+function here::
 
     send(config, values, artifacts, workspace_id, context) -> dict
 
@@ -27,19 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
-
 from app.delivery.channels.base import DeliveryContext, ReportFile
-from app.delivery.channels.chat import SlackDelivery, TeamsDelivery, send_slack, send_teams
-from app.delivery.channels.drive import DriveDelivery, send_drive
-from app.delivery.channels.webhook import WebhookDelivery, send_webhook
-
-CHANNEL_MODELS: dict[str, type[BaseModel]] = {
-    "webhook": WebhookDelivery,
-    "slack": SlackDelivery,
-    "teams": TeamsDelivery,
-    "drive": DriveDelivery,
-}
+from app.delivery.channels.chat import send_slack, send_teams
+from app.delivery.channels.drive import send_drive
+from app.delivery.channels.webhook import send_webhook
 
 CHANNEL_SENDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "webhook": send_webhook,
@@ -48,22 +40,4 @@ CHANNEL_SENDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "drive": send_drive,
 }
 
-# Fields that may hold {alias.column} placeholders (for the wizard's placeholder check).
-TEMPLATED_FIELDS: dict[str, tuple[str, ...]] = {
-    "webhook": (),
-    "slack": ("text",),
-    "teams": ("title", "text"),
-    "drive": ("filename",),
-}
-
-__all__ = [
-    "CHANNEL_MODELS",
-    "CHANNEL_SENDERS",
-    "TEMPLATED_FIELDS",
-    "DeliveryContext",
-    "DriveDelivery",
-    "ReportFile",
-    "SlackDelivery",
-    "TeamsDelivery",
-    "WebhookDelivery",
-]
+__all__ = ["CHANNEL_SENDERS", "DeliveryContext", "ReportFile"]

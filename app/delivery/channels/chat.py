@@ -49,25 +49,14 @@ Texts longer than the documented limits are trimmed with a visible "…".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from app.delivery.channels.base import (
-    CODE_PATTERN,
-    DEFAULT_TIMEOUT,
-    ChannelConfig,
-    DeliveryContext,
-    HttpResult,
-    ReportFile,
-    check_http_url,
-    connection_secret,
-    find_connection,
-    json_bytes,
-    post_json,
-)
-from app.delivery.errors import DeliveryError, TransientDeliveryError
-from app.delivery.placeholders import substitute
+from app.delivery.channels.base import DeliveryContext, ReportFile
+from app.jobs.channels import SlackDelivery, TeamsDelivery
+from app.outbound.errors import DeliveryError, TransientDeliveryError
+from app.outbound.post import DEFAULT_TIMEOUT, HttpResult, check_http_url, json_bytes, post_json
+from app.outbound.secrets import connection_secret, find_connection
+from app.placeholders import substitute
 
 # Documented limits, kept below: Slack's message `text` (40,000 characters) and a section
 # block's text (3,000); a Teams message, card included, of about 28 KB.
@@ -77,23 +66,6 @@ TEAMS_PAYLOAD_LIMIT = 27_000  # bytes of JSON, under the ~28 KB Teams accepts
 SLACK_BUTTON_LIMIT = 25  # elements of one actions block
 SLACK_LABEL_LIMIT = 75  # a button's text
 TEAMS_ACTION_LIMIT = 6
-
-
-class SlackDelivery(ChannelConfig):
-    kind: Literal["slack"] = "slack"
-    name: str = ""
-    webhook_connection: str = Field(pattern=CODE_PATTERN)
-    text: str = Field(min_length=1)
-    condition: str = ""
-
-
-class TeamsDelivery(ChannelConfig):
-    kind: Literal["teams"] = "teams"
-    name: str = ""
-    webhook_connection: str = Field(pattern=CODE_PATTERN)
-    title: str = Field(min_length=1)
-    text: str = ""
-    condition: str = ""
 
 
 def slack_escape(text: str) -> str:

@@ -48,30 +48,19 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from io import BytesIO
-from typing import Any, Literal
+from typing import Any
 
 from flask import current_app
-from pydantic import Field, field_validator
 
-from app.connections.secrets import get_secrets
-from app.delivery.channels.base import (
-    CODE_PATTERN,
-    ChannelConfig,
-    DeliveryContext,
-    ReportFile,
-    check_http_url,
-    excerpt,
-    find_connection,
-    is_transient_status,
-)
-from app.delivery.errors import DeliveryError, TransientDeliveryError
-from app.delivery.placeholders import substitute
+from app.delivery.channels.base import DeliveryContext, ReportFile
 from app.filenames import clean_filename, unique_filenames
+from app.jobs.channels import DriveDelivery
 from app.models import Connection
+from app.outbound.errors import DeliveryError, TransientDeliveryError
+from app.outbound.post import check_http_url, excerpt, is_transient_status
+from app.outbound.secrets import find_connection, get_secrets
+from app.placeholders import substitute
 
-# The report's own file name (`ReportRef.filename`, which differs per entry by default).
-DEFAULT_DRIVE_FILENAME = "{report.filename}"
-LEGACY_DRIVE_FILENAME = "{report.code}.pdf"
 DEFAULT_API_ENDPOINT = "https://www.googleapis.com"
 DEFAULT_SCOPES = ("https://www.googleapis.com/auth/drive.file",)
 DEFAULT_TIMEOUT = 60.0
@@ -86,22 +75,6 @@ FORBIDDEN_REASONS = {
 }
 _CREDENTIALS_CACHE_SIZE = 32
 _credentials: OrderedDict[tuple[str, ...], Any] = OrderedDict()
-
-
-class DriveDelivery(ChannelConfig):
-    kind: Literal["drive"] = "drive"
-    name: str = ""
-    service_account: str = Field(pattern=CODE_PATTERN)
-    folder_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
-    filename: str = Field(default=DEFAULT_DRIVE_FILENAME, min_length=1)
-    condition: str = ""
-
-    @field_validator("filename", mode="before")
-    @classmethod
-    def _per_entry_default(cls, value: Any) -> Any:
-        # Jobs saved before per-entry names had "{report.code}.pdf": the same file name for
-        # every entry of a run in one folder. They get the report's own (per-entry) name.
-        return DEFAULT_DRIVE_FILENAME if value in ("", LEGACY_DRIVE_FILENAME) else value
 
 
 def clear_credentials_cache() -> None:

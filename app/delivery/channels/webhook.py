@@ -38,7 +38,7 @@ received (before any JSON parsing), compute
 the part after `sha256=` in constant time (`hmac.compare_digest`), and reject the request
 when the timestamp is more than 5 minutes away from your clock. A retried delivery is
 signed again with a new timestamp; `X-Herald-Delivery` stays the same, so a receiver can
-discard duplicates. `app.delivery.channels.base.verify_signature` implements these steps.
+discard duplicates. `app.outbound.post.verify_signature` implements these steps.
 
 Answers: 2xx = delivered; 408, 429, 5xx and failures before the request was sent are
 retried later (429/503 after their Retry-After, capped); no answer after the request was
@@ -53,41 +53,14 @@ import base64
 import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, field_validator
-
-from app.delivery.channels.base import (
-    CODE_PATTERN,
-    DEFAULT_TIMEOUT,
-    ChannelConfig,
-    DeliveryContext,
-    ReportFile,
-    check_public_http_url,
-    connection_secret,
-    find_connection,
-    json_bytes,
-    post_json,
-    sign,
-)
+from app.delivery.channels.base import DeliveryContext, ReportFile
+from app.jobs.channels import WebhookDelivery
+from app.outbound.post import json_bytes, post_json, sign
+from app.outbound.secrets import connection_secret, find_connection
 
 EVENT = "entry.delivered"
-
-
-class WebhookDelivery(ChannelConfig):
-    kind: Literal["webhook"] = "webhook"
-    name: str = ""
-    url: str = Field(min_length=1, max_length=2000)
-    # Code of a Connection of kind "webhook" holding {"secret": ...}; None = unsigned.
-    secret_connection: str | None = Field(default=None, pattern=CODE_PATTERN)
-    include_pdf: bool = True
-    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=120)
-    condition: str = ""
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        return check_public_http_url(url)
 
 
 def build_payload(

@@ -9,21 +9,20 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.connections import service as connections_service
-from app.connections.secrets import get_secrets
-from app.connections.service import (
+from app.connections.service import KINDS, get_connection, save_connection
+from app.connections.settings import (
     CHANNEL_KINDS,
     SECRET_FIELDS,
     connection_summary,
-    get_connection,
+    insecure_webhooks_allowed,
     public_url,
-    save_connection,
-    send_test_email,
     service_account_email,
 )
-from app.delivery.errors import DeliveryError
+from app.delivery.test_email import send_test_email
 from app.errors import ValidationFailed
 from app.models import Connection, Role, Workspace
+from app.outbound.errors import DeliveryError
+from app.outbound.secrets import get_secrets
 from app.web.helpers import page_or_fragment, workspace_for
 from app.web.resources import (
     _index,
@@ -88,7 +87,7 @@ def _connection_context(
         "has_secret": unreadable or bool(secrets.get(secret_field)),
         "secret_unreadable": unreadable,
         "client_email": service_account_email(secrets.get("key")),
-        "insecure_allowed": connections_service.insecure_webhooks_allowed(),
+        "insecure_allowed": insecure_webhooks_allowed(),
         "to": request.form.get("to", current_user.email),
         **extra,
     }
@@ -142,7 +141,7 @@ def connections(ws: str) -> str:
 def connection_new(ws: str):
     workspace = workspace_for(ws, Role.admin)
     kind = request.values.get("kind")
-    form = _connection_form(request.form, kind if kind in connections_service.KINDS else "smtp")
+    form = _connection_form(request.form, kind if kind in KINDS else "smtp")
     if request.method == "GET":
         if form["kind"] == "smtp":
             form["settings"]["port"] = "587"

@@ -6,7 +6,7 @@ A field is an RFC 5322 §3.4 address list as the job's author typed it: items se
 may hold placeholders (``{alias.column}``, ``{params.name}``, ``{data.key}``…). The structure
 comes only from the typed text. A placeholder's value fills one display name or one address
 and is never parsed as address syntax again, so a row name ``Acme, Inc.`` or
-``Bob <x@evil.example>`` stays a name (quoted on the wire by `app.delivery.headers`).
+``Bob <x@evil.example>`` stays a name (quoted on the wire by `app.mail.headers`).
 
 The one way a value holds several addresses: a placeholder standing alone as a whole item
 (the field ``{customers.emails}``, or ``{customers.emails}, audit@example.com``). Its value is
@@ -20,7 +20,7 @@ Rules applied to filled values:
   (RFC 5891), a non-ASCII local part needs SMTPUTF8 (RFC 6531) — `Mailbox.needs_smtputf8`;
   the local part is kept as written;
 - an address that fills to nothing (``{c.name} <{c.email}>`` with an empty email) is left out;
-- a display name is made one line (`app.delivery.headers.single_line`).
+- a display name is made one line (`app.mail.headers.single_line`).
 
 Errors: a template that is not an address list raises `AddressTemplateError` (job
 validation shows it beside the field, see `recipient_field_error`); a filled value that is not
@@ -39,9 +39,9 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 
-from app.delivery.errors import DeliveryError
-from app.delivery.headers import readable_mailbox, single_line
-from app.delivery.placeholders import PLACEHOLDER, placeholder_text
+from app.mail.headers import readable_mailbox, single_line
+from app.outbound.errors import DeliveryError
+from app.placeholders import PLACEHOLDER, placeholder_text
 
 # A list item's value is split on these (RFC 5322 uses ",", Outlook users type ";").
 LIST_SEPARATORS = re.compile(r"[,;]")

@@ -14,16 +14,16 @@ from __future__ import annotations
 import pytest
 
 from app.database import utcnow
-from app.delivery import redeliver
-from app.delivery.redeliver import (
+from app.errors import Forbidden, ValidationFailed
+from app.extensions import db, queues
+from app.models import Artifact, EntryDelivery, Job
+from app.review import redeliver
+from app.review.redeliver import (
     deliver_entries,
     deliver_held_entries,
     retry_delivery,
     selection_counts,
 )
-from app.errors import Forbidden, ValidationFailed
-from app.extensions import db, queues
-from app.models import Artifact, EntryDelivery, Job
 from app.runs.create import start_run
 from tests import factories as make
 from tests.helpers import entries_of, reload_run
@@ -330,8 +330,8 @@ def test_a_generation_failure_is_skipped(ws, editor, work, mailbox):
 
 
 def test_retry_all_failed_deliveries_of_a_run_sends_only_those(app, work, smtp_server, mailbox):
-    from app.delivery.redeliver import retry_failed_deliveries
     from app.models import Run
+    from app.review.redeliver import retry_failed_deliveries
     from app.runs.create import start_run
     from tests import factories as make
     from tests.helpers import entries_of

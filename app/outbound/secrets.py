@@ -1,4 +1,6 @@
-"""Encryption at rest for connection secrets (passwords, service-account keys)."""
+"""Encryption at rest for connection secrets (passwords, service-account keys), and reading
+a workspace's connection with one of its secrets (foundation: SQL sources, senders and
+completion notices all read them)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from sqlalchemy import select
 
+from app.extensions import db
 from app.models import Connection
+from app.outbound.errors import DeliveryError
 
 
 def _fernet() -> Fernet:
@@ -41,6 +46,26 @@ def get_secrets(connection: Connection) -> dict[str, Any]:
             f"secrets of connection '{connection.code}' cannot be decrypted "
             "(was SECRET_KEY or HERALD_ENCRYPTION_KEY changed?)"
         ) from None
+
+
+def find_connection(workspace_id: int, kind: str, code: str) -> Connection:
+    """The workspace's connection `code` of `kind`, else a DeliveryError saying what is missing."""
+    connection = db.session.scalars(
+        select(Connection).filter_by(workspace_id=workspace_id, code=code).limit(1)
+    ).first()
+    if connection is None:
+        raise DeliveryError(f"no connection '{code}' in this workspace")
+    if connection.kind != kind:
+        raise DeliveryError(f"connection '{code}' is a {connection.kind} connection, not {kind}")
+    return connection
+
+
+def connection_secret(connection: Connection, key: str, what: str) -> str:
+    """One secret of a connection (e.g. a webhook URL or signing secret); must be non-empty."""
+    value = get_secrets(connection).get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise DeliveryError(f"connection '{connection.code}' has no {what}")
+    return value.strip()
 
 
 def encrypt_json(value: Any) -> str:

@@ -8,15 +8,15 @@ from typing import Any
 from app.access import require
 from app.database import utcnow
 from app.datasources.sql import QueryError
-from app.delivery.channels import TEMPLATED_FIELDS
 from app.delivery.channels.drive import file_names
 from app.delivery.email import Attachment, build_message, smtp_connection
-from app.delivery.errors import DeliveryError
-from app.delivery.placeholders import PlaceholderError, substitute
 from app.errors import ValidationFailed
+from app.jobs.channels import TEMPLATED_FIELDS
 from app.jobs.checks import check_references
 from app.jobs.schema import parse_definition
 from app.models import Entry, Role, User, Workspace
+from app.outbound.errors import DeliveryError
+from app.placeholders import PlaceholderError, substitute
 from app.runs.context import RunContext
 from app.runs.generate import RenderedReport, entry_values, render_reports
 from app.runs.prepare import run_inputs

@@ -16,20 +16,19 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from app.delivery.email import send_email
-from app.delivery.errors import DeliveryError
-from app.delivery.recipients import (
+from app.errors import ValidationFailed
+from app.jobs.schema import EmailDelivery
+from app.mail.recipients import (
     AddressTemplate,
     Ref,
     fill_recipients,
     parse_recipient_template,
     recipient_field_error,
 )
-from app.errors import ValidationFailed
-from app.jobs.schema import EmailDelivery
+from app.outbound.errors import DeliveryError
 from app.runs.create import start_run
 from tests import factories as make
-from tests.conftest import Mailbox, free_port
-from tests.helpers import entries_of
+from tests.helpers import Mailbox, entries_of, free_port
 
 NAME_TO = "{c.name} <{c.email}>"
 

@@ -1,0 +1,261 @@
+"""The rules of app/runs/states.py, written out here literally (never read back from the module,
+so a changed rule fails a test): transitions, buckets, when a run is finished, its outcome.
+
+These are the fast tests `mutmut` runs against the state machine (see README "Development").
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import pytest
+from sqlalchemy import insert, select
+
+from app.extensions import db
+from app.models import Entry, EntryDelivery, Job, Run
+from app.runs.buckets import bucket_counts
+from app.runs.outcome import finish_run_if_done, run_outcome, settle_run
+from app.runs.states import (
+    DeliveryStatus,
+    EntryStatus,
+    RunStatus,
+    move_delivery,
+    move_entries,
+    move_entry,
+    move_run,
+)
+from tests import factories as make
+
+E = EntryStatus
+R = RunStatus
+ALLOWED_ENTRY = {
+    (E.ParametersPrepared, E.Queued),
+    (E.ParametersPrepared, E.InProgress),
+    (E.ParametersPrepared, E.Cancelled),
+    (E.Queued, E.InProgress),
+    (E.Queued, E.Cancelled),
+    (E.InProgress, E.Queued),
+    (E.InProgress, E.PendingReview),
+    (E.InProgress, E.Completed),
+    (E.InProgress, E.CompletedWithErrors),
+    (E.InProgress, E.GenerationFailed),
+    (E.InProgress, E.DeliveryFailed),
+    (E.PendingReview, E.InProgress),
+    (E.PendingReview, E.Cancelled),
+    (E.Completed, E.InProgress),
+    (E.CompletedWithErrors, E.InProgress),
+    (E.DeliveryFailed, E.InProgress),
+}
+ALLOWED_RUN = {
+    (R.pending, R.preparing),
+    (R.pending, R.cancelled),
+    (R.pending, R.failed),
+    (R.preparing, R.pending),
+    (R.preparing, R.running),
+    (R.preparing, R.finished),
+    (R.preparing, R.failed),
+    (R.preparing, R.cancelled),
+    (R.running, R.finished),
+    (R.running, R.cancelled),
+    (R.finished, R.running),
+}
+BUCKET_OF = {
+    E.ParametersPrepared: "queued",
+    E.Queued: "queued",
+    E.InProgress: "queued",
+    E.PendingReview: "review",
+    E.Completed: "completed",
+    E.CompletedWithErrors: "errors",
+    E.GenerationFailed: "errors",
+    E.DeliveryFailed: "errors",
+    E.Cancelled: "cancelled",
+}
+FINAL_ENTRY = {s for s in E if BUCKET_OF[s] != "queued"}
+
+
+@pytest.fixture
+def job(app) -> Job:
+    ws = make.workspace()
+    return make.people_job(ws, [{"name": "Ada"}], "<p>x</p>")
+
+
+def new_run(job: Job, status: RunStatus = R.running) -> Run:
+    run = Run(workspace_id=job.workspace_id, job_id=job.id, trigger="manual", status=status)
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def new_entries(run: Run, *statuses: EntryStatus) -> list[int]:
+    if not statuses:
+        return []
+    ids = db.session.scalars(
+        insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+        [{"run_id": run.id, "seq": i, "status": s.value} for i, s in enumerate(statuses)],
+    ).all()
+    db.session.commit()
+    return list(ids)
+
+
+def status_of(entry_id: int) -> str:
+    return db.session.scalar(select(Entry.status).filter_by(id=entry_id))
+
+
+def test_every_entry_transition_is_allowed_or_refused_as_written(job):
+    run = new_run(job)
+    pairs = list(product(E, E))
+    ids = new_entries(run, *(source for source, _ in pairs))
+    for entry_id, (source, target) in zip(ids, pairs, strict=True):
+        moved = move_entry(entry_id, target)
+        expected = (source, target) in ALLOWED_ENTRY
+        assert moved is expected, f"{source} -> {target}"
+        assert status_of(entry_id) == (target if expected else source)
+    db.session.commit()
+
+
+def test_every_run_transition_is_allowed_or_refused_as_written(job):
+    for source, target in product(R, R):
+        run = new_run(job, source)
+        moved = move_run(run.id, target)
+        expected = (source, target) in ALLOWED_RUN
+        assert moved is expected, f"{source} -> {target}"
+        db.session.commit()
+        assert db.session.scalar(select(Run.status).filter_by(id=run.id)) == (
+            target if expected else source
+        )
+
+
+def test_a_stale_job_cannot_reclaim_a_completed_entry(job):
+    run = new_run(job)
+    (entry_id,) = new_entries(run, E.Completed)
+    # A generation job queued before the entry finished: it claims from Queued only.
+    assert move_entry(entry_id, E.InProgress, from_=[E.ParametersPrepared, E.Queued]) is False
+    assert status_of(entry_id) == E.Completed
+    # Re-delivery may claim it, naming where it comes from.
+    assert move_entry(entry_id, E.InProgress, from_=[E.Completed]) is True
+
+
+def test_from_narrows_but_never_widens_the_table(job):
+    run = new_run(job)
+    ids = new_entries(run, E.Queued, E.Cancelled, E.InProgress)
+    moved = move_entries(ids, E.InProgress, from_=[E.Queued, E.Cancelled, E.InProgress])
+    assert moved == [ids[0]]
+    assert move_entries([], E.Queued) == []
+
+
+def test_timestamps_and_lease_follow_the_move(job):
+    run = new_run(job)
+    first, second = new_entries(run, E.Queued, E.Queued)
+    assert move_entry(first, E.InProgress, lease_expires_at=None)
+    db.session.commit()
+    started = db.session.get(Entry, first).started_at
+    assert started is not None and db.session.get(Entry, first).finished_at is None
+    assert move_entry(first, E.Queued)
+    assert move_entry(first, E.InProgress)  # a second claim keeps the first start
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Entry, first).started_at == started
+    from app.database import utcnow
+
+    db.session.execute(db.update(Entry).values(lease_expires_at=utcnow()))
+    assert move_entry(first, E.Completed)
+    db.session.commit()
+    db.session.expire_all()
+    done = db.session.get(Entry, first)
+    assert done.finished_at is not None and done.lease_expires_at is None
+    assert db.session.get(Entry, second).lease_expires_at is not None  # untouched
+
+
+@pytest.mark.parametrize("status", list(E))
+def test_each_status_counts_in_its_bucket(job, status):
+    run = new_run(job)
+    new_entries(run, status, status)
+    counts = bucket_counts(run.id)
+    expected = {"queued": 0, "completed": 0, "errors": 0, "review": 0, "cancelled": 0}
+    expected[BUCKET_OF[status]] = 2
+    assert counts == {**expected, "total": 2}
+
+
+@pytest.mark.parametrize("unfinished", [E.ParametersPrepared, E.Queued, E.InProgress])
+def test_a_run_with_one_entry_in_flight_is_not_finished(job, unfinished):
+    run = new_run(job)
+    new_entries(run, E.Completed, E.DeliveryFailed, unfinished)
+    assert finish_run_if_done(run.id) is False
+    db.session.commit()
+    assert db.session.scalar(select(Run.status).filter_by(id=run.id)) == R.running
+
+
+@pytest.mark.parametrize("final", sorted(FINAL_ENTRY))
+def test_a_run_whose_entries_are_all_final_is_finished(job, final):
+    run = new_run(job)
+    new_entries(run, E.Completed, final)
+    assert finish_run_if_done(run.id) is True
+    db.session.commit()
+    db.session.expire_all()
+    done = db.session.get(Run, run.id)
+    assert done.status == R.finished and done.finished_at is not None
+    outcome = {"errors": "completed_with_errors", "review": "pending_review"}
+    expected = outcome.get(BUCKET_OF[final], "completed")
+    assert db.session.get(Job, job.id).last_run_status == expected
+
+
+def test_only_a_running_run_is_finished(job):
+    run = new_run(job, R.cancelled)
+    new_entries(run, E.Completed)
+    assert finish_run_if_done(run.id) is False
+
+
+@pytest.mark.parametrize(
+    ("statuses", "outcome"),
+    [
+        ([E.Completed, E.Queued, E.GenerationFailed], "running"),
+        ([E.Completed, E.PendingReview, E.CompletedWithErrors], "completed_with_errors"),
+        ([E.Completed, E.PendingReview], "pending_review"),
+        ([E.Completed, E.Cancelled], "completed"),
+        ([], "completed"),
+    ],
+)
+def test_run_outcome_in_one_word(job, statuses, outcome):
+    run = new_run(job, R.finished)
+    new_entries(run, *statuses)
+    assert run_outcome(run) == outcome
+
+
+@pytest.mark.parametrize("status", [R.failed, R.cancelled, R.pending, R.preparing])
+def test_a_run_that_never_ran_entries_is_its_status(job, status):
+    run = new_run(job, status)
+    new_entries(run, E.Completed)
+    assert run_outcome(run) == status.value
+
+
+def test_ending_a_run_stamps_it_and_records_the_last_run(job):
+    run = new_run(job, R.pending)
+    assert move_run(run.id, R.preparing)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Run, run.id).started_at is not None
+    assert db.session.get(Run, run.id).finished_at is None
+    assert settle_run(run.id, R.failed, error="no rows")  # the transition, then what follows
+    db.session.commit()
+    db.session.expire_all()
+    ended = db.session.get(Run, run.id)
+    assert (ended.status, ended.error) == ("failed", "no rows")
+    assert ended.finished_at is not None
+    assert db.session.get(Job, job.id).last_run_status == "failed"
+
+
+def test_a_delivery_moves_only_from_the_named_statuses(job):
+    run = new_run(job)
+    (entry_id,) = new_entries(run, E.InProgress)
+    delivery = EntryDelivery(entry_id=entry_id, position=0, kind="email")
+    db.session.add(delivery)
+    db.session.commit()
+    D = DeliveryStatus
+    assert move_delivery(delivery.id, D.sent, from_=[D.sending]) is False
+    assert move_delivery(delivery.id, D.sending, from_=[D.pending]) is True
+    assert move_delivery(delivery.id, D.sent, from_=[D.sending], detail={"id": 1}) is True
+    db.session.commit()
+    db.session.expire_all()
+    sent = db.session.get(EntryDelivery, delivery.id)
+    assert (sent.status, sent.detail) == ("sent", {"id": 1})
+    assert sent.sent_at is not None
