@@ -130,10 +130,12 @@ def test_a_run_is_found_only_under_its_own_job(api, smtp_server):
         f"{JOBS}/other/runs/{run_id}",
         f"{RUNS}/{run_id + 1}/status",
         f"{JOBS}/{2**31}/runs/{run_id}/status",
-        f"{RUNS}/{2**31}/status",
-        f"{RUNS}/{10**30}/entries/1/artifacts/1",
     ):
         assert_envelope(api.get(path), 404, "not_found")
+    # An id no row can have is a bad parameter (#18 point 7), named, never an overflow.
+    for path in (f"{RUNS}/{2**31}/status", f"{RUNS}/{10**30}/entries/1/artifacts/1"):
+        body = assert_envelope(api.get(path), 422, "validation_error")
+        assert body["error"]["details"]["errors"][0]["field"] == "jobRunId"
     assert api.get(f"{RUNS}/{run_id}/status").get_json()["entries"] == 0
 
 
