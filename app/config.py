@@ -58,6 +58,20 @@ def size_limits() -> dict[str, int | None]:
     return sizes
 
 
+def _default_smtp() -> dict[str, Any] | None:
+    if not os.environ.get("SMTP_HOST"):
+        return None
+    return {
+        "host": os.environ["SMTP_HOST"],
+        "port": _int("SMTP_PORT", 25),
+        "username": os.environ.get("SMTP_USER", ""),
+        "password": os.environ.get("SMTP_PASSWORD", ""),
+        "use_tls": os.environ.get("SMTP_TLS", "").lower() in ("1", "true", "yes"),
+        "use_ssl": os.environ.get("SMTP_SSL", "").lower() in ("1", "true", "yes"),
+        "from": os.environ.get("SMTP_FROM", "Herald <herald@localhost>"),
+    }
+
+
 def settings_from_env(instance_path: Path) -> dict[str, Any]:
     """Build the app config mapping from environment variables."""
     storage_dir = os.environ.get("HERALD_STORAGE_DIR", str(instance_path / "storage"))
@@ -94,6 +108,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
             for x in os.environ.get("HERALD_DELIVERY_RETRY_DELAYS", "30,120,600,1800").split(",")
         ],
         "SMTP_TIMEOUT_SECONDS": _int("HERALD_SMTP_TIMEOUT_SECONDS", 30),
+        # Mail settings for Herald's own notices (a run's error notice) in a workspace without
+        # an SMTP connection: the SMTP_* variables, when SMTP_HOST is set.
+        "DEFAULT_SMTP": _default_smtp(),
         # Recipients per SMTP transaction: RFC 5321 §4.5.3.1.8 has servers accept at least 100.
         # Accept dotless intranet mail domains (ops@mailhub) in recipient fields.
         "INTRANET_ADDRESSES": os.environ.get("HERALD_INTRANET_ADDRESSES", "").lower()

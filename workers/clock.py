@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 
 from app.database import utcnow
+from app.delivery.error_notice import send_due_error_notices
 from app.logs import configure_logging
 from app.review.document import delete_expired_files
 from app.runs.dispatch import QueueUnavailable
@@ -40,6 +41,9 @@ def recover() -> None:
     counts = recover_stalled_work()
     if any(counts.values()):
         log.info("recovered stalled work: %s", counts)
+    # Error notices are mail (the delivery layer): the clock sends them, the sweep does not.
+    if notices := send_due_error_notices():
+        log.info("sent %d error notices", notices)
     if expired := delete_expired_files():
         log.info("deleted %d expired temporary files", expired)
 

@@ -9,13 +9,15 @@ from app.access import require
 from app.database import utcnow
 from app.datasources.sql import QueryError
 from app.delivery.channels.drive import file_names
-from app.delivery.email import Attachment, build_message, smtp_connection
+from app.delivery.email import Attachment, build_message, raise_for_recipients, smtp_connection
+from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
 from app.errors import ValidationFailed
 from app.jobs.channels import TEMPLATED_FIELDS
 from app.jobs.checks import check_references
-from app.jobs.schema import parse_definition
+from app.jobs.schema import JobDefinition, parse_definition
 from app.models import Entry, Role, User, Workspace
 from app.outbound.errors import DeliveryError
+from app.outbound.secrets import get_secrets
 from app.placeholders import PlaceholderError, substitute
 from app.runs.context import RunContext
 from app.runs.generate import RenderedReport, entry_values, render_reports
@@ -52,29 +54,11 @@ def dry_run(workspace: Workspace, user: User, data: dict[str, Any]) -> DryRun:
     Raises ValidationFailed when the definition itself is invalid.
     """
     require(user, workspace, Role.editor)
-    definition = parse_definition(data)
-    check_references(workspace, definition)
-    snapshot = snapshot_of(workspace.id, definition)
     result = DryRun()
-    try:
-        params, shared, rows = run_inputs(definition, snapshot["sources"], {}, {}, utcnow())
-    except (ValidationFailed, QueryError) as exc:
-        result.error = str(exc)
+    first = _first_entry(workspace, data, result)
+    if first is None:
         return result
-    result.params, result.rows = params, len(rows)
-    if not rows:
-        result.error = (
-            "0 rows: the Repeating data source returned nothing, so nothing would be sent"
-        )
-        return result
-    result.row = rows[0]
-    ctx = RunContext(
-        0, workspace.id, definition, snapshot["templates"], snapshot["sources"], params, {}, shared
-    )
-    entry = Entry(id=0, seq=1, row=rows[0])
-    result.reports = render_reports(ctx, entry)
-    attachments = [Attachment(r.report_code, r.filename, r.pdf) for r in result.reports if r.pdf]
-    values = entry_values(ctx, entry)
+    definition, attachments, values = first
     for config in definition.deliveries:
         email = DryRunEmail(kind=config.kind)
         try:
@@ -97,3 +81,67 @@ def dry_run(workspace: Workspace, user: User, data: dict[str, Any]) -> DryRun:
             email.error = str(exc)
         result.emails.append(email)
     return result
+
+
+def _first_entry(
+    workspace: Workspace, data: dict[str, Any], result: DryRun
+) -> tuple[JobDefinition, list[Attachment], dict[str, Any]] | None:
+    """Render the first entry into `result`; its definition, attachments and placeholder
+    values, or None (with `result.error` saying why) when there is no entry to show."""
+    definition = parse_definition(data)
+    check_references(workspace, definition)
+    snapshot = snapshot_of(workspace.id, definition)
+    try:
+        params, shared, rows = run_inputs(definition, snapshot["sources"], {}, {}, utcnow())
+    except (ValidationFailed, QueryError) as exc:
+        result.error = str(exc)
+        return None
+    result.params, result.rows = params, len(rows)
+    if not rows:
+        result.error = (
+            "0 rows: the Repeating data source returned nothing, so nothing would be sent"
+        )
+        return None
+    result.row = rows[0]
+    ctx = RunContext(
+        0, workspace.id, definition, snapshot["templates"], snapshot["sources"], params, {}, shared
+    )
+    entry = Entry(id=0, seq=1, row=rows[0])
+    result.reports = render_reports(ctx, entry)
+    attachments = [Attachment(r.report_code, r.filename, r.pdf) for r in result.reports if r.pdf]
+    return definition, attachments, entry_values(ctx, entry)
+
+
+def send_test_to_me(workspace: Workspace, user: User, data: dict[str, Any]) -> str:
+    """Send the first entry's real message (the job's first email delivery, its reports
+    attached) to `user`'s own address only — never to the row's recipients, Cc or Bcc.
+
+    Returns the address it went to. Raises ValidationFailed for an invalid definition,
+    DeliveryError saying why nothing was sent (no email delivery, no rows, SMTP refused)."""
+    require(user, workspace, Role.editor)
+    result = DryRun()
+    first = _first_entry(workspace, data, result)
+    if first is None:
+        raise DeliveryError(result.error or "no entry to send")
+    definition, attachments, values = first
+    config = next((d for d in definition.deliveries if d.kind == "email"), None)
+    if config is None:
+        raise DeliveryError("the job has no email delivery to test")
+    only_me = config.model_copy(
+        update={"to": user.email, "cc": "", "bcc": "", "subject": f"[Test] {config.subject}"}
+    )
+    connection = smtp_connection(workspace.id, config.connection)
+    try:
+        message, _detail = build_message(only_me, values, attachments, connection)
+    except PlaceholderError as exc:
+        raise DeliveryError(str(exc)) from None
+    mark_workspace(message, workspace.id)
+    session = SmtpSession(
+        SmtpSettings.from_connection(connection.settings, get_secrets(connection))
+    )
+    try:
+        outcomes = session.send(message, message.envelope_to)
+    finally:
+        session.close()
+    raise_for_recipients(outcomes, {})
+    return user.email

@@ -347,14 +347,12 @@ def _count_job_error(entry_id: int, reason: str) -> None:
         db.session.commit()
         return
     for delivery in pending:
-        move_delivery(
-            delivery.id,
-            D.pending,
-            from_=[D.pending],
-            detail={**(delivery.detail or {}), "job_errors": errors},
-            last_error=f"the delivery job failed ({errors} of {len(delays) + 1}), "
-            f"will try again: {reason}",
+        # Still pending: a note on the delivery, not a status change (no state-machine move).
+        delivery.detail = {**(delivery.detail or {}), "job_errors": errors}
+        delivery.last_error = (
+            f"the delivery job failed ({errors} of {len(delays) + 1}), will try again: {reason}"
         )
+        delivery.updated_at = utcnow()
     # Not before the lease would run out anyway: RQ is still recording the failed job.
     wait = timedelta(seconds=delays[errors - 1])
     entry.lease_expires_at = max(lease_until(), utcnow() + wait)

@@ -77,8 +77,19 @@ CHANNEL_MODELS: dict[str, type[BaseModel]] = {
     "drive": DriveDelivery,
 }
 
-# Fields that may hold {alias.column} placeholders (for the wizard's placeholder check).
+# Fields that may hold {alias.column} placeholders, by the definition's (JSON) field names:
+# the save-time placeholder check, the dry run and the wizard's delivery panels read this.
 TEMPLATED_FIELDS: dict[str, tuple[str, ...]] = {
+    "email": (
+        "from",
+        "reply_to",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "message",
+        "attachment_name",
+    ),
     "webhook": (),
     "slack": ("text",),
     "teams": ("title", "text"),

@@ -31,17 +31,6 @@ from app.scheduling import empty_preview_reason, preview
 
 # Binds named data_<key> are filled from a run's `data` payload (DESIGN: the run's data).
 DATA_BIND_PREFIX = "data_"
-# Email fields that may hold placeholders, by the definition's (JSON) field names.
-EMAIL_TEMPLATED_FIELDS = (
-    "from",
-    "reply_to",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "message",
-    "attachment_name",
-)
 
 
 def definition_errors(
@@ -291,10 +280,7 @@ def _placeholder_errors(parts: Parts, found: _Found) -> dict[str, str]:
             errors[f"reports.{i}.filename"] = f"unknown placeholder {', '.join(bad)}"
     for i, delivery in enumerate(parts.deliveries or []):
         fields = dict(delivery.model_dump(by_alias=True))
-        names = (
-            EMAIL_TEMPLATED_FIELDS if delivery.kind == "email" else TEMPLATED_FIELDS[delivery.kind]
-        )
-        for name in names:
+        for name in TEMPLATED_FIELDS[delivery.kind]:
             bad = unknown_placeholders(fields.get(name) or "", known)
             if bad:
                 errors[f"deliveries.{i}.{name}"] = f"unknown placeholder {', '.join(bad)}"

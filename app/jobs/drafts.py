@@ -27,7 +27,15 @@ STEPS: dict[str, str] = {
 }
 # Which parts of the definition each step edits.
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
-    "configuration": ("name", "code", "description", "scheduled", "hold_for_review"),
+    "configuration": (
+        "name",
+        "code",
+        "description",
+        "scheduled",
+        "hold_for_review",
+        "error_notice",
+        "error_notice_to",
+    ),
     "parameters": ("parameters",),
     "data-sources": ("data_sources",),
     "reports": ("reports",),
@@ -40,6 +48,8 @@ EMPTY_DEFINITION: dict[str, Any] = {
     "description": "",
     "scheduled": False,
     "hold_for_review": False,
+    "error_notice": "owner",
+    "error_notice_to": "",
     "parameters": [],
     "data_sources": [],
     "reports": [],
@@ -190,8 +200,49 @@ def commit_fresh_draft(draft: JobDraft, user: User) -> Job:
 
 
 def discard_draft(draft: JobDraft) -> None:
+    """Delete a draft; the job it edits (if any) stays as saved."""
     db.session.delete(draft)
     db.session.commit()
+
+
+def new_job_drafts(workspace: Workspace, user: User) -> list[JobDraft]:
+    """The user's unfinished drafts of new jobs (named, i.e. past the first step), newest
+    first: what "New job" offers to continue before starting another."""
+    return [d for d in drafts_of(workspace, user) if d.job_id is None]
+
+
+def duplicate_job(workspace: Workspace, user: User, job: Job) -> JobDraft:
+    """A draft of a new job copied from `job`: "<name> (copy)" under a code no job or draft
+    of the workspace uses ("<code>-copy", "<code>-copy-2", …), every step done, scheduled
+    generation off so the copy never fires alongside the original before its owner says so.
+    Nothing is a job until the draft is saved. Raises NotFound for another workspace's job,
+    Forbidden below editor."""
+    require(user, workspace, Role.editor)
+    if job.workspace_id != workspace.id:
+        raise NotFound("job not found")
+    data = export_job(job)
+    data["name"] = f"{job.name} (copy)"[:200]
+    data["code"] = free_code(workspace, f"{job.code[:55]}-copy")
+    data["scheduled"] = False
+    draft = JobDraft(
+        workspace_id=workspace.id, job_id=None, user_id=user.id, data=data, valid_steps=list(STEPS)
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def free_code(workspace: Workspace, base: str) -> str:
+    """`base`, or `base-2`, `base-3`…: the first that no job and no draft of the workspace
+    uses (a draft's code is only a suggestion, but two copies should not start equal)."""
+    used = set(db.session.scalars(select(Job.code).filter_by(workspace_id=workspace.id)))
+    drafts = db.session.scalars(select(JobDraft.data).filter_by(workspace_id=workspace.id))
+    used |= {d.get("code") for d in drafts if isinstance(d, dict)}
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def _normalized(rule: dict[str, Any]) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from app.scheduling import (
     ScheduleRule,
     describe,
     empty_preview_reason,
+    explain_preview,
+    line_note,
     next_fire_after,
     parse_rule,
-    preview,
+    short_date,
 )
 
 
@@ -39,15 +41,22 @@ def refresh_next_fire(job: Job, after: datetime | None = None) -> None:
 
 
 def schedule_summary(job: Job, now: datetime | None = None, count: int = 5) -> dict | None:
-    """What the job page shows of a schedule: a description and the next fire times."""
+    """What the job page shows of a schedule: a description, the next `count` fire times,
+    and `lines`: each fire or skipped holiday with its note ('moved from Sat 15 Aug')."""
     rule = rule_of(job)
     if rule is None:
         return None
     now = now or utcnow()
-    fires = preview(rule, now, count)
+    lines = explain_preview(rule, now, count)
+    fires = [line.instant for line in lines if line.instant is not None]
     return {
         "description": describe(rule),
         "fires": fires,
+        # Each fire with the holiday or weekend that moved it, and holidays skipped between.
+        "lines": [
+            {"instant": line.instant, "day": short_date(line.day), "note": line_note(line)}
+            for line in lines
+        ],
         "empty_reason": None if fires else empty_preview_reason(rule, now),
     }
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import nh3
 from pydantic import (
     Field,
     TypeAdapter,
@@ -108,6 +109,14 @@ class EmailDelivery(Strict):
     attachment_name: str = ""
     condition: str = ""
 
+    @field_validator("message")
+    @classmethod
+    def _safe_html(cls, value: str) -> str:
+        cleaned = clean_message_html(value)
+        if not cleaned.strip():
+            raise ValueError("nothing is left of the message once unsafe HTML is removed")
+        return cleaned
+
     @field_validator("from_address", "reply_to", "to", "cc", "bcc")
     @classmethod
     def _address_list(cls, value: str, info: ValidationInfo) -> str:
@@ -116,6 +125,13 @@ class EmailDelivery(Strict):
         if problem:
             raise ValueError(problem)
         return value
+
+
+def clean_message_html(markup: str) -> str:
+    """An email message's HTML as it is stored: only the tags and attributes of ammonia's
+    conservative default list (nh3), so no script, handler, style or frame reaches a mailbox
+    or Herald's own pages. Placeholders ({people.name}, also inside href) are kept."""
+    return nh3.clean(markup)
 
 
 Delivery = Annotated[
@@ -130,6 +146,10 @@ class JobDefinition(Strict):
     description: str = ""
     scheduled: bool = False
     hold_for_review: bool = False
+    # Who hears of a run that ends with errors (app.delivery.error_notice): the job's owner,
+    # the addresses in error_notice_to, or nobody.
+    error_notice: Literal["owner", "addresses", "off"] = "owner"
+    error_notice_to: str = ""
     parameters: list[ParameterDef] = []
     data_sources: list[DataSourceRef] = []
     reports: list[ReportRef] = Field(min_length=1)
@@ -146,6 +166,22 @@ class JobDefinition(Strict):
             return parse_rule(schedule).model_dump(mode="json", exclude_defaults=True)
         except ScheduleRuleError as exc:
             raise ValueError(f"{exc.field}: {exc.message}") from None
+
+    @field_validator("error_notice_to")
+    @classmethod
+    def _notice_addresses(cls, value: str) -> str:
+        problem = recipient_field_error(value)
+        if problem:
+            raise ValueError(problem)
+        if "{" in value:
+            raise ValueError("the error notice goes to fixed addresses: no placeholders")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _notice_needs_addresses(self) -> JobDefinition:
+        if self.error_notice == "addresses" and not self.error_notice_to:
+            raise ValueError("error_notice_to: enter at least one address, or tell the owner")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> JobDefinition:

@@ -22,6 +22,8 @@ DEFINITION_FIELDS = (
     "description",
     "scheduled",
     "hold_for_review",
+    "error_notice",
+    "error_notice_to",
     "parameters",
     "data_sources",
     "reports",
@@ -59,7 +61,9 @@ def create_job(workspace: Workspace, user: User | None, data: Any) -> Job:
     code = data.get("code") if isinstance(data, dict) else None
     if job_by_code(workspace, code) is not None:
         raise Conflict(f"a job with code '{code}' already exists; replace it to change it")
-    return _store(workspace, data, Job(workspace_id=workspace.id), new=True)
+    # The owner hears of runs that end with errors unless the job names other addresses.
+    job = Job(workspace_id=workspace.id, owner_id=user.id if user is not None else None)
+    return _store(workspace, data, job, new=True)
 
 
 def replace_job(workspace: Workspace, user: User | None, job: Job, data: Any) -> Job:
@@ -72,6 +76,25 @@ def replace_job(workspace: Workspace, user: User | None, job: Job, data: Any) ->
     if job.workspace_id != workspace.id:
         raise NotFound("job not found")
     return _store(workspace, data, job, new=False)
+
+
+def set_scheduled(workspace: Workspace, user: User | None, job: Job, on: bool) -> Job:
+    """Pause (`on` False) or resume scheduled generation of `job`: the `scheduled` flag the
+    clock reads (app.runs.scheduled). Resuming starts from now: fires missed while paused
+    are not made up (DESIGN.md: earlier ticks are never back-filled).
+
+    Raises ValidationFailed when resuming a job without a schedule, NotFound for another
+    workspace's job, Forbidden below editor. `user` None is a trusted operator."""
+    if user is not None:
+        require(user, workspace, Role.editor)
+    if job.workspace_id != workspace.id:
+        raise NotFound("job not found")
+    if on and not job.schedule:
+        raise ValidationFailed({"scheduled": "this job has no schedule; add one in the wizard"})
+    job.scheduled = on
+    refresh_next_fire(job)
+    db.session.commit()
+    return job
 
 
 def _store(workspace: Workspace, data: Any, job: Job, *, new: bool) -> Job:

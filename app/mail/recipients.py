@@ -104,13 +104,19 @@ def parse_recipient_template(text: str) -> list[AddressTemplate]:
     items are skipped. Raises AddressTemplateError for unbalanced ``"`` ``<`` ``>``, text after
     ``>``, a name without ``<address>``, or a literal address that is not an addr-spec.
     """
-    return list(_parsed(text or ""))
+    return list(_parsed(text or "", _intranet()))
 
 
 @lru_cache(maxsize=512)
-def _parsed(text: str) -> tuple[AddressTemplate, ...]:
+def _parsed(text: str, intranet: bool) -> tuple[AddressTemplate, ...]:
     # A burst fills the same few fields once per entry: parse each text once per process.
+    # `intranet` is part of the key: it decides whether a literal address is accepted, and
+    # one process may serve apps configured differently (the test suite does).
     return tuple(_TemplateParser(text).parse())
+
+
+def _intranet() -> bool:
+    return has_app_context() and bool(current_app.config.get("INTRANET_ADDRESSES"))
 
 
 def recipient_field_error(text: str, *, single: bool = False) -> str | None:
@@ -172,7 +178,7 @@ def addr_spec(value: str) -> str:
     `.local` or `localhost`, RFC 6761) unless `HERALD_INTRANET_ADDRESSES` is on, which lets
     dotless intranet names like `ops@mailhub` through.
     """
-    intranet = has_app_context() and bool(current_app.config.get("INTRANET_ADDRESSES"))
+    intranet = _intranet()
     try:
         checked = validate_email(
             value,
@@ -282,8 +288,11 @@ class _TemplateParser:
 
     def _bare_item(self, parts: list[Part], item_text: str) -> None:
         if not parts:
-            if self.quoted:
-                self._fail("a name needs its address in angle brackets: Name <address>", 0)
+            if self.quoted:  # `""` alone: an empty name
+                raise AddressTemplateError(
+                    "a name needs its address in angle brackets: Name <address> "
+                    f"in '{shown(item_text)}'"
+                )
             return  # an empty item, e.g. a trailing comma
         if self.quoted or any(isinstance(p, str) and re.search(r"\s", p) for p in parts):
             raise AddressTemplateError(

@@ -23,6 +23,13 @@ class Job(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     scheduled: Mapped[bool] = mapped_column(default=False)
     hold_for_review: Mapped[bool] = mapped_column(default=False)
+    # Who is told when a run ends with errors: "owner" (who created the job), "addresses"
+    # (error_notice_to, an address list) or "off". See app.delivery.error_notice.
+    error_notice: Mapped[str] = mapped_column(String(16), default="owner", server_default="owner")
+    error_notice_to: Mapped[str] = mapped_column(Text, default="", server_default="")
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     # Each is the JSON of the matching part of app.jobs.schema.JobDefinition.
     parameters: Mapped[list[Any]] = mapped_column(default=list)
     data_sources: Mapped[list[Any]] = mapped_column(default=list)
@@ -37,6 +44,7 @@ class Job(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     workspace = relationship("Workspace")
+    owner = relationship("User")
 
 
 class ScheduleMiss(db.Model):

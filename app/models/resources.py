@@ -22,7 +22,7 @@ class Connection(db.Model):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(16))  # smtp | sql | google
+    kind: Mapped[str] = mapped_column(String(16))  # smtp | sql | webhook | slack | teams | google
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     secrets_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     is_default: Mapped[bool] = mapped_column(default=False)

@@ -51,6 +51,10 @@ class Run(db.Model):
     notify_attempts: Mapped[int] = mapped_column(default=0)
     notify_next_at: Mapped[datetime | None] = mapped_column(nullable=True)
     notify_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The job's error notice for this run: None (not due), pending, sending, sent, failed.
+    # Claimed with a conditional UPDATE, so it is sent once however many clocks run.
+    error_notice_status: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    error_notice_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     prepared_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -132,7 +136,7 @@ class EntryDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(16))  # email | drive | webhook | chat
+    kind: Mapped[str] = mapped_column(String(16))  # email | drive | webhook | slack | teams
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

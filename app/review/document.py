@@ -26,9 +26,15 @@ ROW_SUMMARY_FIELDS = 3
 
 
 def request_review_document(
-    workspace: Workspace, user: User | None, entry_ids: Collection[int], title: str
+    workspace: Workspace,
+    user: User | None,
+    entry_ids: Collection[int],
+    title: str,
+    *,
+    run_id: int | None = None,
 ) -> TemporaryFile:
-    """Queue the building of a review document; the file says when it is ready."""
+    """Queue the building of a review document; the file says when it is ready. `run_id`
+    names the run page it was asked from, so the result page links back there."""
     if user is not None:
         require(user, workspace, Role.editor)
     ids = db.session.scalars(
@@ -41,7 +47,7 @@ def request_review_document(
         id=str(uuid.uuid4()),
         workspace_id=workspace.id,
         kind="review-document",
-        spec={"entry_ids": list(ids), "title": title},
+        spec={"entry_ids": list(ids), "title": title, "run_id": run_id},
         filename="review-document.pdf",
         created_by_id=user.id if user else None,
         expires_at=utcnow() + timedelta(hours=current_app.config["TEMPORARY_FILE_HOURS"]),

@@ -103,3 +103,38 @@ def review_row(workspace: Workspace, entry_id: int) -> Entry:
     if found is None:
         raise NotFound("entry not found")
     return found
+
+
+@dataclass(frozen=True)
+class HeldPosition:
+    """Where an entry stands among its run's entries awaiting review (by seq)."""
+
+    previous_id: int | None
+    next_id: int | None
+    held: int  # entries of the run awaiting review now
+    before: int  # how many of them come before this entry
+
+
+def held_position(entry: Entry) -> HeldPosition:
+    """Previous / Next through the run's held entries, as seen from `entry` (held or not,
+    so a just-decided entry still leads on to the next one)."""
+    held = select(Entry.id, Entry.seq).where(
+        Entry.run_id == entry.run_id, Entry.status == EntryStatus.PendingReview
+    )
+    rows = db.session.execute(held.order_by(Entry.seq)).all()
+    before = [row for row in rows if row.seq < entry.seq]
+    after = [row for row in rows if row.seq > entry.seq]
+    return HeldPosition(
+        previous_id=before[-1].id if before else None,
+        next_id=after[0].id if after else None,
+        held=len(rows),
+        before=len(before),
+    )
+
+
+def held_ids(run: Run) -> list[int]:
+    """Every entry of `run` awaiting review, in seq order (the run page's review document)."""
+    query = select(Entry.id).where(
+        Entry.run_id == run.id, Entry.status == EntryStatus.PendingReview
+    )
+    return list(db.session.scalars(query.order_by(Entry.seq)))

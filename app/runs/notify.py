@@ -14,7 +14,7 @@ from app.database import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point
-from app.models import Connection, Run
+from app.models import Connection, Job, Run
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.outbound.post import check_public_http_url, json_bytes, post_json, sign
 from app.outbound.secrets import connection_secret, decrypt_json, find_connection
@@ -80,6 +80,24 @@ def mark_due(run_id: int) -> None:
         update(Run)
         .where(Run.id == run_id, Run.notify_url.is_not(None), Run.notify_status.is_(None))
         .values(notify_status="pending", notify_next_at=utcnow())
+    )
+
+
+# Run outcomes (app.runs.outcome.run_outcome) that the job's error notice reports.
+ERROR_OUTCOMES = frozenset({"failed", "completed_with_errors"})
+
+
+def mark_error_notice_due(run_id: int, outcome: str) -> None:
+    """Called as a run ends with `outcome`: when that is an error and its job tells someone,
+    the error notice becomes pending — once per run, whoever ends it first. No commit."""
+    if outcome not in ERROR_OUTCOMES:
+        return
+    tells = select(Job.id).where(Job.id == Run.job_id, Job.error_notice != "off").exists()
+    db.session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.error_notice_status.is_(None), tells)
+        .values(error_notice_status="pending")
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -12,7 +12,7 @@ from app import metrics
 from app.extensions import db
 from app.models import Artifact, Entry, EntryDelivery, Job, Run
 from app.runs.buckets import bucket_counts
-from app.runs.notify import mark_due
+from app.runs.notify import mark_due, mark_error_notice_due
 from app.runs.states import (
     QUEUED,
     RUN_ENDED,
@@ -70,8 +70,9 @@ def settle_run(
     True when it moved. Does not commit."""
     moved = move_run(run_id, to, from_=from_, **fields)
     if moved and to in RUN_ENDED:
-        record_last_run(run_id)
+        outcome = record_last_run(run_id)
         mark_due(run_id)
+        mark_error_notice_due(run_id, outcome)
     return moved
 
 
@@ -106,8 +107,8 @@ def run_outcome(run: Run, counts: dict[str, int] | None = None) -> str:
     return "completed"
 
 
-def record_last_run(run_id: int) -> None:
-    """Write the run's outcome word to its job's `last_run_status`. Does not commit."""
+def record_last_run(run_id: int) -> str:
+    """Write the run's outcome word to its job's `last_run_status` and return it. No commit."""
     run = db.session.get(Run, run_id)
     db.session.refresh(run)
     outcome = run_outcome(run)
@@ -118,3 +119,4 @@ def record_last_run(run_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     metrics.run_ended(run.trigger, outcome)
+    return outcome

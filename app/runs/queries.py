@@ -5,9 +5,10 @@ answer from both (DESIGN.md "Layers": faces hold no queries)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.access import MAX_ROW_ID
@@ -16,6 +17,19 @@ from app.extensions import db
 from app.models import Artifact, Entry, Job, Run
 from app.pagination import Slice, Window, ordered, paginate, window
 from app.runs.buckets import BUCKETS
+from app.runs.states import RunStatus
+
+# The words of `app.runs.outcome.run_outcome`, in the order the Runs filter offers them.
+OUTCOMES = (
+    "pending",
+    "preparing",
+    "running",
+    "completed",
+    "completed_with_errors",
+    "pending_review",
+    "failed",
+    "cancelled",
+)
 
 MAX_QUERY = 200  # characters of a row search that count; more is cut off
 
@@ -25,16 +39,27 @@ def runs_page(
     *,
     job_id: int | None = None,
     status: str | None = None,
+    outcome: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> Any:
-    """A page of a workspace's runs (of one job, and of one run status, when given), newest
-    first, each with its job loaded: a `Pagination` (see `app.database.paginate`)."""
+    """A page of a workspace's runs, newest first, each with its job loaded: a `Pagination`
+    (see `app.database.paginate`). Narrowed, when given, to one job, one run status, one
+    outcome word (`outcome_is`) and runs created in [created_from, created_before) (aware
+    datetimes). Raises ValueError for an unknown outcome."""
     query = select(Run).where(Run.workspace_id == workspace_id)
     if job_id is not None:
         query = query.where(Run.job_id == job_id)
     if status:
         query = query.where(Run.status == status)
+    if outcome:
+        query = query.where(outcome_is(outcome))
+    if created_from is not None:
+        query = query.where(Run.created_at >= created_from)
+    if created_before is not None:
+        query = query.where(Run.created_at < created_before)
     return paginate(query.options(selectinload(Run.job)).order_by(Run.id.desc()), page, per_page)
 
 
@@ -90,6 +115,41 @@ def entries_window(run_id: int, wanted: Slice, *, bucket: str | None = None) -> 
     return window(
         query.order_by(*ordered(column, wanted.descending), Entry.seq), wanted.start, wanted.limit
     )
+
+
+def run_counts(workspace_id: int) -> dict[int, int]:
+    """How many runs each job of the workspace has, by job id (jobs without runs absent)."""
+    rows = db.session.execute(
+        select(Run.job_id, func.count())
+        .where(Run.workspace_id == workspace_id)
+        .group_by(Run.job_id)
+    )
+    return {job_id: count for job_id, count in rows}
+
+
+def _has_entries(bucket: str) -> ColumnElement[bool]:
+    statuses = [s.value for s in BUCKETS[bucket]]
+    return exists(select(literal(1)).where(Entry.run_id == Run.id, Entry.status.in_(statuses)))
+
+
+def outcome_is(word: str) -> ColumnElement[bool]:
+    """Runs whose `app.runs.outcome.run_outcome` is `word`, as one SQL condition: the same
+    rule (a run status for runs that never got going or ended early; for the others, queued
+    entries first, then errors, then entries waiting for review). Raises ValueError for a
+    word not in OUTCOMES."""
+    if word not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    if word in (RunStatus.pending, RunStatus.preparing, RunStatus.failed, RunStatus.cancelled):
+        return Run.status == word
+    worked = Run.status.in_([RunStatus.running.value, RunStatus.finished.value])
+    queued, errors, review = (_has_entries(b) for b in ("queued", "errors", "review"))
+    if word == "running":
+        return and_(worked, queued)
+    if word == "completed_with_errors":
+        return and_(worked, not_(queued), errors)
+    if word == "pending_review":
+        return and_(worked, not_(queued), not_(errors), review)
+    return and_(worked, not_(or_(queued, errors, review)))
 
 
 def row_matches(q: str) -> ColumnElement[bool]:

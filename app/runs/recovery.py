@@ -196,29 +196,22 @@ def reset_interrupted(entry_id: int) -> None:
     ).all()
     for delivery in interrupted:
         times = (delivery.detail or {}).get("interrupted", 0) + 1
-        detail = {**(delivery.detail or {}), "interrupted": times}
         if times > 1:
-            move_delivery(
-                delivery.id,
-                D.failed,
-                from_=[D.sending],
-                detail=detail,
-                lease_expires_at=None,
-                last_error=(
-                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
-                    "again: the server may have accepted it, check before re-delivering"
-                ),
+            to, error = D.failed, (
+                f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
+                "again: the server may have accepted it, check before re-delivering"
             )
         else:
-            move_delivery(
-                delivery.id,
-                D.pending,
-                from_=[D.sending],
-                detail=detail,
-                lease_expires_at=None,
-                next_attempt_at=None,
-                last_error=(
-                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
-                    "once: the first attempt may have reached the server"
-                ),
+            to, error = D.pending, (
+                f"interrupted while sending (attempt {delivery.attempts}); sent again "
+                "once: the first attempt may have reached the server"
             )
+        move_delivery(
+            delivery.id,
+            to,
+            from_=[D.sending],
+            detail={**(delivery.detail or {}), "interrupted": times},
+            lease_expires_at=None,
+            next_attempt_at=None,
+            last_error=error,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 
+from app.scheduling.calendars import country_names, subdivision_names
 from app.scheduling.rule import WEEKDAYS, ScheduleRule
 
 _DAY_NAMES = dict(zip(WEEKDAYS, calendar.day_name, strict=True))
@@ -25,9 +26,20 @@ def describe(rule: ScheduleRule) -> str:
         text = _weekly(rule)
     else:
         text = _monthly_or_yearly(rule)
+    if rule.holidays is not None:
+        text += f" (not on public holidays in {calendar_label(rule)})"
     if rule.until is not None:
         text += f" until {rule.until:%Y-%m-%d}"
     return f"{text}, {rule.timezone}"
+
+
+def calendar_label(rule: ScheduleRule) -> str:
+    """'Germany' or 'United States (NY)' for a rule's holiday calendar ('' without one)."""
+    if rule.holidays is None:
+        return ""
+    name = country_names().get(rule.holidays.country, rule.holidays.country)
+    sub = rule.holidays.subdivision
+    return f"{name} ({subdivision_names(rule.holidays.country).get(sub, sub)})" if sub else name
 
 
 def ordinal(number: int) -> str:
@@ -109,8 +121,32 @@ def _monthly_or_yearly(rule: ScheduleRule) -> str:
         else:
             which = ordinal(rule.occurrence)
         return f"{which} {_day_noun(rule.days) or 'day'} {of_what} {at}"
+    if rule.shift != "none":
+        return _shifted(rule, of_what, at)
     if rule.effective_day == -1:
         fixed = f"Last day {of_what}"
     noun = _day_noun(rule.days)
     condition = "" if noun is None else f" if it falls on a {noun}"
     return f"{fixed} {at}{condition}"
+
+
+# How each convention reads after "…, or " (SCHEDULE.md, "Business days").
+_SHIFT_WORDS = {
+    "following": "the next business day",
+    "preceding": "the business day before",
+    "modified_following": "the next business day in that month, else the one before",
+    "modified_preceding": "the business day before in that month, else the next one",
+}
+
+
+def _shifted(rule: ScheduleRule, of_what: str, at: str) -> str:
+    """'On the 15th of every month at 18:00, or the business day before'."""
+    day = rule.effective_day
+    if rule.trigger == "monthly":
+        which = "the last day" if day == -1 else f"the {ordinal(day)}"
+        fixed = f"{which} {of_what}"
+    else:
+        month = calendar.month_name[rule.effective_month]
+        period = of_what.removeprefix(f"of {month} ")
+        fixed = f"the last day of {month} {period}" if day == -1 else f"{month} {day} {period}"
+    return f"On {fixed} {at}, or {_SHIFT_WORDS[rule.shift]}"

@@ -45,6 +45,7 @@ def _fixed_date_with_days(rule: ScheduleRule) -> bool:
     return (
         rule.trigger in ("monthly", "yearly")
         and rule.occurrence is None
+        and rule.shift == "none"
         and len(rule.allowed_weekdays) < 7
     )
 
@@ -80,6 +81,11 @@ def _month_rule_reason(rule: ScheduleRule) -> str:
     day = rule.effective_day
     if day != -1 and all(day > LONGEST_MONTH[m] for m in months):
         return f"Day {day} does not exist in {names}."
+    if rule.shift != "none" or rule.holidays is not None:
+        return (
+            "No date the schedule reaches is a business day (an allowed weekday that is not a "
+            "public holiday), and no business day lies within 31 days of it."
+        )
     return (
         f"Allowed days exclude the weekday the fixed date {day} falls on; a fixed date is "
         "skipped, never shifted. Pick an occurrence (e.g. the 1st weekday) instead."

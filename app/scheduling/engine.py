@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
+from app.scheduling.calendars import holiday_name
 from app.scheduling.recurrence import Candidate, candidate_days, elapsed_hours
 from app.scheduling.rule import ScheduleRule
 
@@ -88,6 +89,7 @@ def _fire_instants(
         instants = _hourly(rule, start, after, hi)
     else:
         instants = _merged(candidate_days(rule, lo, min(hi, rule.until or hi)), zone)
+    instant_calendar = rule.holidays if rule.trigger in ("hourly", "cron") else None
     previous = None
     for instant in instants:
         if stop is not None and instant > stop:
@@ -96,6 +98,10 @@ def _fire_instants(
             continue
         if rule.until is not None and _utc_to_wall(instant, zone).date() > rule.until:
             continue
+        if instant_calendar is not None and holiday_name(
+            instant_calendar, _utc_to_wall(instant, zone).date()
+        ):
+            continue  # SCHEDULE.md: hourly and cron instants on a holiday do not fire
         previous = instant
         yield instant
 

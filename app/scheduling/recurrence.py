@@ -33,6 +33,8 @@ from dateutil.rrule import (
 )
 from dateutil.rrule import weekdays as rrule_weekdays
 
+from app.scheduling.business import business_dates, needs_business_path
+from app.scheduling.calendars import holiday_name
 from app.scheduling.rule import ScheduleRule
 
 # A candidate: a local date and the wall times (offsets from midnight) it fires at.
@@ -49,9 +51,17 @@ def candidate_days(rule: ScheduleRule, lo: date, hi: date) -> Iterator[Candidate
     Each date comes with its wall times as offsets from midnight (one for most triggers,
     the cron's hour × minute list for cron), ascending. Raises nothing for valid rules.
     """
+    if needs_business_path(rule):
+        start_time = (timedelta(hours=rule.start.hour, minutes=rule.start.minute),)
+        for day in business_dates(rule, lo, hi):
+            yield day, start_time
+        return
     recurrence = _cron_dates(rule, lo, hi) if rule.trigger == "cron" else _rule_dates(rule, lo, hi)
     if recurrence is None:
         return
+    # Daily and weekly skip holidays (SCHEDULE.md, "Business days"); cron instants are
+    # tested on their own local date by the engine.
+    calendar = rule.holidays if rule.trigger in ("daily", "weekly") else None
     if rule.trigger == "cron":
         assert rule.cron_spec is not None
         times = _deltas(rule.cron_spec.times)
@@ -70,7 +80,7 @@ def candidate_days(rule: ScheduleRule, lo: date, hi: date) -> Iterator[Candidate
                 raise
             return
         # A period's start (dtstart) may precede lo: the first period is taken whole.
-        if wall.date() >= lo:
+        if wall.date() >= lo and holiday_name(calendar, wall.date()) is None:
             yield wall.date(), times
 
 

@@ -17,7 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from app.scheduling.calendars import HolidayCalendar, parse_calendar
 from app.scheduling.cron import CronError, CronSpec, parse_cron
+from app.scheduling.errors import ScheduleRuleError
 from app.validation_messages import message_for
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -28,15 +30,18 @@ Trigger = Literal["yearly", "monthly", "weekly", "daily", "hourly", "once", "cro
 
 # Fields each trigger reads; the others are ignored (reset to their defaults).
 _COMMON = {"start", "timezone", "trigger"}
+_MONTHLY = {"every", "until", "days", "day", "occurrence", "from_end", "shift", "holidays"}
 _APPLIES: dict[str, set[str]] = {
-    "yearly": _COMMON | {"every", "until", "days", "month", "day", "occurrence", "from_end"},
-    "monthly": _COMMON | {"every", "until", "days", "day", "occurrence", "from_end"},
-    "weekly": _COMMON | {"every", "until", "days"},
-    "daily": _COMMON | {"every", "until", "days"},
-    "hourly": _COMMON | {"every", "until", "days"},
+    "yearly": _COMMON | _MONTHLY | {"month"},
+    "monthly": _COMMON | _MONTHLY,
+    "weekly": _COMMON | {"every", "until", "days", "holidays"},
+    "daily": _COMMON | {"every", "until", "days", "holidays"},
+    "hourly": _COMMON | {"every", "until", "days", "holidays"},
     "once": _COMMON,
-    "cron": _COMMON | {"until", "cron"},
+    "cron": _COMMON | {"until", "cron", "holidays"},
 }
+SHIFTS = ("none", "following", "preceding", "modified_following", "modified_preceding")
+Shift = Literal["none", "following", "preceding", "modified_following", "modified_preceding"]
 
 _START = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -44,15 +49,6 @@ _ZONE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
 # Keys zoneinfo can load from a system tz directory that are not IANA zone names.
 _NOT_ZONES = {"localtime", "posixrules"}
 _NOT_PREFIXES = ("posix/", "right/")
-
-
-class ScheduleRuleError(ValueError):
-    """An invalid schedule rule, naming the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 class ScheduleRule(BaseModel):
@@ -70,6 +66,8 @@ class ScheduleRule(BaseModel):
     day: int | None = None
     occurrence: int | None = None
     from_end: bool = False
+    shift: Shift = "none"
+    holidays: HolidayCalendar | None = None
     cron: str | None = None
 
     @model_validator(mode="before")
@@ -85,7 +83,9 @@ class ScheduleRule(BaseModel):
             known = set(cls.model_fields)
             data = {k: v for k, v in data.items() if k in applies or k not in known}
             if data.get("occurrence") is not None:
+                # SCHEDULE.md: `day` and `shift` apply to fixed dates only.
                 data.pop("day", None)
+                data.pop("shift", None)
         return data
 
     @field_validator("start", mode="before")
@@ -183,6 +183,20 @@ class ScheduleRule(BaseModel):
                 raise ScheduleRuleError("days", f"unknown weekday {item!r}")
             chosen.add(item.lower())
         return tuple(day for day in WEEKDAYS if day in chosen)
+
+    @field_validator("shift", mode="before")
+    @classmethod
+    def _check_shift(cls, value: Any) -> str:
+        if value not in SHIFTS:
+            raise ScheduleRuleError(
+                "shift", f"unknown shift {value!r}; expected one of {', '.join(SHIFTS)}"
+            )
+        return value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _check_holidays(cls, value: Any) -> HolidayCalendar:
+        return parse_calendar(value)
 
     @field_validator("cron", mode="before")
     @classmethod

@@ -6,9 +6,12 @@ from flask import Flask
 
 from app.extensions import login_manager
 from app.models import User
+from app.runs.outcome import run_outcome
 from app.sessions import session_user
 from app.web import auth, jobs, links, outbox, resources, review, runs, system, tokens, wizard
-from app.web.helpers import clip, delivery_label, inject_navigation
+from app.web.helpers import clip, delivery_label, inject_navigation, unique_flashes
+from app.web.outcomes import outcome_label, run_duration
+from app.web.timezones import fire_time, mail_date, when
 
 
 def register_blueprints(app: Flask) -> None:
@@ -18,6 +21,13 @@ def register_blueprints(app: Flask) -> None:
     app.context_processor(inject_navigation)
     app.add_template_filter(clip)
     app.add_template_filter(delivery_label)
+    app.add_template_filter(when)
+    app.add_template_filter(fire_time)
+    app.add_template_filter(mail_date)
+    app.add_template_filter(outcome_label)
+    app.add_template_filter(run_duration)
+    app.add_template_global(unique_flashes)
+    app.add_template_global(run_outcome)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, make_response, render_template
+from flask import current_app, get_flashed_messages, make_response, render_template
+from flask import session as browser_session
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -13,6 +14,7 @@ from app.access import get_workspace, workspaces_of
 from app.extensions import htmx
 from app.limits import format_size, size_of
 from app.models import Role, Workspace
+from app.web.timezones import zone_label
 
 
 def is_fragment_request() -> bool:
@@ -31,17 +33,46 @@ def page_or_fragment(
 
 
 def workspace_for(code: str, need: Role = Role.viewer) -> Workspace:
-    """The workspace in the URL, if the current user may see it (404 otherwise)."""
-    return get_workspace(current_user, code, need)
+    """The workspace in the URL, if the current user may see it (404 otherwise); remembered
+    so pages outside a workspace (tokens, Outbox, errors) show the same navigation."""
+    workspace = get_workspace(current_user, code, need)
+    if browser_session.get("workspace") != workspace.code:
+        browser_session["workspace"] = workspace.code
+    return workspace
 
 
 def inject_navigation() -> dict[str, Any]:
+    """What base.html needs for the top navigation on every page: the user's workspaces, the
+    one the navigation points into (`nav_workspace`: the last one visited, else the first)
+    and the viewer's time zone name."""
     if not current_user.is_authenticated:
-        return {"memberships": [], "outbox_enabled": False}
+        return {
+            "memberships": [],
+            "outbox_enabled": False,
+            "nav_workspace": None,
+            "nav_role": None,
+            "viewer_zone_name": zone_label(),
+        }
+    memberships = workspaces_of(current_user)
+    remembered = browser_session.get("workspace")
+    current = next((m for m in memberships if m[0].code == remembered), None)
+    current = current or (memberships[0] if memberships else (None, None))
     return {
-        "memberships": workspaces_of(current_user),
+        "memberships": memberships,
+        "nav_workspace": current[0],
+        "nav_role": current[1],
         "outbox_enabled": bool(current_app.config.get("OUTBOX_DIR")),
+        "viewer_zone_name": zone_label(),
     }
+
+
+def unique_flashes() -> list[tuple[str, str]]:
+    """This request's flash messages, each once: the same notice queued by several requests
+    (polls, redirects) shows one time, not as a pile."""
+    seen: dict[tuple[str, str], None] = {}
+    for item in get_flashed_messages(with_categories=True):
+        seen.setdefault(tuple(item), None)
+    return list(seen)
 
 
 # How a delivery status reads on the pages; the API keeps the status words.

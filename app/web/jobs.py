@@ -8,14 +8,14 @@ from werkzeug.wrappers import Response
 
 from app.access import get_job, role_in
 from app.errors import Conflict, ValidationFailed
-from app.jobs.drafts import drafts_of
+from app.jobs.drafts import drafts_of, duplicate_job
 from app.jobs.queries import SORTS, jobs_page
 from app.jobs.schedule import recent_misses, schedule_summary
-from app.jobs.service import definition_of
+from app.jobs.service import definition_of, set_scheduled
 from app.models import Role
 from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
-from app.runs.queries import runs_page
+from app.runs.queries import run_counts, runs_page
 from app.runs.removal import delete_job
 from app.web.helpers import workspace_for
 
@@ -40,6 +40,7 @@ def index(ws: str) -> str:
         workspace=workspace,
         drafts=drafts_of(workspace, current_user) if may_edit else [],
         jobs=jobs.items,
+        run_counts=run_counts(workspace.id),
         has_next=jobs.has_next,
         page=page,
         q=q,
@@ -60,6 +61,7 @@ def _detail(ws: str, code: str, errors: dict[str, str] | None = None, status: in
         job=job,
         definition=definition_of(job),
         runs=[(run, bucket_counts(run.id)) for run in runs],
+        run_count=run_counts(workspace.id).get(job.id, 0),
         schedule=schedule_summary(job),
         misses=recent_misses(job),
         can_run=can_run,
@@ -93,6 +95,13 @@ def run_now(ws: str, code: str) -> Response:
     return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)
 
 
+def _back(workspace_code: str, code: str | None = None) -> str:
+    """Where a job action returns to: the Jobs list when it was used there, else the job."""
+    if request.form.get("from") == "list" or code is None:
+        return url_for("jobs.index", ws=workspace_code)
+    return url_for("jobs.detail", ws=workspace_code, code=code)
+
+
 @bp.post("/<code>/delete")
 @login_required
 def delete(ws: str, code: str) -> Response:
@@ -103,6 +112,49 @@ def delete(ws: str, code: str) -> Response:
         delete_job(workspace, current_user, job)
     except Conflict as exc:
         flash(str(exc), "error")
-        return redirect(url_for("jobs.detail", ws=workspace.code, code=job.code), code=303)
+        return redirect(_back(workspace.code, job.code), code=303)
     flash(f"Job '{code}' deleted.", "success")
     return redirect(url_for("jobs.index", ws=workspace.code), code=303)
+
+
+@bp.post("/<code>/duplicate")
+@login_required
+def duplicate(ws: str, code: str) -> Response:
+    """Open the wizard on a copy of the job (a new draft with a new code)."""
+    workspace = workspace_for(ws, Role.editor)
+    draft = duplicate_job(workspace, current_user, get_job(workspace, code, current_user))
+    flash(
+        f"This is a copy of '{code}' with the code '{draft.data['code']}'; scheduled generation "
+        "is off until you turn it on. Nothing is saved until you save the job.",
+        "info",
+    )
+    return redirect(
+        url_for("wizard.step", ws=workspace.code, draft_id=draft.id, step="configuration"), 303
+    )
+
+
+@bp.post("/<code>/pause")
+@login_required
+def pause(ws: str, code: str) -> Response:
+    """Stop scheduled generation (Run now still works)."""
+    return _set_scheduled(ws, code, on=False)
+
+
+@bp.post("/<code>/resume")
+@login_required
+def resume(ws: str, code: str) -> Response:
+    """Start scheduled generation again, from the next fire time after now."""
+    return _set_scheduled(ws, code, on=True)
+
+
+def _set_scheduled(ws: str, code: str, *, on: bool) -> Response:
+    workspace = workspace_for(ws)
+    job = get_job(workspace, code, current_user, Role.editor)
+    try:
+        set_scheduled(workspace, current_user, job, on)
+    except ValidationFailed as exc:
+        flash("; ".join(exc.errors.values()), "error")
+    else:
+        state = "resumed" if on else "paused"
+        flash(f"Scheduled generation of '{job.name}' {state}.", "success")
+    return redirect(_back(workspace.code, job.code), code=303)

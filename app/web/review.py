@@ -13,13 +13,19 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app import storage
-from app.access import require, role_in
+from app.access import get_run, require, role_in
 from app.errors import Conflict, NotFound
 from app.extensions import htmx
 from app.models import Role
 from app.review.decisions import approve_entries, reject_entries
 from app.review.document import request_review_document, temporary_file
-from app.review.queue import ReviewFilter, matching_ids, pending_entries, review_row
+from app.review.queue import (
+    ReviewFilter,
+    held_ids,
+    matching_ids,
+    pending_entries,
+    review_row,
+)
 from app.web.helpers import page_or_fragment, workspace_for
 
 bp = Blueprint("review", __name__, url_prefix="/w/<ws>")
@@ -94,7 +100,18 @@ def decide(ws: str) -> Response:
             decided_now=bool(outcome.decided),
             can_write=True,
         )
-    return redirect(url_for("review.index", ws=ws, **filters.as_args()), 303)
+    return redirect(
+        _local(request.form.get("next")) or url_for("review.index", ws=ws, **filters.as_args()),
+        303,
+    )
+
+
+def _local(url: str | None) -> str | None:
+    """A page of this site to return to (the entry page's Approve goes on to the next held
+    entry); None for anything else, so a form cannot send people away."""
+    if url and url.startswith("/") and not url.startswith(("//", "/\\")):
+        return url
+    return None
 
 
 @bp.post("/review/document")
@@ -109,6 +126,22 @@ def document(ws: str) -> Response:
         return redirect(url_for("review.index", ws=ws, **filters.as_args()), 303)
     file = request_review_document(
         workspace, current_user, ids, f"Review document: {len(ids)} entries"
+    )
+    return redirect(url_for("review.file", ws=ws, file_id=file.id), 303)
+
+
+@bp.post("/runs/<int:run_id>/review-document")
+@login_required
+def run_document(ws: str, run_id: int) -> Response:
+    """The run page's review document: the selected entries, or every held one of the run."""
+    workspace = workspace_for(ws, Role.editor)
+    run = get_run(workspace, run_id, current_user, Role.editor)
+    ids = request.form.getlist("entry_id", type=int) or held_ids(run)
+    if not ids:
+        flash("No entry of this run awaits review.", "error")
+        return redirect(url_for("runs.detail", ws=ws, run_id=run.id), 303)
+    file = request_review_document(
+        workspace, current_user, ids, f"Run #{run.id}: {len(ids)} entries", run_id=run.id
     )
     return redirect(url_for("review.file", ws=ws, file_id=file.id), 303)
 

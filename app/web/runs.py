@@ -14,19 +14,25 @@ from app import storage
 from app.access import get_delivery, get_entry, get_run, require, role_in
 from app.database import utcnow
 from app.errors import ValidationFailed
+from app.jobs.queries import all_jobs
+from app.jobs.service import job_by_code
 from app.models import Entry, Role, Run, Workspace
+from app.review.queue import held_position
 from app.review.redeliver import (
     deliver_entries,
     retry_delivery,
     retry_failed_deliveries,
     selection_counts,
 )
+from app.review.thumbnails import thumbnail
 from app.runs import dispatch, health
 from app.runs.buckets import BUCKETS, bucket_counts
 from app.runs.create import cancel_run
-from app.runs.queries import MAX_QUERY, entries_page, runs_page, stored_artifact
+from app.runs.queries import MAX_QUERY, OUTCOMES, entries_page, runs_page, stored_artifact
 from app.runs.states import EntryStatus, RunStatus
 from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
+from app.web.run_filters import date_bounds, run_filters
+from app.web.timezones import viewer_zone
 
 bp = Blueprint("runs", __name__, url_prefix="/w/<ws>")
 PAGE_SIZE = 50
@@ -38,13 +44,30 @@ STATUSES = [s.value for s in EntryStatus]
 def index(ws: str) -> str:
     workspace = workspace_for(ws)
     page = max(request.args.get("page", 1, type=int), 1)
-    runs = runs_page(workspace.id, page=page, per_page=PAGE_SIZE)
+    filters, errors = run_filters(request.args)
+    job = job_by_code(workspace, filters["job"]) if filters["job"] else None
+    if filters["job"] and job is None:
+        errors["job"] = f"no job with code '{filters['job']}' in this workspace"
+    bounds = date_bounds(filters["date_from"], filters["date_to"], viewer_zone())
+    runs = runs_page(
+        workspace.id,
+        job_id=job.id if job else None,
+        outcome=filters["outcome"],
+        created_from=bounds[0],
+        created_before=bounds[1],
+        page=page,
+        per_page=PAGE_SIZE,
+    )
     return render_template(
         "runs/index.html",
         workspace=workspace,
         runs=[(run, run.job, bucket_counts(run.id)) for run in runs.items],
         page=page,
         has_next=runs.has_next,
+        filters=filters,
+        errors=errors,
+        jobs=all_jobs(workspace.id),
+        outcomes=OUTCOMES,
     )
 
 
@@ -202,7 +225,8 @@ def entry(ws: str, run_id: int, entry_id: int) -> str:
     workspace = workspace_for(ws)
     run = get_run(workspace, run_id, current_user)
     found = get_entry(run, entry_id)
-    return render_template("runs/entry.html", **_entry_view(workspace, run, found))
+    view = _entry_view(workspace, run, found, position=held_position(found))
+    return render_template("runs/entry.html", **view)
 
 
 @bp.get("/deliveries/<int:delivery_id>")
@@ -236,6 +260,21 @@ def retry(ws: str, delivery_id: int) -> Response:
     return redirect(
         url_for("runs.entry", ws=workspace.code, run_id=run.id, entry_id=parent.id), code=303
     )
+
+
+@bp.get("/artifacts/<int:artifact_id>/thumbnail.png")
+@login_required
+def artifact_thumbnail(ws: str, artifact_id: int) -> Response:
+    """The first page of a report as a small PNG (made once, then kept); a placeholder
+    picture when there is none, so a list never shows a broken image."""
+    workspace = workspace_for(ws)
+    found = stored_artifact(artifact_id, workspace_id=workspace.id, missing="file not found")
+    key = thumbnail(found)
+    if key is None:
+        return redirect(url_for("static", filename="thumbnail-missing.svg"))
+    response = storage.send_stored(key, "thumbnail.png", "image/png")
+    response.cache_control.private, response.cache_control.max_age = True, 3600
+    return response
 
 
 @bp.get("/artifacts/<int:artifact_id>/<path:filename>")

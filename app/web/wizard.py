@@ -6,13 +6,13 @@ import copy
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import Blueprint, Response, redirect, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from app import storage
 from app.access import get_job
 from app.database import utcnow
-from app.delivery.dryrun import dry_run
+from app.delivery.dryrun import dry_run, send_test_to_me
 from app.errors import NotFound, ValidationFailed
 from app.jobs.checks import known_placeholders
 from app.jobs.drafts import (
@@ -21,6 +21,7 @@ from app.jobs.drafts import (
     discard_draft,
     draft_errors,
     get_draft,
+    new_job_drafts,
     start_draft,
     step_of,
     suggest_code,
@@ -28,19 +29,32 @@ from app.jobs.drafts import (
 )
 from app.jobs.samples import samples
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
+from app.outbound.errors import DeliveryError
 from app.scheduling import (
     ScheduleRuleError,
+    country_names,
     describe,
     empty_preview_reason,
+    explain_preview,
+    line_note,
     parse_rule,
-    preview,
+    short_date,
+    subdivision_names,
 )
 from app.web import wizard_forms as forms
-from app.web.helpers import page_or_fragment, workspace_for
+from app.web.helpers import is_fragment_request, page_or_fragment, workspace_for
 from app.workspace_items import items_of
 
 bp = Blueprint("wizard", __name__, url_prefix="/w/<ws>/jobs")
 ZONES = sorted(available_timezones() - {"localtime"})
+# "If the date is not a business day" (SCHEDULE.md `shift`), in the wizard's words.
+SHIFT_CHOICES = (
+    ("none", "Skip it"),
+    ("following", "Next business day"),
+    ("preceding", "Previous business day"),
+    ("modified_following", "Next, but stay in the month"),
+    ("modified_preceding", "Previous, but stay in the month"),
+)
 RELATIVE_DATES = (
     "today",
     "yesterday",
@@ -70,7 +84,16 @@ def _step_context(workspace: Workspace, draft: JobDraft, step: str, data: dict) 
             "columns": repeating.columns if repeating else [],
         }
     if step == "schedule":
-        return {"zones": ZONES, "weekdays": forms.WEEKDAYS}
+        holidays = (data.get("schedule") or {}).get("holidays") or {}
+        countries = sorted(country_names().items(), key=lambda item: item[1])
+        regions = subdivision_names(holidays.get("country") or "")
+        return {
+            "zones": ZONES,
+            "weekdays": forms.WEEKDAYS,
+            "countries": countries,
+            "regions": sorted(regions.items(), key=lambda item: item[1]),
+            "shifts": SHIFT_CHOICES,
+        }
     if step == "deliveries":
         known = known_placeholders(workspace.id, data)
         return {
@@ -104,12 +127,19 @@ def _render_step(
     )
 
 
-@bp.get("/new")
+@bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new(ws: str) -> Response:
+def new(ws: str) -> Response | str:
+    """New job: offers the user's unfinished new-job drafts first ("Continue editing");
+    a POST (or no such draft) opens the wizard on a blank draft."""
     workspace = workspace_for(ws, Role.editor)
+    if request.method == "GET":
+        unfinished = new_job_drafts(workspace, current_user)
+        if unfinished:
+            return render_template("wizard/new.html", workspace=workspace, drafts=unfinished)
     draft = start_draft(workspace, current_user)
-    return redirect(url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration"))
+    target = url_for("wizard.step", ws=ws, draft_id=draft.id, step="configuration")
+    return redirect(target, 303 if request.method == "POST" else 302)
 
 
 @bp.post("/<code>/edit")
@@ -163,13 +193,15 @@ def schedule_preview(ws: str, draft_id: int) -> Response:
     _draft(ws, draft_id)
     rule_data = forms.schedule(request.form)["schedule"]
     context: dict[str, Any] = {"fires": [], "error": None, "summary": None, "reason": None}
+    context.update(lines=[], line_note=line_note, short_date=short_date)
     if rule_data is None:
         context["error"] = "Set a start date to see the next fire times."
     else:
         try:
             rule = parse_rule(rule_data)
             context["summary"] = describe(rule)
-            context["fires"] = preview(rule, utcnow(), 10)
+            context["lines"] = explain_preview(rule, utcnow(), 10)
+            context["fires"] = [line.instant for line in context["lines"] if line.instant]
             if not context["fires"]:
                 context["reason"] = empty_preview_reason(rule, utcnow())
         except ScheduleRuleError as exc:
@@ -230,6 +262,20 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
     )
 
 
+@bp.post("/drafts/<int:draft_id>/send-test")
+@login_required
+def send_test(ws: str, draft_id: int) -> Response:
+    """"Send a test to me": the first entry's real email, to the signed-in user only."""
+    workspace, draft = _draft(ws, draft_id)
+    try:
+        outcome = {"test_sent_to": send_test_to_me(workspace, current_user, draft.data)}
+    except (ValidationFailed, DeliveryError) as exc:
+        outcome = {"test_error": str(exc)}
+    if is_fragment_request():
+        return page_or_fragment("wizard/review.html", "wizard/_send_test.html", **outcome)
+    return _review(workspace, draft, 422 if "test_error" in outcome else 200, **outcome)
+
+
 @bp.get("/drafts/<int:draft_id>/dry-run/<int:position>.pdf")
 @login_required
 def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
@@ -257,6 +303,7 @@ def discard(ws: str, draft_id: int) -> Response:
     _, draft = _draft(ws, draft_id)
     job = draft.job
     discard_draft(draft)
+    flash(f"Draft “{draft.data.get('name') or 'Unnamed job'}” discarded.", "success")
     if job is not None:
         return redirect(url_for("jobs.detail", ws=ws, code=job.code), 303)
     return redirect(url_for("jobs.index", ws=ws), 303)

@@ -7,8 +7,9 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from app.jobs.channels import DEFAULT_DRIVE_FILENAME
+from app.jobs.channels import DEFAULT_DRIVE_FILENAME, TEMPLATED_FIELDS
 from app.jobs.schema import DEFAULT_REPORT_FILENAME
+from app.scheduling import country_names, subdivision_names
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BINDING_KINDS = ("param", "column", "value")
@@ -71,6 +72,8 @@ def configuration(form: MultiDict) -> dict[str, Any]:
         "description": form.get("description", "").strip(),
         "scheduled": form.get("scheduled") == "on",
         "hold_for_review": form.get("hold_for_review") == "on",
+        "error_notice": form.get("error_notice", "owner"),
+        "error_notice_to": form.get("error_notice_to", "").strip(),
     }
 
 
@@ -128,17 +131,7 @@ def reports(form: MultiDict) -> dict[str, Any]:
     return {"reports": reports_out}
 
 
-DELIVERY_FIELDS = (
-    "connection",
-    "from",
-    "reply_to",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "message",
-    "attachment_name",
-)
+DELIVERY_FIELDS = ("connection", *TEMPLATED_FIELDS["email"])
 # The form fields of each delivery kind's panel (`d-<i>-<field>`, named as the model's
 # fields), besides `kind`, `name` (hidden, kept as it was) and `condition`.
 CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -261,17 +254,38 @@ def schedule(form: MultiDict) -> dict[str, Any]:
         rule["cron"] = form.get("cron", "").strip()
     elif trigger != "once":
         rule["every"] = _number(form.get("every", "1").strip()) or 1
-        rule["until"] = form.get("until", "").strip() or None
+        # Until is "Forever" or a date, chosen explicitly: Forever drops a date left in the
+        # field, and "Until date" without one stays "" so the check says a date is missing.
+        mode, until = form.get("until_mode"), form.get("until", "").strip()
+        rule["until"] = None if mode == "forever" else (until if mode == "date" else until or None)
         rule["days"] = [d for d in WEEKDAYS if form.get(f"day-{d}") == "on"]
         if trigger in ("monthly", "yearly"):
             occurrence = form.get("occurrence", "").strip()
             rule["occurrence"] = _number(occurrence)
             rule["from_end"] = form.get("from_end") == "on"
             rule["day"] = None if occurrence else _number(form.get("day", "").strip())
+            rule["shift"] = None if occurrence else (form.get("shift", "").strip() or None)
         if trigger == "yearly":
             rule["month"] = _number(form.get("month", "").strip())
+    if trigger != "once":
+        rule["holidays"] = _holidays(form)
     values["schedule"] = rule
     return values
+
+
+def _holidays(form: MultiDict) -> dict[str, Any] | None:
+    """The "Public holidays" pickers as the rule's `holidays`; a country typed by name
+    ('Germany') becomes its code, anything unknown is passed on for validation to name."""
+    country = form.get("holiday_country", "").strip()
+    if not country:
+        return None
+    by_name = {name.casefold(): code for code, name in country_names().items()}
+    country = by_name.get(country.casefold(), country)
+    subdivision = form.get("holiday_subdivision", "").strip()
+    if subdivision:
+        names = {name.casefold(): code for code, name in subdivision_names(country).items()}
+        subdivision = names.get(subdivision.casefold(), subdivision)
+    return {"country": country, "subdivision": subdivision or None}
 
 
 PARSERS = {

@@ -26,6 +26,12 @@ def assert_envelope(response, status: int, code: str) -> dict:
     return body
 
 
+def job_codes(response) -> list[str]:
+    """The job codes a successful GET of the job list shows."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [job["code"] for job in response.get_json()]
+
+
 def test_list_jobs(api):
     response = api.get(JOBS)
     assert response.status_code == 200
@@ -36,8 +42,15 @@ def test_list_jobs(api):
         "scheduled": False,
         "holdForReview": False,
     }
-    by_id = api.get(f"/api/v1/ws/{job['id'] and 'demo'}/jobs").get_json()
-    assert by_id == [job]
+    # The workspace and the job may each be named by id as well as by code.
+    ws_id = db.session.scalars(db.select(Workspace.id).filter_by(code="demo")).one()
+    assert api.get(f"/api/v1/ws/{ws_id}/jobs").get_json() == [job]
+    by_code = api.get(f"{JOBS}/monthly-statements")
+    by_id = api.get(f"{JOBS}/{job['id']}")
+    assert by_id.status_code == 200, by_id.get_data(as_text=True)
+    assert by_id.get_json() == by_code.get_json()
+    assert by_id.get_json()["definition"]["code"] == "monthly-statements"
+    assert_envelope(api.get(f"{JOBS}/{job['id'] + 1000}"), 404, "not_found")
 
 
 def test_start_a_run_and_poll_until_finished(api, work, mailbox):
@@ -72,7 +85,7 @@ def test_missing_or_unknown_tokens_are_401(client, demo, header):
 def test_revoked_and_expired_tokens_are_401(client, demo):
     revoked = Api(client, token_for("demo@herald.local", "demo", ["jobs:read"]))
     expired = Api(client, token_for("demo@herald.local", "demo", ["jobs:read"]))
-    assert revoked.get(JOBS).status_code == 200
+    assert job_codes(revoked.get(JOBS)) == ["monthly-statements"]
     tokens = db.session.scalars(db.select(PersonalAccessToken).order_by(PersonalAccessToken.id))
     first, second = tokens.all()
     first.revoked_at = utcnow()
@@ -83,7 +96,7 @@ def test_revoked_and_expired_tokens_are_401(client, demo):
 
 
 def test_a_read_token_cannot_write(reader):
-    assert reader.get(JOBS).status_code == 200
+    assert job_codes(reader.get(JOBS)) == ["monthly-statements"]
     assert_envelope(reader.post(RUNS, {}), 403, "forbidden")
     assert db.session.scalar(db.select(db.func.count()).select_from(Run)) == 0
 
@@ -140,7 +153,7 @@ def test_a_run_is_found_only_under_its_own_job(api, smtp_server):
 
 
 def test_an_inactive_user_or_a_lost_membership_stops_the_token(api):
-    assert api.get(JOBS).status_code == 200
+    assert job_codes(api.get(JOBS)) == ["monthly-statements"]
     membership = db.session.scalars(db.select(Membership)).first()
     db.session.delete(membership)
     db.session.commit()
@@ -204,7 +217,9 @@ def test_unknown_urls_and_methods_under_the_api_are_json(api):
 def test_deliver_approves_held_entries_once(api, work, mailbox):
     job = api.get(JOBS + "/monthly-statements").get_json()["definition"]
     job["hold_for_review"] = True
-    assert api.put(JOBS + "/monthly-statements", job).status_code == 200
+    saved = api.put(JOBS + "/monthly-statements", job)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert saved.get_json()["holdForReview"] is True
     run_id = api.post(RUNS, {"params": {"period": "2026-10-01"}}).get_json()["jobRunId"]
     work()
     status = api.get(f"{RUNS}/{run_id}/status").get_json()
@@ -332,7 +347,9 @@ def test_the_openapi_document_describes_the_seed_endpoints(client):
         assert path in doc["paths"], path
     status = doc["components"]["schemas"]["JobRunStatus"]
     assert {"finished", "entries", "status"} <= set(status["properties"])
-    assert client.get("/swagger/index.html").status_code == 200
+    ui = client.get("/swagger/index.html")
+    assert ui.status_code == 200
+    assert "swagger" in ui.get_data(as_text=True).lower()
 
 
 def test_the_tokens_command_prints_a_working_token(app, client, demo):
@@ -351,7 +368,7 @@ def test_the_tokens_command_prints_a_working_token(app, client, demo):
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert token.startswith("hrld_") and "\n" not in token
-    assert Api(client, token).get(JOBS).status_code == 200
+    assert job_codes(Api(client, token).get(JOBS)) == ["monthly-statements"]
     stored = db.session.scalars(db.select(PersonalAccessToken)).one()
     assert token not in (stored.token_hash, stored.prefix)
 

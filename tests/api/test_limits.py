@@ -54,7 +54,9 @@ def test_data_over_64_kb_is_a_422_naming_the_limit_and_keeps_no_idempotency_key(
 def test_a_parameter_value_over_4_kb_is_a_422_naming_the_parameter(api):
     definition = api.get(JOBS + "/monthly-statements").get_json()["definition"]
     definition["parameters"].append({"name": "note", "type": "string"})
-    assert api.put(JOBS + "/monthly-statements", definition).status_code == 200
+    saved = api.put(JOBS + "/monthly-statements", definition)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert saved.get_json()["definition"]["parameters"][-1]["name"] == "note"
 
     over = api.post(RUNS, {"params": {"note": "é" * (2 * KB + 1)}})  # 4098 bytes as UTF-8
     body = assert_envelope(over, 422, "body_validation_error")
@@ -66,7 +68,10 @@ def test_a_parameter_value_over_4_kb_is_a_422_naming_the_parameter(api):
         }
     ]
     assert runs() == 0
-    assert api.post(RUNS, {"params": {"note": "é" * (2 * KB)}}).status_code == 200
+    at_limit = api.post(RUNS, {"params": {"note": "é" * (2 * KB)}})
+    assert at_limit.status_code == 200, at_limit.get_data(as_text=True)
+    run = db.session.get(Run, at_limit.get_json()["jobRunId"])
+    assert run.requested_params["note"] == "é" * (2 * KB)
 
 
 def test_a_job_default_over_4_kb_is_refused_and_the_job_unchanged(api):

@@ -62,7 +62,8 @@ def browser():
 def page(browser):
     """A browser tab; the test fails if any page it showed broke the Content-Security-Policy
     (Chromium reports each refused script, style or frame on the console)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # A fixed browser zone: pages render times in it (app/web/timezones.py), whatever the host's.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
     page = context.new_page()
     violations: list[str] = []
     page.on(

@@ -67,7 +67,8 @@ def test_quickstart_by_clicking(page, live_server, workers, demo, mailbox, scree
     expect(preview).to_contain_text("Day 1 of every month at 07:00, Europe/Berlin")
     first = preview.locator("time").first
     expect(first).to_have_attribute("datetime", re.compile(r"-01T07:00:00\+0[12]:00$"))
-    expect(preview.locator(".local-time").first).to_contain_text("your time")
+    # Shown in the viewer's zone, with the schedule's own zone beside it.
+    expect(preview.locator(".schedule-zone").first).to_contain_text("07:00 CET in Europe/Berlin")
     screenshot("wizard-5-schedule")
     page.get_by_role("button", name="Save step and continue").click()
 
@@ -77,7 +78,7 @@ def test_quickstart_by_clicking(page, live_server, workers, demo, mailbox, scree
     page.get_by_role("button", name="{customers.email}").click()  # the placeholder picker
     expect(page.get_by_label("To", exact=True)).to_have_value("{customers.email}")
     page.get_by_label("Subject").fill("Your statement for {params.period}")
-    page.get_by_label("Message (HTML)").fill("<p>Dear {customers.name},</p>")
+    page.get_by_role("textbox", name="Message (HTML)").fill("Dear {customers.name},")  # Quill
     screenshot("wizard-6-deliveries")
     page.get_by_role("button", name="Save step and continue").click()
 

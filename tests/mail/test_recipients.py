@@ -139,6 +139,8 @@ def test_intranet_domains_are_refused_unless_the_setting_allows_them(app):
         assert recipient_field_error("ops@localhost") is not None
     finally:
         app.config["INTRANET_ADDRESSES"] = False
+    # Parsed fields are cached: one parsed while the setting was on is not accepted now.
+    assert recipient_field_error("Ops <ops@mailhub>, a@x.example") is not None
 
 
 # --- row values are data ------------------------------------------------------------------

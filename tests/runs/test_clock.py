@@ -13,6 +13,7 @@ from app.database import utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs.schedule import refresh_next_fire
+from app.jobs.service import replace_job
 from app.models import Job, Run, ScheduleMiss
 from app.runs.scheduled import fire_due_jobs
 from tests import factories as make
@@ -60,9 +61,8 @@ def test_saving_a_job_sets_its_next_fire_time(app):
     local = job.next_fire_at.astimezone(ZoneInfo("America/Los_Angeles"))
     assert local.strftime("%d %H:%M") == "01 07:00"
 
-    make.job(
-        ws, code="test-job", scheduled=False, schedule=rule, reports=[{"template": "t-test-job"}]
-    )
+    definition = {"code": "test-job", "name": "Test job", "scheduled": False, "schedule": rule}
+    replace_job(ws, None, job, {**definition, "reports": [{"template": "t-test-job"}]})
     db.session.refresh(job)
     assert job.next_fire_at is None
 

@@ -54,7 +54,9 @@ def test_each_admin_sees_only_their_workspace_mail(auth, client, demo, catcher, 
     assert "1 messages caught" in page and "ann@example.com" in page
     assert "secret@other.example" not in page and "stray" not in page
     demo_message = LINK.search(page)[1]
-    assert client.get(demo_message).status_code == 200
+    message = client.get(demo_message)
+    assert message.status_code == 200
+    assert "ann@example.com" in message.get_data(as_text=True)
 
     client.post("/logout", data={"csrf_token": _csrf(client)})
     auth.login("boss@other.example", make.PASSWORD)

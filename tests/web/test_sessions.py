@@ -111,7 +111,8 @@ def test_logout_ends_the_session_and_the_remember_cookie_server_side(app, client
 
 def test_a_new_password_ends_existing_sessions(app, client, demo):
     assert _login(client, remember=True).status_code == 302
-    assert _get(client, "/w/demo/jobs").status_code == 200
+    jobs = _get(client, "/w/demo/jobs")
+    assert jobs.status_code == 200 and "Monthly Customer Statements" in jobs.text
     user = db.session.scalars(db.select(User).filter_by(email=DEMO)).one()
     user.set_password("a brand new passphrase")
     db.session.commit()

@@ -63,7 +63,9 @@ def test_the_system_page_is_for_admins(client, auth, demo):
     auth.post("/logout", page="/w/demo/jobs")
     auth.login()
     assert 'href="/system"' in client.get("/w/demo/jobs").get_data(as_text=True)
-    assert client.get("/system").status_code == 200
+    page = client.get("/system")
+    assert page.status_code == 200
+    assert '<tr data-queue="generate">' in page.get_data(as_text=True)
 
 
 def test_the_system_page_lists_a_real_worker_and_the_real_clock(app, client, auth, demo, processes):

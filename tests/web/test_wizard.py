@@ -62,8 +62,13 @@ def test_opening_new_job_again_continues_the_untouched_draft(auth, client, demo)
     again = client.get("/w/demo/jobs/new").headers["Location"].rsplit("/", 1)[0]
     assert again == first  # a reload makes no second empty draft
     post_step(auth, first, "configuration", STEP_DATA["configuration"])
-    second = client.get("/w/demo/jobs/new").headers["Location"].rsplit("/", 1)[0]
-    assert second != first  # the first has content now: a fresh one
+    # The first has content now: New job offers it (Continue editing) before a fresh one.
+    offer = client.get("/w/demo/jobs/new")
+    assert offer.status_code == 200 and "You have unfinished drafts" in offer.text
+    assert f'href="{first}/review">Continue editing</a>' in offer.text
+    fresh = auth.post("/w/demo/jobs/new", page="/w/demo/jobs/new")
+    second = fresh.headers["Location"].rsplit("/", 1)[0]
+    assert second != first
     assert db.session.scalar(db.select(db.func.count()).select_from(JobDraft)) == 2
 
 
@@ -465,7 +470,8 @@ def test_a_draft_that_would_fail_keeps_its_work_but_cannot_become_a_job(auth, cl
     assert stored("scheduled") is True
     jobs = client.get("/w/demo/jobs").text
     assert "Your unsaved drafts" in jobs and "never runs or fires until it is saved" in jobs
-    assert f'<a href="{base}/review">Quarterly Statements</a> (new job)' in jobs
+    assert "<strong>Quarterly Statements</strong>" in jobs and "(new job <code>" in jobs
+    assert f'href="{base}/review">Continue editing</a>' in jobs
 
 
 def test_a_binding_to_a_column_the_repeating_source_lacks_is_refused(auth, client, demo):

@@ -18,6 +18,7 @@ from app.connections.settings import (
     public_url,
     service_account_email,
 )
+from app.delivery.channels.probe import PROBED_KINDS, probe_connection
 from app.delivery.test_email import send_test_email
 from app.errors import ValidationFailed
 from app.models import Connection, Role, Workspace
@@ -88,6 +89,7 @@ def _connection_context(
         "secret_unreadable": unreadable,
         "client_email": service_account_email(secrets.get("key")),
         "insecure_allowed": insecure_webhooks_allowed(),
+        "probed_kinds": PROBED_KINDS,
         "to": request.form.get("to", current_user.email),
         **extra,
     }
@@ -177,4 +179,26 @@ def connection_test_email(ws: str, code: str) -> Response:
         "resources/_test_result.html",
         _outcome_status("send_error" in outcome),
         **_connection_context(workspace, _form_of_connection(connection), connection, **outcome),
+    )
+
+
+@bp.post("/connections/<code>/test")
+@login_required
+def connection_test(ws: str, code: str) -> Response:
+    """The Test button of a Slack, Teams or webhook connection: the receiver's answer."""
+    workspace = workspace_for(ws, Role.admin)
+    connection = get_connection(workspace, code, current_user)
+    test_url = request.form.get("test_url", "").strip()
+    try:
+        answer = probe_connection(workspace, current_user, connection, test_url)
+        outcome = {"probe_status": answer.status, "probe_excerpt": answer.excerpt}
+    except DeliveryError as exc:
+        outcome = {"probe_error": str(exc)}
+    return page_or_fragment(
+        "resources/connection_edit.html",
+        "resources/_probe_result.html",
+        _outcome_status("probe_error" in outcome),
+        **_connection_context(
+            workspace, _form_of_connection(connection), connection, test_url=test_url, **outcome
+        ),
     )
