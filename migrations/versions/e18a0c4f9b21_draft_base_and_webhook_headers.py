@@ -1,7 +1,7 @@
 """draft base digest and completion webhook headers (#18)
 
 Revision ID: e18a0c4f9b21
-Revises: 5b8e0f3c2a71
+Revises: a9c41e7f3b20
 Create Date: 2026-11-30 09:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e18a0c4f9b21'
-down_revision = '5b8e0f3c2a71'
+down_revision = 'a9c41e7f3b20'
 branch_labels = None
 depends_on = None
 
