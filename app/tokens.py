@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
@@ -14,6 +15,7 @@ from app.database import autocommit, utcnow
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Role, User, Workspace
+from app.pagination import Slice, Window, ordered, window
 
 PERMISSIONS = {"jobs:read": Role.viewer, "jobs:write": Role.editor}
 PREFIX = "hrld_"
@@ -73,6 +75,28 @@ def tokens_of(user: User) -> list[PersonalAccessToken]:
             .order_by(PersonalAccessToken.created_at.desc())
         )
     )
+
+
+# Sort keys of the API's token list; the default is newest first, as on the tokens page.
+TOKEN_SORTS: dict[str, Any] = {
+    "name": PersonalAccessToken.name,
+    "createdAt": PersonalAccessToken.created_at,
+    "expiresAt": PersonalAccessToken.expires_at,
+    "lastUsedAt": PersonalAccessToken.last_used_at,
+}
+
+
+def tokens_window(user_id: int, workspace_id: int, wanted: Slice) -> Window:
+    """The API's token list: the user's tokens for one workspace (revoked and expired ones
+    too, as the tokens page lists them) whose name contains `wanted.q` (any case), ordered by
+    a key of TOKEN_SORTS. Never the secret: only its hash is stored. KeyError for a bad sort."""
+    query = select(PersonalAccessToken).filter_by(user_id=user_id, workspace_id=workspace_id)
+    if wanted.q:
+        query = query.where(PersonalAccessToken.name.icontains(wanted.q, autoescape=True))
+    order = [PersonalAccessToken.created_at.desc(), PersonalAccessToken.id.desc()]
+    if wanted.sort:
+        order = [*ordered(TOKEN_SORTS[wanted.sort], wanted.descending), *order]
+    return window(query.order_by(*order), wanted.start, wanted.limit)
 
 
 def revoke_token(user: User, token_id: int) -> None:

@@ -72,6 +72,7 @@ VIEWER_MAY_WRITE = {
     "tokens.create": "a viewer may hold a read-only token",
     "tokens.revoke": "revokes one's own token",
     "resources.source_test": "runs a saved source's own query: its page offers viewers the test",
+    "api.rule_fire_times": "a POST only to carry the rule: computes fire times, stores nothing",
 }
 
 
@@ -133,6 +134,7 @@ def world(app: Flask, smtp_server: Any, work: Any) -> World:
             "entry_id": entry.id,
             "delivery_id": entry.deliveries[0].id,
             "artifact_id": artifact.id,
+            "report_id": artifact.id,
             "filename": artifact.filename,
             "file_id": file.id,
             "draft_id": draft.id,

@@ -9,9 +9,21 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
-from app.api import entries, files, jobs, openapi, runs, system  # noqa: F401  (routes register)
+from app.api import (  # noqa: F401  (routes register)
+    drafts,
+    entries,
+    files,
+    jobs,
+    openapi,
+    reports,
+    review,
+    runs,
+    system,
+    tokens,
+)
 from app.api.blueprint import bp
-from app.api.errors import ApiError, error_response, invalid_request, request_id
+from app.api.common import check_parameters
+from app.api.errors import ApiError, conflict, error_response, invalid_request, request_id
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.extensions import limiter
 from app.limits import REQUEST, too_large
@@ -44,6 +56,7 @@ def _authenticate() -> None:
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     g.api_token = token
+    check_parameters(request.view_args)
 
 
 @bp.after_app_request
@@ -56,6 +69,10 @@ def _correlate(response: Response) -> Response:
 
 @bp.errorhandler(ValidationFailed)
 def _invalid(exc: ValidationFailed) -> Response:
+    # A refusal that names no field is about the state of things, not the request's content
+    # (a finished run cancelled, a sent delivery retried): seed 004's 409 conflict.
+    if set(exc.errors) == {""}:
+        return error_response(conflict(exc.errors[""]))
     return error_response(invalid_request(exc.errors))
 
 
@@ -71,7 +88,7 @@ def _forbidden(exc: Forbidden) -> Response:
 
 @bp.errorhandler(Conflict)
 def _conflict(exc: Conflict) -> Response:
-    return error_response(ApiError(409, str(exc)))
+    return error_response(conflict(str(exc)))
 
 
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(bp)

@@ -9,7 +9,7 @@ from flask import g
 from app import storage
 from app.access import get_delivery, get_entry
 from app.api.blueprint import bp
-from app.api.common import run_of
+from app.api.common import ANY_INT, RUN_PATH, run_of
 from app.api.errors import ApiError
 from app.errors import NotFound
 from app.models import Role
@@ -17,7 +17,7 @@ from app.review.decisions import approve_entries, reject_entries
 from app.review.redeliver import retry_delivery
 from app.runs.queries import stored_artifact
 
-ENTRY = "/ws/<ws>/jobs/<job>/runs/<int:run_id>/entries/<int:entry_id>"
+ENTRY = RUN_PATH + f"/entries/<{ANY_INT}:entry_id>"
 
 
 @bp.post(ENTRY + "/<any(approve, reject):action>")
@@ -31,7 +31,7 @@ def decide_entry(ws: str, job: str, run_id: int, entry_id: int, action: str) -> 
     return {"decided": outcome.decided, "alreadyDecided": outcome.already_decided}
 
 
-@bp.post("/ws/<ws>/jobs/<job>/runs/<int:run_id>/deliveries/<int:delivery_id>/retry")
+@bp.post(RUN_PATH + f"/deliveries/<{ANY_INT}:delivery_id>/retry")
 def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
     _, run = run_of(ws, job, run_id, "jobs:write")
     caller = g.api_token
@@ -42,7 +42,7 @@ def retry(ws: str, job: str, run_id: int, delivery_id: int) -> Any:
     return {"id": retried.id, "status": retried.status, "attempts": retried.attempts}
 
 
-@bp.get(ENTRY + "/artifacts/<int:artifact_id>")
+@bp.get(ENTRY + f"/artifacts/<{ANY_INT}:artifact_id>")
 def artifact(ws: str, job: str, run_id: int, entry_id: int, artifact_id: int) -> Any:
     _, run = run_of(ws, job, run_id)
     entry = get_entry(run, entry_id)

@@ -24,6 +24,13 @@ CODES = {
 }
 
 
+# Seed 004's catalog: a body that is not JSON or breaks the request schema is a
+# body_validation_error; a bad query or path parameter is a validation_error (both name the
+# field in details.errors); a refusal because of the current state (a sent delivery retried,
+# a job with runs in progress deleted, a stale draft committed) is a 409 conflict.
+BODY_INVALID = "body_validation_error"
+
+
 class ApiError(Exception):
     """Raised by API handlers; rendered as the error envelope."""
 
@@ -61,8 +68,19 @@ def field_errors(errors: dict[str, str]) -> dict[str, Any]:
     return {"errors": [{"field": field, "message": message} for field, message in errors.items()]}
 
 
-def invalid_request(errors: dict[str, str]) -> ApiError:
-    """The 422 for a request with problems: each in `details`, beside its field's path."""
+def invalid_request(errors: dict[str, str], code: str = BODY_INVALID) -> ApiError:
+    """The 422 for a request with problems: each in `details`, beside its field's path
+    (a body's fields by default; `code` "validation_error" for query and path parameters)."""
     count = len(errors)
     message = f"{count} problem{'s' if count != 1 else ''} in the request; see details"
-    return ApiError(422, message, field_errors(errors))
+    return ApiError(422, message, field_errors(errors), code=code)
+
+
+def invalid_parameter(name: str, message: str) -> ApiError:
+    """The 422 validation_error for one query or path parameter, named in details.errors."""
+    return ApiError(422, f"{name}: {message}", field_errors({name: message}))
+
+
+def conflict(reason: str) -> ApiError:
+    """The 409 for a request the current state refuses; `reason` says what to do instead."""
+    return ApiError(409, reason, {"reason": reason})

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, g, request
 
 from app.api.blueprint import bp
-from app.api.common import job_of, json_body, workspace
-from app.api.errors import ApiError
+from app.api.common import body, int_arg, job_of, json_body, list_args, listed, workspace
+from app.api.errors import ApiError, invalid_parameter, invalid_request
+from app.api.schemas import MAX_FIRE_TIMES, FireTimesRequest
 from app.api.serializers import job_summary
 from app.database import utcnow
-from app.jobs.queries import all_jobs
+from app.jobs.fire_times import FirePreview, preview_rule, preview_rule_data
+from app.jobs.queries import jobs_window
 from app.jobs.schedule import rule_of
 from app.jobs.service import create_job, export_job, replace_job
+from app.runs.queries import last_errors
 from app.runs.removal import delete_job
-from app.scheduling import describe, format_instant, preview
+
+# The API's sort names for the job list's sorts (app/jobs/queries.py SORTS).
+JOB_SORTS = {"name": "name", "code": "code", "nextRunAt": "next_run", "lastRunAt": "last_run"}
 
 
 @bp.get("/ws/<ws>/jobs")
 def list_jobs(ws: str) -> Any:
-    return [job_summary(job) for job in all_jobs(workspace(ws, "jobs:read").id)]
+    wanted = list_args(JOB_SORTS)
+    found = jobs_window(
+        workspace(ws, "jobs:read").id, replace(wanted, sort=JOB_SORTS.get(wanted.sort or ""))
+    )
+    errors = last_errors([job.id for job in found.items])
+    return listed(found, [job_summary(job, errors.get(job.id)) for job in found.items], False)
 
 
 @bp.post("/ws/<ws>/jobs")
@@ -33,7 +44,8 @@ def create_job_definition(ws: str) -> Any:
 @bp.get("/ws/<ws>/jobs/<job>")
 def get_job_definition(ws: str, job: str) -> Any:
     _, found = job_of(ws, job)
-    return {**job_summary(found), "definition": export_job(found)}
+    error = last_errors([found.id]).get(found.id)
+    return {**job_summary(found, error), "definition": export_job(found)}
 
 
 @bp.put("/ws/<ws>/jobs/<job>")
@@ -50,24 +62,54 @@ def delete_job_definition(ws: str, job: str) -> Any:
     return Response(status=204)
 
 
+def _after_and_count() -> tuple[datetime, int]:
+    """`after` (ISO 8601; a naive one is UTC; default now) and `count` (1..1000, default 10)
+    from the query string; 422 naming the parameter."""
+    count = int_arg("count", 10, 1, MAX_FIRE_TIMES)
+    return _instant("after", request.args.get("after"), invalid_parameter), count
+
+
+def _instant(name: str, text: str | None, error: Any) -> datetime:
+    if text is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise error(name, "must be an ISO 8601 date-time, e.g. 2026-01-01T00:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _fire_times_out(found: FirePreview) -> dict[str, Any]:
+    return {
+        "timezone": found.timezone,
+        "description": found.description,
+        "fireTimes": found.fire_times,
+        "emptyReason": found.empty_reason,
+    }
+
+
 @bp.get("/ws/<ws>/jobs/<job>/fire-times")
 def fire_times(ws: str, job: str) -> Any:
     _, found = job_of(ws, job)
     rule = rule_of(found)
     if rule is None:
         raise ApiError(404, "this job has no schedule")
-    try:
-        count = int(request.args.get("count", 10))
-        after_text = request.args.get("after")
-        after = datetime.fromisoformat(after_text) if after_text else utcnow()
-    except ValueError:
-        raise ApiError(422, "count must be a number and after an ISO 8601 instant") from None
-    if after.tzinfo is None:
-        after = after.replace(tzinfo=UTC)
-    if not 1 <= count <= 1000:
-        raise ApiError(422, "count must be between 1 and 1000")
-    return {
-        "timezone": rule.timezone,
-        "description": describe(rule),
-        "fireTimes": [format_instant(t) for t in preview(rule, after, count)],
-    }
+    after, count = _after_and_count()
+    return _fire_times_out(preview_rule(rule, after, count))
+
+
+@bp.post("/ws/<ws>/fire-times")
+def rule_fire_times(ws: str) -> Any:
+    """Any rule's fire times, as `schedule preview` prints them (seed 002's job-fire-times)."""
+    workspace(ws, "jobs:read")
+    asked = body(FireTimesRequest)
+    if (asked.rule is None) == (asked.cron is None):
+        raise invalid_request({"rule": "send either rule (SCHEDULE.md) or cron"})
+    after = _instant("after", asked.after, lambda n, m: invalid_request({n: m}))
+    if asked.rule is not None:
+        found = preview_rule_data(asked.rule, after, asked.count, "rule")
+    else:
+        cron = {"trigger": "cron", "cron": asked.cron, "timezone": asked.timezone or "UTC"}
+        cron["start"] = asked.start or after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        found = preview_rule_data({**cron, "until": asked.until}, after, asked.count, "")
+    return _fire_times_out(found)

@@ -9,275 +9,21 @@ from flask import Blueprint, render_template
 from pydantic import BaseModel
 
 from app.api import schemas as s
-from app.api.system import SystemStatus
-from app.jobs.schema import JobDefinition
+from app.api.operations import JOB_ROUTES
+from app.api.operations_runs import RUN_ROUTES, RUNS
 
 swagger = Blueprint("swagger", __name__, url_prefix="/swagger")
 
-WS = {
-    "name": "workspaceId",
-    "in": "path",
-    "required": True,
-    "description": "Workspace id or code",
-    "schema": {"type": "string"},
-}
-JOB = {
-    "name": "jobIdOrCode",
-    "in": "path",
-    "required": True,
-    "description": "Job id or code",
-    "schema": {"type": "string"},
-}
-RUN = {"name": "jobRunId", "in": "path", "required": True, "schema": {"type": "integer"}}
-ENTRY = {"name": "entryId", "in": "path", "required": True, "schema": {"type": "integer"}}
-TEMPORARY_FILE = {
-    "name": "temporaryFileId",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-}
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {
-        "name": "perPage",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-    },
-]
-JOBS = "/api/v1/ws/{workspaceId}/jobs"
-RUNS = JOBS + "/{jobIdOrCode}/runs/{jobRunId}"
-
-# (method, path, summary, permission, parameters, request model, status, response model)
-ROUTES: list[tuple[str, str, str, str, list, Any, int, Any]] = [
-    ("get", JOBS, "List jobs", "read", [WS], None, 200, list[s.JobSummary]),
-    (
-        "post",
-        JOBS,
-        "Create a job from its definition",
-        "write",
-        [WS],
-        JobDefinition,
-        201,
-        s.JobSummary,
-    ),
-    (
-        "get",
-        JOBS + "/{jobIdOrCode}",
-        "Get a job and its definition",
-        "read",
-        [WS, JOB],
-        None,
-        200,
-        s.JobSummary,
-    ),
-    (
-        "put",
-        JOBS + "/{jobIdOrCode}",
-        "Replace a job's definition",
-        "write",
-        [WS, JOB],
-        JobDefinition,
-        200,
-        s.JobSummary,
-    ),
-    ("delete", JOBS + "/{jobIdOrCode}", "Delete a job", "write", [WS, JOB], None, 204, None),
-    (
-        "get",
-        JOBS + "/{jobIdOrCode}/fire-times",
-        "Next fire times of the job's schedule",
-        "read",
-        [
-            WS,
-            JOB,
-            {
-                "name": "count",
-                "in": "query",
-                "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-            },
-            {"name": "after", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-        ],
-        None,
-        200,
-        s.FireTimes,
-    ),
-    (
-        "post",
-        JOBS + "/{jobIdOrCode}/runs",
-        "Start a run",
-        "write",
-        [
-            WS,
-            JOB,
-            {
-                "name": "Idempotency-Key",
-                "in": "header",
-                "description": "Retry-safe start: the same key and body on this job answer "
-                "the same run (kept 24 h by default); another body with the key is a 409.",
-                "schema": {"type": "string", "maxLength": 200},
-            },
-        ],
-        s.JobRunRequest,
-        200,
-        s.JobRunCreated,
-    ),
-    (
-        "get",
-        JOBS + "/{jobIdOrCode}/runs",
-        "List runs, newest first",
-        "read",
-        [WS, JOB, *PAGING, {"name": "status", "in": "query", "schema": {"type": "string"}}],
-        None,
-        200,
-        s.RunPage,
-    ),
-    (
-        "get",
-        RUNS,
-        "A run with a page of its entries",
-        "read",
-        [
-            WS,
-            JOB,
-            RUN,
-            *PAGING,
-            {
-                "name": "bucket",
-                "in": "query",
-                "schema": {"type": "string", "enum": ["queued", "completed", "errors", "review"]},
-            },
-            {
-                "name": "q",
-                "in": "query",
-                "description": "entries with a row value containing this text (any case), "
-                "as the run page's search",
-                "schema": {"type": "string", "maxLength": 200},
-            },
-        ],
-        None,
-        200,
-        s.RunDetail,
-    ),
-    (
-        "get",
-        RUNS + "/status",
-        "Poll a run until finished",
-        "read",
-        [WS, JOB, RUN],
-        None,
-        200,
-        s.JobRunStatus,
-    ),
-    (
-        "post",
-        RUNS + "/generate-review-document",
-        "Build one PDF of all entries",
-        "write",
-        [WS, JOB, RUN],
-        None,
-        202,
-        s.TemporaryFileCreated,
-    ),
-    (
-        "post",
-        RUNS + "/deliver",
-        "Approve and deliver every entry awaiting review",
-        "write",
-        [WS, JOB, RUN],
-        None,
-        200,
-        s.DeliverResult,
-    ),
-    (
-        "post",
-        RUNS + "/cancel",
-        "Cancel what has not started",
-        "write",
-        [WS, JOB, RUN],
-        None,
-        200,
-        s.JobRunStatus,
-    ),
-    (
-        "post",
-        RUNS + "/entries/{entryId}/approve",
-        "Approve one held entry",
-        "write",
-        [WS, JOB, RUN, ENTRY],
-        None,
-        200,
-        s.DecisionResult,
-    ),
-    (
-        "post",
-        RUNS + "/entries/{entryId}/reject",
-        "Reject one held entry",
-        "write",
-        [WS, JOB, RUN, ENTRY],
-        None,
-        200,
-        s.DecisionResult,
-    ),
-    (
-        "post",
-        RUNS + "/deliveries/{deliveryId}/retry",
-        "Retry one failed delivery",
-        "write",
-        [
-            WS,
-            JOB,
-            RUN,
-            {"name": "deliveryId", "in": "path", "required": True, "schema": {"type": "integer"}},
-        ],
-        None,
-        200,
-        s.DeliveryOut,
-    ),
-    (
-        "get",
-        RUNS + "/entries/{entryId}/artifacts/{artifactId}",
-        "Download a report PDF",
-        "read",
-        [
-            WS,
-            JOB,
-            RUN,
-            ENTRY,
-            {"name": "artifactId", "in": "path", "required": True, "schema": {"type": "integer"}},
-        ],
-        None,
-        200,
-        "pdf",
-    ),
-    (
-        "get",
-        "/api/v1/ws/{workspaceId}/temporary-files/{temporaryFileId}",
-        "Status of a temporary file",
-        "read",
-        [WS, TEMPORARY_FILE],
-        None,
-        200,
-        s.TemporaryFileOut,
-    ),
-    (
-        "get",
-        "/api/v1/ws/{workspaceId}/temporary-files/{temporaryFileId}/download",
-        "Download a ready temporary file",
-        "read",
-        [WS, TEMPORARY_FILE],
-        None,
-        200,
-        "pdf",
-    ),
-    ("get", "/api/v1/system", "Workers, queues, the clock", "admin", [], None, 200, SystemStatus),
-]
+ROUTES = [*JOB_ROUTES, *RUN_ROUTES]
 ERRORS = {
-    "400": "Malformed JSON",
+    "400": "Malformed JSON (body_validation_error)",
     "401": "Missing, unknown, revoked or expired token",
     "403": "The token lacks the permission",
     "404": "Not found (or another workspace's)",
-    "409": "Conflict",
+    "409": "Conflict with the current state (conflict; details.reason says why)",
     "413": "The request body is larger than HERALD_MAX_REQUEST_BYTES (default 16 MB)",
-    "422": "Validation error",
+    "422": "body_validation_error (the body) or validation_error (a query or path "
+    "parameter), each problem in details.errors beside its field",
     "429": "Rate limit exceeded",
 }
 
@@ -289,6 +35,12 @@ UNAVAILABLE = (
     "The work queue (Redis) is unavailable; nothing was created. Try again after Retry-After "
     "seconds, also given as error.details.retry_after."
 )
+TOTAL = {
+    "X-Total-Count": {
+        "description": "How many items the whole list has (every list answers it)",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
 RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before trying again",
@@ -308,13 +60,24 @@ def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def operation_id(method: str, path: str) -> str:
+    """A stable name for generated clients: the method and the path's words, `one` for a
+    trailing id (GET …/jobs/{jobIdOrCode} → get_jobs_one)."""
+    parts = path.removeprefix("/api/v1/").removeprefix("ws/{workspaceId}/").split("/")
+    words = [p.strip("_").replace("-", "_") for p in parts if not p.startswith("{")]
+    if parts[-1].startswith("{"):
+        words.append("one")
+    return "_".join([method, *words])
+
+
 @cache
 def document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     error_ref = _schema(s.ErrorEnvelope, components)
     paths: dict[str, Any] = {}
-    for method, path, summary, permission, params, body, status, response in ROUTES:
+    for method, path, summary, permission, params, body, status, response, lists in ROUTES:
         operation: dict[str, Any] = {
+            "operationId": operation_id(method, path),
             "summary": summary,
             "description": "A token of a workspace admin"
             if permission == "admin"
@@ -334,7 +97,11 @@ def document() -> dict[str, Any]:
         if response == "pdf":
             content = {
                 "application/pdf": {
-                    "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "contentMediaType": "application/pdf",
+                    }
                 }
             }
             operation["responses"][str(status)] = {"description": "The PDF", "content": content}
@@ -345,6 +112,8 @@ def document() -> dict[str, Any]:
                 "description": "OK",
                 "content": {"application/json": {"schema": _schema(response, components)}},
             }
+        if lists:
+            operation["responses"][str(status)]["headers"] = TOTAL
         if body is not None:
             operation["requestBody"] = {
                 "required": body is not s.JobRunRequest,

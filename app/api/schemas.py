@@ -17,6 +17,9 @@ class CompletionWebhook(Model):
 
     url: str = Field(max_length=2000)
     secretConnection: str | None = None
+    # Sent with the POST (e.g. the receiver's own Authorization); stored encrypted and never
+    # shown back. Herald's own headers (X-Herald-*, Content-Type, …) cannot be replaced.
+    headers: dict[str, str] | None = Field(default=None, max_length=20)
 
 
 class JobRunRequest(Model):
@@ -29,10 +32,18 @@ class JobRunRequest(Model):
     params: dict[str, Any] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
     webhook: CompletionWebhook | None = None
+    # The Idempotency-Key header's value, for clients that cannot set headers; when both
+    # are sent they must be equal.
+    idempotencyKey: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class JobRunCreated(Model):
+    """Seed 000's jobRunId (poll its status) and seed 003's first look at the run."""
+
     jobRunId: int
+    status: Literal["queued", "running"]
+    stage: str
+    estimatedWaitSec: int | None
 
 
 class JobSummary(Model):
@@ -45,6 +56,14 @@ class JobSummary(Model):
     nextRunAt: str | None
     lastRunAt: str | None
     lastRunStatus: str | None
+    # Why the latest run went wrong: its error, or the first failed entry's; null if none.
+    lastErrorMessage: str | None
+
+
+class JobDetail(JobSummary):
+    """A job with its whole definition (the body POST …/jobs takes)."""
+
+    definition: dict[str, Any]
 
 
 class BucketCounts(Model):
@@ -140,6 +159,10 @@ class Page(Model):
 
 
 class RunPage(Page):
+    """Runs `start`.. of `total` (also in X-Total-Count); `page`/`perPage` name the same window."""
+
+    start: int
+    limit: int
     items: list[RunSummary]
 
 
@@ -148,10 +171,38 @@ class RunDetail(RunSummary):
     entryItems: list[EntryOut]
 
 
+class DraftChange(BaseModel):
+    """Fields of a job definition (POST …/jobs' names) to change in the draft; each wizard
+    step they touch is checked as the wizard checks it. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+
+MAX_FIRE_TIMES = 1000
+
+
+class FireTimesRequest(Model):
+    """A rule to preview: `rule` as SCHEDULE.md describes it, or the short cron form (`cron`,
+    `timezone` default UTC, `start` a local YYYY-MM-DDTHH:MM default `after`, `until` a
+    YYYY-MM-DD); `count` instants strictly after `after` (ISO 8601, default now)."""
+
+    rule: dict[str, Any] | None = None
+    cron: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    start: str | None = Field(default=None, max_length=40)
+    until: str | None = Field(default=None, max_length=40)
+    count: int = Field(default=10, ge=1, le=MAX_FIRE_TIMES)
+    after: str | None = Field(default=None, max_length=40)
+
+
 class FireTimes(Model):
+    """Instants as `schedule preview` prints them (ISO 8601 with the rule zone's offset);
+    `emptyReason` says why none fire (null when some do)."""
+
     timezone: str
     description: str
     fireTimes: list[str]
+    emptyReason: str | None
 
 
 class TemporaryFileCreated(Model):
@@ -181,6 +232,7 @@ class DecisionResult(Model):
 class ErrorBody(Model):
     code: Literal[
         "validation_error",
+        "body_validation_error",
         "unauthorized",
         "forbidden",
         "not_found",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 
 from app.database import utcnow
-from app.models import Entry, Job, Run, TemporaryFile
+from app.models import Artifact, Entry, Job, JobDraft, PersonalAccessToken, Run, TemporaryFile
 from app.runs import dispatch
 from app.runs.buckets import bucket_counts
 from app.runs.progress import RunProgress
@@ -19,7 +19,9 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def job_summary(job: Job) -> dict[str, Any]:
+def job_summary(job: Job, last_error: str | None = None) -> dict[str, Any]:
+    """Seed 000's job summary with seed 004's run facts (`last_error`: app.jobs.queries
+    last_errors)."""
     return {
         "id": job.id,
         "code": job.code,
@@ -30,6 +32,7 @@ def job_summary(job: Job) -> dict[str, Any]:
         "nextRunAt": iso(job.next_fire_at) if job.scheduled else None,
         "lastRunAt": iso(job.last_run_at),
         "lastRunStatus": job.last_run_status,
+        "lastErrorMessage": last_error,
     }
 
 
@@ -87,6 +90,18 @@ def run_status(run: Run | RunProgress, counts: dict[str, int]) -> dict[str, Any]
         "estimatedWaitSec": _estimated_wait(run, counts),
         "cancelled": counts["cancelled"],
         "error": run.error,
+    }
+
+
+def run_created(run: Run, counts: dict[str, int]) -> dict[str, Any]:
+    """Seed 000's {jobRunId} with seed 003's status ("queued" until the run is being worked
+    on, then "running"), stage and estimatedWaitSec."""
+    state = run_status(run, counts)
+    return {
+        "jobRunId": run.id,
+        "status": "queued" if run.status == RunStatus.pending else "running",
+        "stage": state["stage"],
+        "estimatedWaitSec": state["estimatedWaitSec"],
     }
 
 
@@ -158,5 +173,80 @@ def temporary_file_out(file: TemporaryFile, workspace_code: str) -> dict[str, An
         "expiresAt": iso(file.expires_at),
         "downloadUrl": url_for("api.temporary_file_download", ws=workspace_code, file_id=file.id)
         if file.status == "ready"
+        else None,
+    }
+
+
+def review_item(entry: Entry, workspace_code: str) -> dict[str, Any]:
+    """An entry of the review queue: the entry as a run shows it, with its run and job."""
+    job = entry.run.job
+    return {
+        **entry_out(entry, workspace_code, job.code),
+        "jobRunId": entry.run_id,
+        "job": {"id": job.id, "code": job.code, "name": job.name},
+    }
+
+
+def token_out(token: PersonalAccessToken) -> dict[str, Any]:
+    """A token as its list shows it: the prefix tells tokens apart; the secret is never kept."""
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "permissions": list(token.permissions),
+        "createdAt": iso(token.created_at),
+        "expiresAt": iso(token.expires_at),
+        "lastUsedAt": iso(token.last_used_at),
+        "revokedAt": iso(token.revoked_at),
+    }
+
+
+def draft_out(draft: JobDraft, errors: dict[str, str]) -> dict[str, Any]:
+    """A draft: its definition, the wizard steps checked so far, and what still keeps it from
+    being committed (`errors`: app.jobs.drafts.draft_errors; empty when it can be)."""
+    return {
+        "id": draft.id,
+        "jobId": draft.job_id,
+        "definition": draft.data,
+        "validSteps": list(draft.valid_steps),
+        "errors": field_list(errors),
+        "createdAt": iso(draft.created_at),
+        "updatedAt": iso(draft.updated_at),
+    }
+
+
+def field_list(errors: dict[str, str]) -> list[dict[str, str]]:
+    return [{"field": field, "message": message} for field, message in errors.items()]
+
+
+def report_by_id(
+    artifact: Artifact, entry: Entry, run: Run, job: Job, workspace_code: str
+) -> dict[str, Any]:
+    """Seed 003's report by id: its entry, run and job, format, size, and an absolute
+    `downloadUrl` under HERALD_BASE_URL (null when no file was stored); the download itself
+    needs a token that may read the workspace."""
+    path = url_for(
+        "api.artifact",
+        ws=workspace_code,
+        job=job.code,
+        run_id=run.id,
+        entry_id=entry.id,
+        artifact_id=artifact.id,
+    )
+    return {
+        "id": artifact.id,
+        "reportCode": artifact.report_code,
+        "filename": artifact.filename,
+        "format": artifact.filename.rsplit(".", 1)[-1].lower() if "." in artifact.filename else "",
+        "contentType": artifact.content_type,
+        "size": artifact.size,
+        "status": artifact.status,
+        "error": artifact.error,
+        "createdAt": iso(artifact.created_at),
+        "entryId": entry.id,
+        "jobRunId": run.id,
+        "job": {"id": job.id, "code": job.code, "name": job.name},
+        "downloadUrl": current_app.config["BASE_URL"].rstrip("/") + path
+        if artifact.storage_key
         else None,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -80,10 +82,17 @@ def start_draft(workspace: Workspace, user: User, job: Job | None = None) -> Job
         user_id=user.id,
         data=export_job(job) if job else dict(EMPTY_DEFINITION),
         valid_steps=list(STEPS) if job else [],
+        base_digest=definition_digest(job) if job else None,
     )
     db.session.add(draft)
     db.session.commit()
     return draft
+
+
+def draft_of_job(workspace: Workspace, user: User, job: Job) -> JobDraft | None:
+    """The user's open draft of `job`, if any."""
+    require(user, workspace, Role.editor)
+    return db.session.scalars(select(JobDraft).filter_by(job_id=job.id, user_id=user.id)).first()
 
 
 def get_draft(workspace: Workspace, user: User, draft_id: int) -> JobDraft:
@@ -154,6 +163,40 @@ def commit_draft(draft: JobDraft, user: User) -> Job:
     db.session.delete(draft)
     db.session.commit()
     return job
+
+
+def definition_digest(job: Job) -> str:
+    """SHA-256 of the job's saved definition (its export), to tell whether it changed."""
+    text = json.dumps(export_job(job), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def update_draft(draft: JobDraft, values: dict[str, Any]) -> None:
+    """Change the definition fields in `values` (any steps' fields, e.g. from the API) with
+    the wizard's per-step check of every step they touch: all problems at once, beside their
+    fields, and on any problem nothing changes. Unknown fields are refused."""
+    unknown = sorted(set(values) - {f for fields in STEP_FIELDS.values() for f in fields})
+    if unknown:
+        raise ValidationFailed({name: "unknown field" for name in unknown})
+    touched = [step for step, fields in STEP_FIELDS.items() if set(fields) & set(values)]
+    data = {**draft.data, **values}
+    errors = {k: v for k, v in draft_errors(draft, data).items() if step_of(k) in touched}
+    if errors:
+        raise ValidationFailed(errors)
+    for step in touched:
+        update_step(draft, step, {k: data[k] for k in STEP_FIELDS[step]})
+
+
+def commit_fresh_draft(draft: JobDraft, user: User) -> Job:
+    """`commit_draft`, refused with Conflict (nothing saved, the draft kept) when the job was
+    changed by someone or something else since the draft was opened (seed 004's stale draft).
+    Runs already started keep the definition they started with (runs snapshot it)."""
+    if draft.job is not None and draft.base_digest not in (None, definition_digest(draft.job)):
+        raise Conflict(
+            f"job '{draft.job.code}' changed since this draft was opened; discard the draft "
+            "and open a new one"
+        )
+    return commit_draft(draft, user)
 
 
 def discard_draft(draft: JobDraft) -> None:

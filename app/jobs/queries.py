@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, func, or_, select
 
 from app.extensions import db
 from app.models import Job
-from app.pagination import paginate
+from app.pagination import Slice, Window, paginate, window
 
 # Sortable columns; jobs with no value (never run, manual only) come last in either direction.
 SORTS = {
@@ -48,3 +48,12 @@ def jobs_page(
 def all_jobs(workspace_id: int) -> list[Job]:
     """Every job of the workspace, in the job list's default order (name, case-insensitively)."""
     return list(db.session.scalars(_jobs(workspace_id, None, "name", "asc")))
+
+
+def jobs_window(workspace_id: int, wanted: Slice) -> Window:
+    """The API's job list: jobs whose name, code or description contains `wanted.q`, ordered
+    by a key of SORTS (default name), `wanted.limit` from offset `wanted.start`.
+    Raises KeyError for an unknown sort."""
+    sort = wanted.sort or "name"
+    query = _jobs(workspace_id, wanted.q, sort, "desc" if wanted.descending else "asc")
+    return window(query, wanted.start, wanted.limit)

@@ -75,6 +75,9 @@ class JobDraft(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Steps whose input passed validation; the others are shown as to-do.
     valid_steps: Mapped[list[Any]] = mapped_column(default=list)
+    # SHA-256 of the job's definition when the draft was opened: committing over a job that
+    # changed since is refused (app/jobs/drafts.py commit_fresh_draft). None for a new job.
+    base_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -44,6 +44,9 @@ class Run(db.Model):
     # Optional completion webhook (API runs): where to POST, signed with a webhook connection.
     notify_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     notify_connection: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The caller's extra webhook headers, JSON encrypted with the connection secret key
+    # (app/outbound/secrets.py); never shown back.
+    notify_headers: Mapped[str | None] = mapped_column(Text, nullable=True)
     notify_status: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     notify_attempts: Mapped[int] = mapped_column(default=0)
     notify_next_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -66,3 +66,19 @@ def connection_secret(connection: Connection, key: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DeliveryError(f"connection '{connection.code}' has no {what}")
     return value.strip()
+
+
+def encrypt_json(value: Any) -> str:
+    """`value` as JSON encrypted with the connection secrets' key (e.g. a run's webhook
+    headers): text for a Text column."""
+    return _fernet().encrypt(json.dumps(value).encode()).decode()
+
+
+def decrypt_json(text: str) -> Any:
+    """What `encrypt_json` stored; RuntimeError when the key has changed since."""
+    try:
+        return json.loads(_fernet().decrypt(text.encode()))
+    except InvalidToken:
+        raise RuntimeError(
+            "stored secrets cannot be decrypted (was SECRET_KEY or HERALD_ENCRYPTION_KEY changed?)"
+        ) from None

@@ -12,7 +12,7 @@ from app.access import MAX_ROW_ID, require
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Entry, Job, Role, Run, User, Workspace
-from app.pagination import paginate
+from app.pagination import Slice, Window, ordered, paginate, window
 from app.runs.queries import row_matches
 from app.runs.states import EntryStatus
 
@@ -62,6 +62,24 @@ def pending_entries(
     )
     found = paginate(query.order_by(Entry.run_id, Entry.seq), page, per_page)
     return list(found.items), found.total
+
+
+# Sort keys of the API's review queue; the default is the screen's order (oldest run first).
+REVIEW_SORTS: dict[str, Any] = {"runId": Entry.run_id, "seq": Entry.seq, "id": Entry.id}
+
+
+def review_window(workspace: Workspace, user: User, filters: ReviewFilter, wanted: Slice) -> Window:
+    """The API's review queue: entries awaiting review that match `filters` (its `q` is
+    `wanted.q`, a row-value search), ordered by a key of REVIEW_SORTS, with their artifacts,
+    run and job loaded. KeyError for an unknown sort; Forbidden below viewer."""
+    require(user, workspace, Role.viewer)
+    query = _query(workspace, ReviewFilter(filters.job, filters.run_id, wanted.q)).options(
+        selectinload(Entry.artifacts), selectinload(Entry.run).selectinload(Run.job)
+    )
+    order = [Entry.run_id, Entry.seq]
+    if wanted.sort:
+        order = [*ordered(REVIEW_SORTS[wanted.sort], wanted.descending), *order]
+    return window(query.order_by(*order), wanted.start, wanted.limit)
 
 
 def matching_ids(workspace: Workspace, user: User, filters: ReviewFilter) -> list[int]:

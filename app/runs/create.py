@@ -18,6 +18,7 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.limits import DATA, size_error
 from app.models import Entry, Job, Role, Run, User
+from app.outbound.secrets import encrypt_json
 from app.runs import dispatch
 from app.runs.notify import check_notify
 from app.runs.outcome import settle_run
@@ -63,6 +64,7 @@ def start_run(
     notify_url: str | None = None,
     notify_connection: str | None = None,
     idempotency_key: str | None = None,
+    notify_headers: dict[str, str] | None = None,
 ) -> Run:
     """Create a run of `job` and queue its preparation. `user` None is the clock or an operator.
 
@@ -95,7 +97,7 @@ def start_run(
             raise ValidationFailed(
                 {"Idempotency-Key": f"longer than {MAX_IDEMPOTENCY_KEY} characters"}
             )
-        digest = request_digest(params, data, notify_url, notify_connection)
+        digest = request_digest(params, data, notify_url, notify_connection, notify_headers)
         if (claimed := _claimed_run(job, key, digest)) is not None:
             return claimed
     run = Run(
@@ -110,10 +112,11 @@ def start_run(
         scheduled_for=scheduled_for,
         notify_url=notify_url,
         notify_connection=notify_connection,
+        notify_headers=encrypt_json(notify_headers) if notify_headers else None,
         idempotency_key=key,
         request_hash=digest,
     )
-    check_notify(job.workspace_id, notify_url, notify_connection)
+    check_notify(job.workspace_id, notify_url, notify_connection, notify_headers)
     db.session.add(run)
     job.last_run_at = utcnow()
     job.last_run_status = "running"
@@ -152,6 +155,7 @@ def request_digest(
     data: dict[str, Any] | None,
     notify_url: str | None,
     notify_connection: str | None,
+    notify_headers: dict[str, str] | None = None,
 ) -> str:
     """SHA-256 (hex) of a run request in canonical JSON (sorted keys, no spaces): two requests
     that mean the same thing hash alike whatever their key order or whitespace."""
@@ -160,6 +164,7 @@ def request_digest(
             "params": params or {},
             "data": data or {},
             "webhook": {"url": notify_url, "secretConnection": notify_connection}
+            | ({"headers": notify_headers} if notify_headers else {})
             if notify_url
             else None,
         },

@@ -3,6 +3,7 @@ receiver is down, never lost (the clock sends what is due)."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -16,16 +17,47 @@ from app.faults import pause_point
 from app.models import Connection, Job, Run
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.outbound.post import check_public_http_url, json_bytes, post_json, sign
-from app.outbound.secrets import connection_secret, find_connection
+from app.outbound.secrets import connection_secret, decrypt_json, find_connection
 from app.runs.buckets import bucket_counts
 
+MAX_HEADERS = 20
+# Headers Herald sets itself (or the HTTP client does): a caller's header may not replace them.
+RESERVED_HEADERS = {"content-type", "content-length", "host", "user-agent", "transfer-encoding"}
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 
-def check_notify(workspace_id: int, url: str | None, connection: str | None) -> None:
-    """Validate a completion webhook request (URL, and the signing connection if named)."""
+
+def header_errors(headers: dict[str, str] | None) -> dict[str, str]:
+    """Problems with a caller's extra webhook headers, by "webhook.headers.<name>": names are
+    RFC 9110 tokens, values printable without line breaks (≤ 1000 characters), at most
+    MAX_HEADERS, none of Herald's own (X-Herald-*, Content-Type, …)."""
+    errors: dict[str, str] = {}
+    if headers and len(headers) > MAX_HEADERS:
+        return {"webhook.headers": f"at most {MAX_HEADERS} headers"}
+    for name, value in (headers or {}).items():
+        field = f"webhook.headers.{name}"
+        if not HEADER_NAME.match(name):
+            errors[field] = "not a valid header name"
+        elif name.lower() in RESERVED_HEADERS or name.lower().startswith("x-herald-"):
+            errors[field] = "is set by Herald"
+        elif not isinstance(value, str) or len(value) > 1000 or not value.isprintable():
+            errors[field] = "must be printable text of at most 1000 characters, one line"
+    return errors
+
+
+def check_notify(
+    workspace_id: int,
+    url: str | None,
+    connection: str | None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Validate a completion webhook request (URL, the signing connection if named, and the
+    caller's extra headers: `header_errors`)."""
     if url is None:
-        if connection:
-            raise ValidationFailed({"webhook.url": "a signing connection needs a URL"})
+        if connection or headers:
+            raise ValidationFailed({"webhook.url": "a signing connection or headers need a URL"})
         return
+    if errors := header_errors(headers):
+        raise ValidationFailed(errors)
     try:
         check_public_http_url(url)
     except ValueError as exc:
@@ -99,6 +131,8 @@ def _send(run: Run) -> None:
     headers = {"X-Herald-Event": "run.finished", "X-Herald-Delivery": f"run-{run.id}"}
     run.notify_attempts += 1
     try:
+        # The caller's own headers first, so that Herald's (checked not to clash) win.
+        headers = {**(decrypt_json(run.notify_headers) if run.notify_headers else {}), **headers}
         if run.notify_connection:
             connection = find_connection(run.workspace_id, "webhook", run.notify_connection)
             secret = connection_secret(connection, "secret", "signing secret")

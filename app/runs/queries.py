@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from app.access import MAX_ROW_ID
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Artifact, Entry, Run
-from app.pagination import paginate
+from app.models import Artifact, Entry, Job, Run
+from app.pagination import Slice, Window, ordered, paginate, window
 from app.runs.buckets import BUCKETS
 from app.runs.states import RunStatus
 
@@ -61,6 +61,60 @@ def runs_page(
     if created_before is not None:
         query = query.where(Run.created_at < created_before)
     return paginate(query.options(selectinload(Run.job)).order_by(Run.id.desc()), page, per_page)
+
+
+# Sort keys of the API's run and entry lists; rows with no value come last either way.
+RUN_SORTS: dict[str, Any] = {
+    "id": Run.id,
+    "createdAt": Run.created_at,
+    "finishedAt": Run.finished_at,
+    "runStatus": Run.status,
+    "trigger": Run.trigger,
+}
+ENTRY_SORTS: dict[str, Any] = {"seq": Entry.seq, "id": Entry.id, "status": Entry.status}
+
+
+def runs_window(
+    workspace_id: int, wanted: Slice, *, job_id: int | None = None, status: str | None = None
+) -> Window:
+    """The API's run list: a workspace's runs (of one job, of one run status, when given)
+    whose trigger, status or error contains `wanted.q` (any case), ordered by a key of
+    RUN_SORTS (default: newest first), each with its job loaded. KeyError for an unknown sort."""
+    query = select(Run).where(Run.workspace_id == workspace_id)
+    if job_id is not None:
+        query = query.where(Run.job_id == job_id)
+    if status:
+        query = query.where(Run.status == status)
+    if wanted.q:
+        q = wanted.q[:MAX_QUERY]
+        query = query.where(
+            or_(*(c.icontains(q, autoescape=True) for c in (Run.trigger, Run.status, Run.error)))
+        )
+    if wanted.sort:
+        order = [*ordered(RUN_SORTS[wanted.sort], wanted.descending), Run.id.desc()]
+    else:
+        order = [Run.id.desc()]
+    query = query.options(selectinload(Run.job)).order_by(*order)
+    return window(query, wanted.start, wanted.limit)
+
+
+def entries_window(run_id: int, wanted: Slice, *, bucket: str | None = None) -> Window:
+    """The API's entry list of a run: narrowed to a bucket (a key of BUCKETS) and to entries
+    with a row value containing `wanted.q` (`row_matches`), ordered by a key of ENTRY_SORTS
+    (default seq), with artifacts and deliveries loaded. ValueError for an unknown bucket,
+    KeyError for an unknown sort."""
+    query = select(Entry).where(Entry.run_id == run_id)
+    if bucket:
+        if bucket not in BUCKETS:
+            raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
+        query = query.where(Entry.status.in_([s.value for s in BUCKETS[bucket]]))
+    if wanted.q:
+        query = query.where(row_matches(wanted.q))
+    column = ENTRY_SORTS[wanted.sort or "seq"]
+    query = query.options(selectinload(Entry.artifacts), selectinload(Entry.deliveries))
+    return window(
+        query.order_by(*ordered(column, wanted.descending), Entry.seq), wanted.start, wanted.limit
+    )
 
 
 def run_counts(workspace_id: int) -> dict[int, int]:
@@ -172,4 +226,90 @@ def stored_artifact(
     found = db.session.scalars(query).first()
     if found is None:
         raise NotFound(missing)
+    return found
+
+
+# Sort keys of the API's report list of a job; the default is newest first.
+REPORT_SORTS: dict[str, Any] = {
+    "createdAt": Artifact.created_at,
+    "id": Artifact.id,
+    "size": Artifact.size,
+    "filename": Artifact.filename,
+}
+
+
+def _reports(workspace_id: int) -> Any:
+    return (
+        select(Artifact, Entry, Run, Job)
+        .join(Entry, Entry.id == Artifact.entry_id)
+        .join(Run, Run.id == Entry.run_id)
+        .join(Job, Job.id == Run.job_id)
+        .where(Run.workspace_id == workspace_id)
+    )
+
+
+def report_of(workspace_id: int, artifact_id: int) -> tuple[Artifact, Entry, Run, Job]:
+    """One report (an artifact, generated or failed) of a run in the workspace, with its
+    entry, run and job; NotFound otherwise (another workspace's too)."""
+    found = None
+    if artifact_id <= MAX_ROW_ID:
+        found = db.session.execute(_reports(workspace_id).where(Artifact.id == artifact_id)).first()
+    if found is None:
+        raise NotFound("report not found")
+    return found.Artifact, found.Entry, found.Run, found.Job
+
+
+def reports_window(workspace_id: int, job_id: int, wanted: Slice) -> Window:
+    """The latest reports of a job (newest first unless `wanted.sort`, a key of REPORT_SORTS),
+    those whose file name or report code contains `wanted.q`; items are (artifact, entry,
+    run, job) rows. KeyError for an unknown sort."""
+    query = _reports(workspace_id).where(Run.job_id == job_id)
+    if wanted.q:
+        q = wanted.q[:MAX_QUERY]
+        query = query.where(
+            or_(
+                *(
+                    c.icontains(q, autoescape=True)
+                    for c in (Artifact.filename, Artifact.report_code)
+                )
+            )
+        )
+    order = [Artifact.id.desc()]
+    if wanted.sort:
+        order = [*ordered(REPORT_SORTS[wanted.sort], wanted.descending), *order]
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.order_by(*order).offset(wanted.start).limit(wanted.limit))
+    return Window([tuple(row) for row in rows], int(total or 0), wanted.start, wanted.limit)
+
+
+def last_errors(job_ids: list[int]) -> dict[int, str]:
+    """Why each job's latest run went wrong, by job id (seed 004's last_error_message; jobs
+    whose latest run had no problem are left out): the run's own error (failed, cancelled),
+    else how many entries failed and the first one's reason (its error, or its first failed
+    delivery's). Two queries, plus one per job whose latest run has failed entries."""
+    if not job_ids:
+        return {}
+    latest = select(func.max(Run.id)).where(Run.job_id.in_(job_ids)).group_by(Run.job_id)
+    runs = db.session.execute(
+        select(Run.id, Run.job_id, Run.error).where(Run.id.in_(latest.scalar_subquery()))
+    ).all()
+    found = {run.job_id: run.error for run in runs if run.error}
+    quiet = {run.id: run.job_id for run in runs if not run.error}
+    if not quiet:
+        return found
+    failed_states = [s.value for s in BUCKETS["errors"]]
+    failed = db.session.execute(
+        select(Entry.run_id, func.count(), func.min(Entry.seq))
+        .where(Entry.run_id.in_(quiet), Entry.status.in_(failed_states))
+        .group_by(Entry.run_id)
+    ).all()
+    for run_id, count, seq in failed:
+        entry = db.session.scalars(
+            select(Entry)
+            .where(Entry.run_id == run_id, Entry.seq == seq)
+            .options(selectinload(Entry.deliveries))
+        ).one()
+        reasons = [entry.error, *(d.last_error for d in entry.deliveries), entry.status]
+        many = "1 entry failed" if count == 1 else f"{count} entries failed"
+        found[quiet[run_id]] = f"{many}; entry {seq}: {next(r for r in reasons if r)}"
     return found

@@ -36,7 +36,8 @@ class Api:
 def token_for(email: str, workspace: str, permissions: list[str], **kwargs: Any) -> str:
     user = db.session.scalars(db.select(User).filter_by(email=email)).one()
     ws = db.session.scalars(db.select(Workspace).filter_by(code=workspace)).one()
-    return create_token(user, ws, name="test", permissions=permissions, **kwargs)[1]
+    kwargs.setdefault("name", "test")
+    return create_token(user, ws, permissions=permissions, **kwargs)[1]
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def test_a_body_over_16_mb_is_a_413_envelope_and_starts_nothing(api):
 def test_data_over_64_kb_is_a_422_naming_the_limit_and_keeps_no_idempotency_key(api):
     key = {"Idempotency-Key": "big-data"}
     over = api.post(RUNS, {"data": data_of_size(64 * KB + 1)}, headers=key)
-    body = assert_envelope(over, 422, "validation_error")
+    body = assert_envelope(over, 422, "body_validation_error")
     assert body["error"]["details"]["errors"] == [
         {
             "field": "data",
@@ -59,7 +59,7 @@ def test_a_parameter_value_over_4_kb_is_a_422_naming_the_parameter(api):
     assert saved.get_json()["definition"]["parameters"][-1]["name"] == "note"
 
     over = api.post(RUNS, {"params": {"note": "é" * (2 * KB + 1)}})  # 4098 bytes as UTF-8
-    body = assert_envelope(over, 422, "validation_error")
+    body = assert_envelope(over, 422, "body_validation_error")
     assert body["error"]["details"]["errors"] == [
         {
             "field": "params.note",
@@ -78,7 +78,7 @@ def test_a_job_default_over_4_kb_is_refused_and_the_job_unchanged(api):
     definition = api.get(JOBS + "/monthly-statements").get_json()["definition"]
     definition["parameters"].append({"name": "note", "type": "string", "default": "n" * 5000})
     response = api.put(JOBS + "/monthly-statements", definition)
-    body = assert_envelope(response, 422, "validation_error")
+    body = assert_envelope(response, 422, "body_validation_error")
     [error] = body["error"]["details"]["errors"]
     assert error["field"] == "parameters.1.default"
     assert "HERALD_MAX_PARAMETER_BYTES" in error["message"]
