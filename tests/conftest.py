@@ -15,7 +15,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app.embedded_redis import start_redis
-from tests.helpers import Auth, LocalServer, Mailbox, Received, Reply, drain, free_port
+from tests.helpers import (
+    Auth,
+    LocalServer,
+    Mailbox,
+    Received,
+    Reply,
+    drain,
+    free_port,
+    seed_demo_with,
+)
 
 
 class RedisServer:
@@ -160,10 +169,8 @@ def work(app: Flask):
 
 @pytest.fixture
 def demo(app: Flask, smtp_server: SmtpServer):
-    """The demo workspace, mailing to the test SMTP server."""
-    from app.demo.seed import seed_demo
-
-    return seed_demo(smtp_server.settings, customers=30)
+    """The demo workspace with 30 customers, mailing to the test SMTP server."""
+    return seed_demo_with(smtp_server.settings, customers=30)
 
 
 @pytest.fixture

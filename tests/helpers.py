@@ -20,10 +20,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 
+from app.config import sqlite_dir
+from app.datasources.sql import close_connections
+from app.demo.seed import DEMO_DATABASE, seed_demo
 from app.extensions import db
 from app.models import Entry, Job, Run, Workspace
 
@@ -46,6 +49,15 @@ def worker_env(app: Flask) -> dict[str, str]:
         "HERALD_INSTANCE_PATH": app.instance_path,
         "HERALD_ALLOW_PRIVATE_WEBHOOKS": "1",
     }
+
+
+def seed_demo_with(smtp_settings: dict[str, Any], customers: int) -> Workspace:
+    """The demo workspace with exactly `customers` customers. The test app's instance (and so
+    its SQLite data directory) lives for the whole session and seeding keeps an existing demo
+    database, so the file another test made, with another number of customers, goes first."""
+    (sqlite_dir(current_app) / DEMO_DATABASE).unlink(missing_ok=True)
+    close_connections()
+    return seed_demo(smtp_settings, customers=customers)
 
 
 def pdf_text(content: bytes) -> str:

@@ -36,7 +36,7 @@ from app.models import (
 from app.runs.create import start_run
 from app.tokens import create_token
 from tests import factories as make
-from tests.helpers import csrf_from, entries_of, job
+from tests.helpers import csrf_from, entries_of, job, seed_demo_with
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -103,9 +103,7 @@ OUTSIDER = "outsider@example.com"
 
 @pytest.fixture
 def world(app: Flask, smtp_server: Any, work: Any) -> World:
-    from app.demo.seed import seed_demo
-
-    demo = seed_demo(smtp_server.settings, customers=1)
+    demo = seed_demo_with(smtp_server.settings, customers=1)
     admin = db.session.scalars(db.select(User).filter_by(email="demo@herald.local")).one()
     make.user(VIEWER, demo, "viewer")
     make.user(OUTSIDER, make.workspace("other"), "admin")

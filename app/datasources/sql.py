@@ -55,6 +55,15 @@ def _engine(url: URL, timeout_seconds: int) -> Engine:
         return _engines[key]
 
 
+def close_connections() -> None:
+    """Close every pooled data-source connection of this process. A SQLite file replaced on
+    disk (the demo database rebuilt) is otherwise still read through the old file's handle."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
 def _build_engine(url: URL, timeout_seconds: int) -> Engine:
     backend = url.get_backend_name()
     if backend == "postgresql":

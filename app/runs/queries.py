@@ -5,6 +5,7 @@ answer from both (DESIGN.md "Layers": faces hold no queries)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -117,11 +118,13 @@ def entries_window(run_id: int, wanted: Slice, *, bucket: str | None = None) -> 
     )
 
 
-def run_counts(workspace_id: int) -> dict[int, int]:
-    """How many runs each job of the workspace has, by job id (jobs without runs absent)."""
+def run_counts(workspace_id: int, job_ids: Collection[int]) -> dict[int, int]:
+    """How many runs each of `job_ids` (jobs of the workspace) has, by job id (jobs without
+    runs absent). Only the jobs a page shows: counting every job's runs costs a list page
+    its whole run table."""
     rows = db.session.execute(
         select(Run.job_id, func.count())
-        .where(Run.workspace_id == workspace_id)
+        .where(Run.workspace_id == workspace_id, Run.job_id.in_(list(job_ids)))
         .group_by(Run.job_id)
     )
     return {job_id: count for job_id, count in rows}

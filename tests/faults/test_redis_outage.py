@@ -18,7 +18,6 @@ from sqlalchemy import select
 from app.api.openapi import document
 from app.api.schemas import ErrorEnvelope
 from app.database import utcnow
-from app.demo.seed import seed_demo
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run, TemporaryFile
 from app.review.redeliver import retry_delivery
@@ -26,7 +25,7 @@ from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.helpers import CSRF, reload_run, worker_env
+from tests.helpers import CSRF, reload_run, seed_demo_with, worker_env
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"
 CUSTOMERS = 3
@@ -64,7 +63,7 @@ def noticed_outage(log: Path) -> bool:
 
 @pytest.fixture
 def api(app, client, smtp_server) -> Api:
-    seed_demo(smtp_server.settings, customers=CUSTOMERS)
+    seed_demo_with(smtp_server.settings, customers=CUSTOMERS)
     return Api(client, token_for("demo@herald.local", "demo", ["jobs:read", "jobs:write"]))
 
 
