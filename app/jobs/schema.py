@@ -275,7 +275,10 @@ def condition_errors(
     return errors
 
 
-SCHEDULE_REQUIRED = "A schedule is required when scheduled generation is on"
+SCHEDULE_REQUIRED = (
+    "A schedule is required when scheduled generation is on: enter its start date, "
+    "or turn scheduled generation off"
+)
 # Validation context key: skip the model-level consistency check (its caller reports it).
 DEFER_CONSISTENCY = "defer_consistency"
 

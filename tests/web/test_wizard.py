@@ -81,6 +81,8 @@ def test_the_quickstart_job_through_all_six_steps(auth, client, demo, mailbox):
         expected = f"{base}/{following}" if following else f"{base}/review"
         assert response.headers["Location"] == expected
     assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 1  # not saved yet
+    # The To field's example uses the job's own repeating alias.
+    assert "{customers.name} &lt;{customers.email}&gt;" in client.get(f"{base}/deliveries").text
 
     review = client.get(f"{base}/review").text
     assert "cannot be saved" not in review
