@@ -18,6 +18,9 @@ from pythonjsonlogger.json import JsonFormatter
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _run_id: ContextVar[int | None] = ContextVar("herald_run_id", default=None)
 _entry_id: ContextVar[int | None] = ContextVar("herald_entry_id", default=None)
+# Inside a worker's job (`working_on`): only there may code name the run it works on. A web
+# process that reads a run's context must not stamp its id on the requests that follow.
+_in_job: ContextVar[bool] = ContextVar("herald_in_job", default=False)
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"
 
 
@@ -37,16 +40,20 @@ def working_on(*, run_id: int | None = None, entry_id: int | None = None) -> Ite
     """Lines logged inside carry this run id and entry id (a worker's job); both are
     restored after, so the next job's lines do not carry this one's ids."""
     run_token, entry_token = _run_id.set(run_id), _entry_id.set(entry_id)
+    job_token = _in_job.set(True)
     try:
         yield
     finally:
+        _in_job.reset(job_token)
         _entry_id.reset(entry_token)
         _run_id.reset(run_token)
 
 
 def set_run_id(run_id: int) -> None:
-    """The run of the entry being worked on, once it is known (until the job's context ends)."""
-    _run_id.set(run_id)
+    """The run of the entry being worked on, once it is known (until the job's context ends);
+    nothing outside a worker's job (`working_on`)."""
+    if _in_job.get():
+        _run_id.set(run_id)
 
 
 class ContextIds(logging.Filter):

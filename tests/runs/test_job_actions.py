@@ -123,7 +123,7 @@ def test_the_outcome_filter_agrees_with_run_outcome(app):
         found = {r.id for r in runs_page(ws.id, outcome=word, per_page=100).items}
         assert found == {i for i, w in expected.items() if w == word}, word
     assert set(expected.values()) == set(OUTCOMES)  # every word was exercised
-    assert run_counts(ws.id) == {job.id: len(runs)}
+    assert run_counts(ws.id, [job.id]) == {job.id: len(runs)}
     with pytest.raises(ValueError):
         runs_page(ws.id, outcome="finished")
 
