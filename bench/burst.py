@@ -186,7 +186,7 @@ def herald_burst(
     from app.extensions import db
     from app.models import Job
     from app.runs.create import start_run
-    from app.runs.states import bucket_counts
+    from app.runs.buckets import bucket_counts
 
     app = create_app()
     with app.app_context():
