@@ -185,8 +185,8 @@ def herald_burst(
     from app import create_app
     from app.extensions import db
     from app.models import Job
-    from app.runs.create import start_run
     from app.runs.buckets import bucket_counts
+    from app.runs.create import start_run
 
     app = create_app()
     with app.app_context():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 import tinycss2
 from tinycss2.ast import Node
@@ -45,9 +46,17 @@ def ignored_css(
     "<where> line <n>: …" with `n` counted from `first_line` (the line the stylesheet starts
     on in its file). `faces`: @font-face families defined elsewhere in the report (its own are
     read here). Syntax errors are left to WeasyPrint, which reports them itself."""
+    return list(_ignored_css(css, where, first_line, faces or frozenset()))
+
+
+@lru_cache(maxsize=256)
+def _ignored_css(
+    css: str, where: str, first_line: int, faces: frozenset[str]
+) -> tuple[str, ...]:
+    # A burst renders one template's stylesheets once per entry: check each text once.
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    faces = (faces or frozenset()) | font_faces(css)
-    return [f"{where} line {n + first_line - 1}: {text}" for n, text in _rules(rules, faces)]
+    faces = faces | font_faces(css)
+    return tuple(f"{where} line {n + first_line - 1}: {text}" for n, text in _rules(rules, faces))
 
 
 def ignored_css_in_html(html: str, faces: frozenset[str] | None = None) -> list[str]:
