@@ -38,6 +38,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(predicate: Callable[[], Any], timeout: float = 60, interval: float = 0.1) -> None:
+    """Poll `predicate` every `interval` seconds until it is true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(interval)
+
+
 def worker_env(app: Flask) -> dict[str, str]:
     """Environment for a real worker process sharing this test's database, Redis and storage."""
     return {

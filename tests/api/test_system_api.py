@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 from app.runs.create import start_run
 from tests import factories as make
 from tests.api.conftest import Api, token_for
-from tests.helpers import entries_of, worker_env
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+from tests.helpers import entries_of, wait_for, worker_env
 
 
 def test_only_an_admins_token_reads_the_system(client, demo):

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.helpers import entries_of, reload_run, worker_env
+from tests.helpers import wait_for as _wait_for
 
 LEASE_SECONDS = 2
 ROWS = [
@@ -27,12 +27,8 @@ ROWS = [
 ]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 120) -> None:
-    """Poll `predicate` every 0.1 s until it is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+# Fault tests wait longer: they kill and restart processes.
+wait_for = partial(_wait_for, timeout=120)
 
 
 def kill(process: subprocess.Popen) -> None:

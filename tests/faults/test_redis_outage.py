@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
 from tests.helpers import CSRF, reload_run, seed_demo_with, worker_env
+from tests.helpers import wait_for as _wait_for
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"
 CUSTOMERS = 3
@@ -36,11 +37,7 @@ def later():
     return utcnow() + timedelta(hours=1)
 
 
-def wait_for(predicate, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
+wait_for = partial(_wait_for, interval=0.05)
 
 
 def stop(process: subprocess.Popen) -> None:

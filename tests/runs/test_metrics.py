@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,16 +14,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.runs.create import start_run
 from tests import factories as make
 from tests.helpers import reload_run, worker_env
+from tests.helpers import wait_for as _wait_for
 
 ROWS = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
 TOKEN = "scrape-me"
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+# Two worker processes and the clock start first: they get longer.
+wait_for = partial(_wait_for, timeout=120)
 
 
 @pytest.fixture

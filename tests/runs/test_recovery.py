@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import signal
-import time
 from datetime import timedelta
+from functools import partial
 
 from app.database import utcnow
 from app.extensions import db, queues
@@ -15,6 +15,7 @@ from app.runs.prepare import prepare_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.helpers import entries_of, reload_run, start_worker
+from tests.helpers import wait_for as _wait_for
 
 # Enough table rows that WeasyPrint takes seconds: time to kill the worker mid-entry.
 SLOW_TEMPLATE = (
@@ -27,11 +28,7 @@ def later(seconds: int = 3600):
     return utcnow() + timedelta(seconds=seconds)
 
 
-def wait_for(predicate, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
+wait_for = partial(_wait_for, interval=0.05)
 
 
 def test_an_entry_of_a_killed_worker_is_generated_again(app, work, smtp_server, mailbox):

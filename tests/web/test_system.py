@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from rq import SimpleWorker
@@ -16,14 +15,7 @@ from app.extensions import QUEUE_NAMES, queues
 from app.runs.create import start_run
 from app.runs.health import CLOCK_TICK_KEY
 from tests import factories as make
-from tests.helpers import drain, job, start_worker, worker_env
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
+from tests.helpers import drain, job, start_worker, wait_for, worker_env
 
 
 @pytest.fixture
