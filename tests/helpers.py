@@ -1,4 +1,4 @@
-"""Small helpers shared by tests."""
+"""Small helpers shared by tests (imported from here, never from a conftest.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +30,10 @@ from app.config import sqlite_dir
 from app.datasources.sql import close_connections
 from app.demo.seed import DEMO_DATABASE, seed_demo
 from app.extensions import db
-from app.models import Entry, Job, Run, Workspace
+from app.models import Entry, Job, Run, User, Workspace
+from app.scheduling import format_instant, parse_rule, preview
+from app.tokens import create_token
+from tests import factories as make
 
 
 def free_port() -> int:
@@ -313,3 +318,97 @@ class LocalServer:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# --- the JSON API with a real Personal Access Token ----------------------------------------
+
+
+class Api:
+    """A test client that sends `Authorization: Bearer <token>` with every request."""
+
+    def __init__(self, client: Any, token: str):
+        self.client, self.token = client, token
+
+    def _headers(self, extra: dict | None = None) -> dict:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.client.post(
+            path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
+    def put(self, path: str, json: Any = None) -> Any:
+        return self.client.put(path, json=json, headers=self._headers())
+
+    def delete(self, path: str) -> Any:
+        return self.client.delete(path, headers=self._headers())
+
+
+def token_for(email: str, workspace: str, permissions: list[str], **kwargs: Any) -> str:
+    """A new token's secret for the member `email` of the workspace coded `workspace`."""
+    user = db.session.scalars(db.select(User).filter_by(email=email)).one()
+    ws = db.session.scalars(db.select(Workspace).filter_by(code=workspace)).one()
+    kwargs.setdefault("name", "test")
+    return create_token(user, ws, permissions=permissions, **kwargs)[1]
+
+
+# --- schedules and the clock ----------------------------------------------------------------
+
+RULE_BASE = {"start": "2026-01-01T07:00", "timezone": "UTC"}
+
+
+def fire_strings(data: dict, after: str, count: int = 8) -> list[str]:
+    """Preview a rule given as JSON data and format the fires as ISO strings."""
+    rule = parse_rule({**RULE_BASE, **data})
+    return [format_instant(f) for f in preview(rule, datetime.fromisoformat(after), count)]
+
+
+def utc(text: str) -> datetime:
+    """An aware UTC datetime from an ISO text without offset."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def scheduled_job(ws: Workspace, rule: dict, code: str = "test-job", **extra: Any) -> Job:
+    """A scheduled job on `rule` with one report whose template prints the period."""
+    make.template(ws, f"t-{code}", "<p>{{ job_params.period }}</p>")
+    definition = {
+        "code": code,
+        "scheduled": True,
+        "schedule": rule,
+        "parameters": [{"name": "period", "type": "date", "default": "start_of_month"}],
+        "reports": [{"template": f"t-{code}"}],
+        **extra,
+    }
+    return make.job(ws, **definition)
+
+
+def runs_of(job_id: int) -> list[Run]:
+    """The job's runs, oldest first, read afresh from the database."""
+    db.session.expire_all()
+    return list(db.session.scalars(db.select(Run).filter_by(job_id=job_id).order_by(Run.id)))
+
+
+def set_next_fire(job: Job, when: datetime) -> None:
+    """Make the clock see `job` due at `when`."""
+    job.next_fire_at = when
+    db.session.commit()
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+def htmx_ready(locator: Any) -> None:
+    """Wait until htmx has wired up an element swapped in by a boosted navigation."""
+    locator.wait_for()
+    locator.evaluate(
+        """el => new Promise(resolve => {
+            const ready = () => el["htmx-internal-data"] && el["htmx-internal-data"].initHash;
+            const poll = () => ready() ? resolve() : setTimeout(poll, 10);
+            poll();
+        })"""
+    )

@@ -12,8 +12,7 @@ import time
 from app.logs import log_handler
 from app.runs.create import start_run
 from tests import factories as make
-from tests.api.conftest import Api, token_for
-from tests.helpers import entries_of, job, reload_run, worker_env
+from tests.helpers import Api, entries_of, job, reload_run, token_for, worker_env
 
 
 def test_a_real_worker_logs_json_lines_with_run_and_entry_ids(app, smtp_server, tmp_path):

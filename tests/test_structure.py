@@ -74,3 +74,56 @@ def test_no_import_is_hidden_inside_a_function() -> None:
         if re.match(r"\s+(from app[.\s]|import app\b)", line)
     ]
     assert hidden == []
+
+
+TESTS = Path(__file__).parent
+# Packages of domain code (DESIGN.md "Layers" 3–8): each has its tests in tests/<package>/.
+DOMAIN_PACKAGES = [
+    "jobs",
+    "connections",
+    "runs",
+    "delivery",
+    "scheduling",
+    "mail",
+    "conditions",
+    "review",
+    "rendering",
+    "datasources",
+]
+CONFTEST_IMPORT = re.compile(r"^\s*(from\s+(\S*\.)?conftest\s+import|import\s+\S*\bconftest\b)")
+
+
+def conftest_imports(root: Path = TESTS) -> list[str]:
+    """Lines under `root` that import from a conftest module, as "path:line: text"."""
+    return [
+        f"{path.relative_to(root.parent)}:{n}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if CONFTEST_IMPORT.match(line)
+    ]
+
+
+def test_the_conftest_check_sees_an_import(tmp_path: Path) -> None:
+    (tmp_path / "test_x.py").write_text("import os\nfrom tests.api.conftest import Api\n")
+    (tmp_path / "test_y.py").write_text("    from .conftest import fires\n")
+    assert conftest_imports(tmp_path) == [
+        f"{tmp_path.name}/test_x.py:2: from tests.api.conftest import Api",
+        f"{tmp_path.name}/test_y.py:1: from .conftest import fires",
+    ]
+
+
+def test_no_test_module_imports_from_a_conftest() -> None:
+    """Shared helpers live in tests/helpers.py; a conftest holds fixtures only."""
+    assert conftest_imports() == []
+
+
+def test_every_domain_package_has_its_test_package() -> None:
+    """tests/ mirrors app/ (DESIGN.md "Layout"): a domain package's tests sit in
+    tests/<package>/, so a reader finds them where the code is."""
+    assert [p for p in DOMAIN_PACKAGES if not (APP / p / "__init__.py").is_file()] == []
+    missing = [
+        p
+        for p in DOMAIN_PACKAGES
+        if not (TESTS / p / "__init__.py").is_file() or not list((TESTS / p).glob("test_*.py"))
+    ]
+    assert missing == []

@@ -13,7 +13,7 @@ import pytest
 from pydantic import Json, TypeAdapter, ValidationError
 
 from app.validation_messages import field_label, field_messages
-from tests.api.conftest import Api, token_for
+from tests.helpers import Api, token_for
 from tests.known_failures import DEMO_DEFINITION
 
 JOBS = "/api/v1/ws/demo/jobs"

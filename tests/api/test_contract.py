@@ -10,7 +10,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Run, User, Workspace
 from tests import factories as make
-from tests.api.conftest import Api, token_for
+from tests.helpers import Api, token_for
 from tests.known_failures import _never_fires, broken_definition, example_params, saved_jobs
 
 JOBS = "/api/v1/ws/demo/jobs"

@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-from tests.api.conftest import token_for
-from tests.helpers import start_worker
+from tests.helpers import start_worker, token_for
 from tests.served import gunicorn
 
 POLLS = 3000  # × 0.1 s: a bound on waiting for the worker, not a performance threshold

@@ -11,7 +11,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Run
-from tests.api.conftest import token_for
+from tests.helpers import token_for
 
 RUNS = "/api/v1/ws/demo/jobs/monthly-statements/runs"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as make
-from tests.api.conftest import token_for
 from tests.api.test_contract import JOBS, RUNS, assert_envelope
+from tests.helpers import token_for
 
 
 def copy_jobs(api, names: list[str]) -> None:

@@ -12,9 +12,9 @@ from app.extensions import db
 from app.models import Artifact, Run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.api.conftest import Api, token_for
 from tests.api.test_contract import JOBS, RUNS, assert_envelope
 from tests.delivery.test_channels import LocalServer, Reply
+from tests.helpers import Api, token_for
 
 PEOPLE = [{"name": "Ada", "email": "ada@example.com"}, {"name": "Bob", "email": "bob@example.com"}]
 LETTERS = JOBS + "/letters/runs"

@@ -13,7 +13,7 @@ from schemathesis import checks
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from tests.api.conftest import token_for
+from tests.helpers import token_for
 
 EXAMPLES_PER_OPERATION = 15
 # Conformance, not acceptance: a schema-valid body may still name a template that does not

@@ -7,8 +7,7 @@ import sys
 
 from app.runs.create import start_run
 from tests import factories as make
-from tests.api.conftest import Api, token_for
-from tests.helpers import entries_of, wait_for, worker_env
+from tests.helpers import Api, entries_of, token_for, wait_for, worker_env
 
 
 def test_only_an_admins_token_reads_the_system(client, demo):

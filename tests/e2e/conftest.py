@@ -5,15 +5,13 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from tests.helpers import free_port, start_worker
+from tests.helpers import ARTIFACTS, free_port, start_worker
 
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -83,15 +81,3 @@ def page(browser):
 def screenshot(page):
     ARTIFACTS.mkdir(exist_ok=True)
     return lambda name: page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def htmx_ready(locator) -> None:
-    """Wait until htmx has wired up an element swapped in by a boosted navigation."""
-    locator.wait_for()
-    locator.evaluate(
-        """el => new Promise(resolve => {
-            const ready = () => el["htmx-internal-data"] && el["htmx-internal-data"].initHash;
-            const poll = () => ready() ? resolve() : setTimeout(poll, 10);
-            poll();
-        })"""
-    )

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from app.datasources.fetch import parse_csv
 from app.extensions import db
 from app.models import DataSource
-from tests.e2e.conftest import htmx_ready
+from tests.helpers import htmx_ready
 
 # A German Excel export: `;` between cells, decimal commas, Windows-1252 (0x80 is €).
 EXPORT = b"Kunde;Ort;Betrag\r\nM\xfcller GmbH;K\xf6ln;\x80 1.234,50\r\nCaf\xe9 Blau;Bonn\r\n"

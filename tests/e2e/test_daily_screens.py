@@ -14,7 +14,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run
 from tests import factories as make
-from tests.e2e.conftest import ARTIFACTS, htmx_ready
+from tests.helpers import ARTIFACTS, htmx_ready
 
 EDITOR = "ed@acme.example"
 DAILY = {"start": "2026-01-01T09:00", "timezone": "America/New_York", "trigger": "daily"}

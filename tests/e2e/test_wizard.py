@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import htmx_ready
+from tests.helpers import htmx_ready
 
 
 def test_quickstart_by_clicking(page, live_server, workers, demo, mailbox, screenshot):

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import JobDraft
-from tests.e2e.conftest import htmx_ready
+from tests.helpers import htmx_ready
 
 
 @pytest.mark.xfail(

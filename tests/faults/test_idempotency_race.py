@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run
-from tests.api.conftest import token_for
 from tests.faults.rig import assert_no_duplicates, wait_for
-from tests.helpers import reload_run
+from tests.helpers import reload_run, token_for
 from tests.served import gunicorn
 
 RUNS = "/api/v1/ws/demo/jobs/monthly-statements/runs"

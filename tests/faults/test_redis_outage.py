@@ -24,8 +24,7 @@ from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.api.conftest import Api, token_for
-from tests.helpers import CSRF, reload_run, seed_demo_with, worker_env
+from tests.helpers import CSRF, Api, reload_run, seed_demo_with, token_for, worker_env
 from tests.helpers import wait_for as _wait_for
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"

@@ -4,82 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
-
-import pytest
+from datetime import timedelta
 
 from app.database import utcnow
-from app.errors import ValidationFailed
 from app.extensions import db
 from app.jobs.schedule import refresh_next_fire
-from app.jobs.service import replace_job
-from app.models import Job, Run, ScheduleMiss
+from app.models import Job, ScheduleMiss
 from app.runs.scheduled import fire_due_jobs
 from tests import factories as make
-from tests.helpers import reload_run, worker_env
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def scheduled_job(ws, rule: dict, code: str = "test-job", **extra) -> Job:
-    make.template(ws, f"t-{code}", "<p>{{ job_params.period }}</p>")
-    definition = {
-        "code": code,
-        "scheduled": True,
-        "schedule": rule,
-        "parameters": [{"name": "period", "type": "date", "default": "start_of_month"}],
-        "reports": [{"template": f"t-{code}"}],
-        **extra,
-    }
-    return make.job(ws, **definition)
-
-
-def runs_of(job_id: int) -> list[Run]:
-    db.session.expire_all()
-    return list(db.session.scalars(db.select(Run).filter_by(job_id=job_id).order_by(Run.id)))
-
-
-def set_next_fire(job: Job, when: datetime) -> None:
-    job.next_fire_at = when
-    db.session.commit()
-
-
-def test_saving_a_job_sets_its_next_fire_time(app):
-    ws = make.workspace()
-    rule = {
-        "start": "2026-01-01T07:00",
-        "timezone": "America/Los_Angeles",
-        "trigger": "monthly",
-        "day": 1,
-    }
-    job = scheduled_job(ws, rule)
-    now = utcnow()
-    assert job.next_fire_at > now
-    local = job.next_fire_at.astimezone(ZoneInfo("America/Los_Angeles"))
-    assert local.strftime("%d %H:%M") == "01 07:00"
-
-    definition = {"code": "test-job", "name": "Test job", "scheduled": False, "schedule": rule}
-    replace_job(ws, None, job, {**definition, "reports": [{"template": "t-test-job"}]})
-    db.session.refresh(job)
-    assert job.next_fire_at is None
-
-
-def test_an_invalid_schedule_is_rejected_naming_the_field(app):
-    ws = make.workspace()
-    make.template(ws, "t", "<p>x</p>")
-    with pytest.raises(ValidationFailed) as caught:
-        make.job(
-            ws,
-            scheduled=True,
-            reports=[{"template": "t"}],
-            schedule={"start": "2026-01-01T07:00", "trigger": "weekly", "days": ["mom"]},
-        )
-    assert list(caught.value.errors) == ["schedule.days"]
-    assert "mom" in caught.value.errors["schedule.days"]
-    assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 0
+from tests.helpers import job as demo_job
+from tests.helpers import reload_run, runs_of, scheduled_job, set_next_fire, utc, worker_env
 
 
 def test_a_due_job_fires_once_with_saved_defaults_resolved_in_its_zone(app, work):
@@ -200,8 +134,6 @@ def test_a_job_that_cannot_start_records_why_and_moves_on(app):
 
 
 def test_the_job_page_shows_the_schedule_next_fires_and_misses(auth, client, app, demo):
-    from tests.helpers import job as demo_job
-
     job = demo_job(demo)
     job.scheduled = True
     set_next_fire(job, utc("2026-05-01T14:00:00"))

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import Job
 from app.runs.scheduled import fire_due_jobs
 from tests import factories as make
-from tests.runs.test_clock import runs_of, scheduled_job, set_next_fire, utc
+from tests.helpers import runs_of, scheduled_job, set_next_fire, utc
 
 WORKWEEK = ["mon", "tue", "wed", "thu", "fri"]
 

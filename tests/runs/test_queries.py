@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Entry, Run
 from app.runs.create import start_run
-from app.runs.queries import entries_page
+from app.runs.queries import entries_page, row_matches, text_prefilter_safe, value_contains
 from app.tokens import create_token
 from tests import factories as make
 
@@ -76,3 +82,70 @@ def test_entries_page_counts_all_and_pages_in_seq_order(held_run) -> None:
     assert entries_page(run_id, page=3, per_page=3).items == []
     with pytest.raises(ValueError):
         entries_page(run_id, bucket="nope")
+
+
+# Values whose JSON text differs from the text SQLite or PostgreSQL compares: escapes, non-
+# ASCII, numbers SQLite prints its own way, booleans (1/0 on SQLite), nested lists and objects.
+AWKWARD_ROWS = [
+    {"name": 'Say "hi"\\now', "n": 1e20, "ok": True},
+    {"name": "Zoë, Ångström: [x]", "n": 0.1, "ok": False, "tags": ["a b", 1, {"k": "v w"}]},
+    {"name": "Kelvin \u212a", "n": -3, "ok": None, "city": "1e+20 Inf"},
+    {"name": "plain Customer 00042", "n": 42, "email": "c42@example.com"},
+]
+QUERY_TEXT = st.text(
+    alphabet=st.sampled_from(
+        sorted(
+            set(
+                "".join(
+                    json.dumps(row, ensure_ascii=False) + json.dumps(row) + "1.0e+20 true Ki"
+                    for row in AWKWARD_ROWS
+                )
+            )
+        )
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.fixture
+def awkward_run(app):
+    ws = make.workspace("acme")
+    make.template(ws, "t", "<p>x</p>")
+    job = make.job(ws, reports=[{"template": "t"}])
+    run = Run(workspace_id=ws.id, job_id=job.id, trigger="manual", status="finished")
+    db.session.add(run)
+    db.session.flush()
+    db.session.add_all(
+        Entry(run_id=run.id, seq=n, status="Completed", row=row)
+        for n, row in enumerate(AWKWARD_ROWS, 1)
+    )
+    db.session.commit()
+    return run.id
+
+
+def _found(run_id: int, condition) -> list[int]:
+    query = select(Entry.seq).where(Entry.run_id == run_id, condition).order_by(Entry.seq)
+    return list(db.session.scalars(query))
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(q=st.one_of(QUERY_TEXT, st.sampled_from(["customer 0004", "EXAMPLE.COM", "v w", "Inf"])))
+def test_the_cheaper_row_search_finds_what_the_value_by_value_search_finds(awkward_run, q):
+    assert _found(awkward_run, row_matches(q)) == _found(awkward_run, value_contains(q)), q
+
+
+def test_the_text_prefilter_is_used_only_for_text_that_reads_the_same_in_json():
+    assert text_prefilter_safe("Customer 09999") and text_prefilter_safe("example.com")
+    assert text_prefilter_safe("100%_sure") and text_prefilter_safe("O'Brien & Co")
+    refused = ["42", "1.0e+20", "e+2", "", 'say "hi"', "a\\b", "a,b", "k:v", "[x]", "{", "Zoë"]
+    assert [q for q in refused if text_prefilter_safe(q)] == []
+
+
+def test_a_search_the_prefilter_narrows_still_finds_by_value_only(awkward_run):
+    # "name" is a key in every row: the LIKE on the text passes them all, the values decide.
+    assert _found(awkward_run, row_matches("name")) == []
+    assert _found(awkward_run, row_matches("customer 0004")) == [4]
+    assert _found(awkward_run, row_matches("V W")) == [2]  # in a nested object's value

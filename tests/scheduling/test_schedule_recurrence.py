@@ -10,8 +10,7 @@ from dateutil.rrule import rrule
 
 from app.scheduling import parse_rule
 from app.scheduling.recurrence import candidate_days, elapsed_hours
-
-from .conftest import fire_strings
+from tests.helpers import fire_strings
 
 LATE = "9999-12-30T00:00:00+00:00"
 

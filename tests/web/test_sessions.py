@@ -166,7 +166,7 @@ def _assert_security_headers(response, frame: str = "'none'") -> None:
 
 
 def test_every_response_carries_the_security_headers(app, client, auth, demo):
-    from tests.api.conftest import token_for
+    from tests.helpers import token_for
 
     auth.login()
     urls = ("/login", "/w/demo/jobs", "/static/herald.js", "/no-such-page", "/swagger/index.html")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.api.conftest import Api
+from tests.helpers import Api
 
 
 def test_create_use_and_revoke_a_token(auth, client, demo):
