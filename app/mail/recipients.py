@@ -270,8 +270,9 @@ class _TemplateParser:
         return self.address if self.address is not None and not self.closed else self.name
 
     def _fail(self, problem: str, pos: int) -> None:
+        # The item always reaches the character at fault (or the `"`/`<` left open): never empty.
         item = self.text[self.item_start : pos + 1].strip()
-        raise AddressTemplateError(f"{problem} in '{shown(item)}'" if item else problem)
+        raise AddressTemplateError(f"{problem} in '{shown(item)}'")
 
     def _end_item(self, pos: int) -> None:
         item_text = self.text[self.item_start : pos].strip()
@@ -283,7 +284,7 @@ class _TemplateParser:
                 self._fail("an empty address <>", pos - 1)
             if any(isinstance(p, str) and re.search(r"\s", p) for p in address):
                 self._fail("an address cannot contain spaces", pos - 1)
-            self._add(AddressTemplate(tuple(name), tuple(address)), item_text)
+            self._add(AddressTemplate(tuple(name), tuple(address)))
         self._start_item()
 
     def _bare_item(self, parts: list[Part], item_text: str) -> None:
@@ -300,9 +301,9 @@ class _TemplateParser:
                 "e.g. Name <name@example.com>"
             )
         expands = len(parts) == 1 and isinstance(parts[0], Ref)
-        self._add(AddressTemplate((), tuple(parts), expands), item_text)
+        self._add(AddressTemplate((), tuple(parts), expands))
 
-    def _add(self, item: AddressTemplate, item_text: str) -> None:
+    def _add(self, item: AddressTemplate) -> None:
         if all(isinstance(p, str) for p in item.address):
             literal = "".join(item.address)  # type: ignore[arg-type]
             try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import email_validator
 import pytest
 
 from app.mail.recipients import (
@@ -249,3 +250,60 @@ def test_intranet_addresses_are_accepted_only_when_the_setting_is_on(app):
 )
 def test_values_in_messages_are_one_escaped_line_of_at_most_80_characters(value, seen):
     assert shown(value) == seen
+
+
+# --- cases that pin what mutation testing found unpinned (README "Mutation testing") --------
+
+
+def test_only_from_is_limited_to_one_address():
+    two = "a@x.example, Bob <b@x.example>"
+    assert recipient_field_error(two) is None  # To, CC, BCC take lists
+    assert recipient_field_error("a@x.example", single=True) is None
+    assert recipient_field_error("", single=True) is None  # "required" is the form's check
+    assert recipient_field_error(two, single=True) == "enter one address"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # An escaped quote at the very end does not close the quoted name.
+        ('"a\\"', "a '\"' is not closed in '\"a\\\"'"),
+        ("a@x.example, Ann <>", "an empty address <> in 'Ann <>'"),
+    ],
+)
+def test_the_last_item_is_checked_like_the_others(text, message):
+    assert recipient_field_error(text) == message
+
+
+def test_capital_letters_are_ordinary_characters_in_names_and_addresses():
+    assert parse_recipient_template("MAX X <MAX@X.example>; XO@x.example") == [
+        AddressTemplate(("MAX X",), ("MAX@X.example",)),
+        AddressTemplate((), ("XO@x.example",)),
+    ]
+
+
+def test_items_after_a_lone_placeholder_are_kept():
+    filled = fill_recipients(
+        "To", "{c.emails}, audit@x.example", values(emails="a@x.example; b@x.example")
+    )
+    assert [m.addr_spec for m in filled] == ["a@x.example", "b@x.example", "audit@x.example"]
+
+
+def test_an_angle_bracket_in_a_lone_placeholder_value_gets_the_bare_address_hint():
+    with pytest.raises(DeliveryError) as refused:
+        fill_recipients("To", "{c.emails}", values(emails="<a@x.example>"))
+    assert str(refused.value).endswith(
+        "(a column placed alone in the field holds bare addresses only)"
+    )
+
+
+def test_the_address_rules_do_not_follow_the_validator_library_defaults(monkeypatch):
+    # email_validator reads module-wide defaults for options left unset; another caller in
+    # the process may change them. Herald's rules are its own (see addr_spec's docstring).
+    monkeypatch.setattr(email_validator, "ALLOW_SMTPUTF8", False)
+    monkeypatch.setattr(email_validator, "ALLOW_QUOTED_LOCAL", True)
+    monkeypatch.setattr(email_validator, "ALLOW_DOMAIN_LITERAL", True)
+    assert addr_spec("zoë@x.example") == "zoë@x.example"
+    for value in ('"a b"@x.example', "a@[127.0.0.1]"):
+        with pytest.raises(ValueError):
+            addr_spec(value)
