@@ -11,6 +11,7 @@ fillable with the sample values fails the test, naming what is missing.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -31,12 +32,11 @@ from app.models import (
     ReportTemplate,
     TemporaryFile,
     User,
-    Workspace,
 )
 from app.runs.create import start_run
 from app.tokens import create_token
 from tests import factories as make
-from tests.helpers import csrf_from, entries_of, job, seed_demo_with
+from tests.helpers import csrf_from, entries_of, job, seed_demo_with, token_for
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -191,12 +191,6 @@ def _call(client: FlaskClient, method: str, url: str, *, csrf_page: str, api: st
     return client.open(url, method=method, data=data)
 
 
-def _api_token(email: str, workspace: str, permissions: list[str]) -> str:
-    person = db.session.scalars(db.select(User).filter_by(email=email)).one()
-    ws = db.session.scalars(db.select(Workspace).filter_by(code=workspace)).one()
-    return create_token(person, ws, name="access", permissions=permissions)[1]
-
-
 def _client(app: Flask) -> FlaskClient:
     """A new browser. Flask-WTF keeps the CSRF token it issued in `g`, which lives as long as
     the test's app context, so without this the new browser would be handed the old one's."""
@@ -242,19 +236,8 @@ def test_anonymous_people_are_sent_to_log_in_and_programs_get_401(app, world):
 def test_a_member_of_another_workspace_gets_404_everywhere_in_this_one(app, world):
     browser = _client(app)
     _login(browser, OUTSIDER)
-    token = _api_token(OUTSIDER, "other", ["jobs:read", "jobs:write"])
-    wrong = []
-    checked = 0
-    for rule, method, url in _routes(world):
-        if rule.endpoint in NOT_IN_A_WORKSPACE:
-            continue
-        if _is_api(rule):
-            answer = _call(browser, method, url, csrf_page="/tokens", api=token)
-        else:
-            answer = _call(browser, method, url, csrf_page="/tokens")
-        checked += 1
-        if answer.status_code != 404:
-            wrong.append(f"{method} {url}: {answer.status}")
+    token = token_for(OUTSIDER, "other", ["jobs:read", "jobs:write"], name="access")
+    wrong, checked = _answers_other_than(404, browser, token, _routes(world), NOT_IN_A_WORKSPACE)
     assert wrong == []
     assert checked > 50
 
@@ -262,18 +245,29 @@ def test_a_member_of_another_workspace_gets_404_everywhere_in_this_one(app, worl
 def test_a_viewer_is_refused_every_write_with_403(app, world):
     browser = _client(app)
     _login(browser, VIEWER)
-    token = _api_token(VIEWER, "demo", ["jobs:read"])
-    wrong = []
-    checked = 0
-    for rule, method, url in _routes(world, writes_only=True):
-        if rule.endpoint in VIEWER_MAY_WRITE:
-            continue
-        if _is_api(rule):
-            answer = _call(browser, method, url, csrf_page="/tokens", api=token)
-        else:
-            answer = _call(browser, method, url, csrf_page="/tokens")
-        checked += 1
-        if answer.status_code != 403:
-            wrong.append(f"{method} {url}: {answer.status}")
+    token = token_for(VIEWER, "demo", ["jobs:read"], name="access")
+    routes = _routes(world, writes_only=True)
+    wrong, checked = _answers_other_than(403, browser, token, routes, VIEWER_MAY_WRITE)
     assert wrong == []
     assert checked > 30
+
+
+def _answers_other_than(
+    status: int,
+    browser: FlaskClient,
+    token: str,
+    routes: list[tuple[Rule, str, str]],
+    skipped: Collection[str],
+) -> tuple[list[str], int]:
+    """Call every route but the `skipped` endpoints as the logged-in `browser` (API routes
+    with `token`): the answers that are not `status`, and how many routes were called."""
+    wrong, checked = [], 0
+    for rule, method, url in routes:
+        if rule.endpoint in skipped:
+            continue
+        api = token if _is_api(rule) else None
+        answer = _call(browser, method, url, csrf_page="/tokens", api=api)
+        checked += 1
+        if answer.status_code != status:
+            wrong.append(f"{method} {url}: {answer.status}")
+    return wrong, checked

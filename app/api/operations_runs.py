@@ -31,6 +31,21 @@ from app.tokens import TOKEN_SORTS
 
 RUNS = A_JOB + "/runs/{jobRunId}"
 
+
+def decision(verb: str) -> Operation:
+    """The operation deciding one held entry: `verb` is "approve" or "reject"."""
+    return Operation(
+        "post",
+        f"{RUNS}/entries/{{entryId}}/{verb}",
+        f"{verb.capitalize()} one held entry",
+        "write",
+        [WS, JOB, RUN, ENTRY],
+        None,
+        200,
+        s.DecisionResult,
+    )
+
+
 RUN_ROUTES: list[Operation] = [
     Operation(
         "post",
@@ -141,26 +156,7 @@ RUN_ROUTES: list[Operation] = [
         200,
         r.RetryResult,
     ),
-    Operation(
-        "post",
-        RUNS + "/entries/{entryId}/approve",
-        "Approve one held entry",
-        "write",
-        [WS, JOB, RUN, ENTRY],
-        None,
-        200,
-        s.DecisionResult,
-    ),
-    Operation(
-        "post",
-        RUNS + "/entries/{entryId}/reject",
-        "Reject one held entry",
-        "write",
-        [WS, JOB, RUN, ENTRY],
-        None,
-        200,
-        s.DecisionResult,
-    ),
+    *(decision(verb) for verb in ("approve", "reject")),
     Operation(
         "post",
         RUNS + "/deliveries/{deliveryId}/retry",

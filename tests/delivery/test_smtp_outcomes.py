@@ -8,7 +8,7 @@ import pytest
 from app.api.serializers import recipients_out
 from app.delivery.service import deliver_entry
 from app.extensions import db
-from app.models import EntryDelivery
+from app.models import EntryDelivery, Workspace
 from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from tests import factories as make
@@ -27,6 +27,15 @@ def mail_job(settings: dict, to: list[str]):
     return ws, job
 
 
+def first_send(settings: dict, to: list[str], work) -> tuple[Workspace, int, str, EntryDelivery]:
+    """A job mailing `to` through the scripted server, started and worked off once:
+    (workspace, run id, entry status, the delivery)."""
+    ws, job = mail_job(settings, to)
+    run_id = start_run(job, None).id
+    work()
+    return (ws, run_id, *the_delivery(run_id))
+
+
 def the_delivery(run_id: int) -> tuple[str, EntryDelivery]:
     (entry,) = entries_of(run_id)
     (delivery,) = entry.deliveries
@@ -40,10 +49,7 @@ def statuses(delivery: EntryDelivery) -> dict[str, str]:
 def test_a_452_after_n_recipients_moves_the_rest_to_next_transactions(app, work):
     to = addresses(150)
     with scripted_smtp(max_recipients=60) as (server, settings):
-        _ws, job = mail_job(settings, to)
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
+        _ws, run_id, entry_status, delivery = first_send(settings, to, work)
 
     assert (entry_status, delivery.status) == ("Completed", "sent")
     assert set(statuses(delivery).values()) == {"accepted"} and len(statuses(delivery)) == 150
@@ -104,10 +110,7 @@ def test_a_5xx_refused_recipient_makes_the_delivery_partial_naming_it(app, work,
 def test_all_recipients_refused_fails_the_delivery(app, work):
     refuse = {a: "550 5.1.1 No such user" for a in addresses(2)}
     with scripted_smtp(refuse=refuse) as (server, settings):
-        _ws, job = mail_job(settings, addresses(2))
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
+        _ws, run_id, entry_status, delivery = first_send(settings, addresses(2), work)
     assert (entry_status, delivery.status) == ("DeliveryFailed", "failed")
     assert "SMTP server refused 2 recipients" in delivery.last_error
     assert server.messages == [] and server.data_received == 0
@@ -115,10 +118,7 @@ def test_all_recipients_refused_fails_the_delivery(app, work):
 
 def test_a_greylisted_recipient_is_retried_alone_in_a_later_attempt(app, work):
     with scripted_smtp(greylist={"p1@example.com"}) as (server, settings):
-        _ws, job = mail_job(settings, addresses(3))
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
+        _ws, run_id, entry_status, delivery = first_send(settings, addresses(3), work)
         assert delivery.status == "pending"
         assert "deferred 1 recipient: p1@example.com: 451 4.7.1 Greylisted" in delivery.last_error
         assert server.delivered_to == ["p0@example.com", "p2@example.com"]
@@ -137,10 +137,7 @@ def test_a_greylisted_recipient_is_retried_alone_in_a_later_attempt(app, work):
 
 def test_a_message_over_the_size_limit_fails_naming_the_reply(app, work):
     with scripted_smtp(max_size=100) as (server, settings):
-        _ws, job = mail_job(settings, addresses(2))
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
+        _ws, run_id, entry_status, delivery = first_send(settings, addresses(2), work)
     assert (entry_status, delivery.status) == ("DeliveryFailed", "failed")
     assert "552 5.3.4 Message size exceeds fixed limit" in delivery.last_error
     assert server.messages == [] and server.data_received == 1
@@ -148,11 +145,8 @@ def test_a_message_over_the_size_limit_fails_naming_the_reply(app, work):
 
 def test_a_connection_lost_after_the_data_is_possibly_delivered_and_not_resent(app, work):
     with scripted_smtp(drop_after_data=1) as (server, settings):
-        ws, job = mail_job(settings, addresses(2))
+        ws, run_id, entry_status, delivery = first_send(settings, addresses(2), work)
         editor = make.user("editor@example.com", ws, "editor")
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
         assert (entry_status, delivery.status) == ("CompletedWithErrors", "uncertain")
         assert "possibly delivered to p0@example.com, p1@example.com" in delivery.last_error
         assert "choose Retry" in delivery.last_error
@@ -173,11 +167,8 @@ def test_a_connection_lost_after_the_data_is_possibly_delivered_and_not_resent(a
 
 def test_a_person_s_retry_of_a_partial_delivery_skips_who_accepted_it(app, work):
     with scripted_smtp(refuse={"p1@example.com": "550 5.1.1 No such user"}) as (server, settings):
-        ws, job = mail_job(settings, addresses(2))
+        ws, run_id, _, delivery = first_send(settings, addresses(2), work)
         editor = make.user("editor@example.com", ws, "editor")
-        run_id = start_run(job, None).id
-        work()
-        delivery = the_delivery(run_id)[1]
         assert delivery.status == "partial"
         server.refuse.clear()  # the mailbox was created meanwhile
         retry_delivery(delivery.id, editor)
@@ -189,10 +180,7 @@ def test_a_person_s_retry_of_a_partial_delivery_skips_who_accepted_it(app, work)
 
 def test_rejected_login_fails_without_sending(app, work):
     with scripted_smtp(auth="reject") as (server, settings):
-        _ws, job = mail_job(settings, addresses(1))
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
+        _ws, run_id, entry_status, delivery = first_send(settings, addresses(1), work)
     assert (entry_status, delivery.status) == ("DeliveryFailed", "failed")
     assert "SMTP error 535" in delivery.last_error
     assert server.transactions == 0 and server.messages == []
@@ -201,10 +189,7 @@ def test_rejected_login_fails_without_sending(app, work):
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_a_server_requiring_login_fails_naming_530(app, work):
     with scripted_smtp(auth="required") as (server, settings):
-        _ws, job = mail_job(settings, addresses(2))
-        run_id = start_run(job, None).id
-        work()
-        entry_status, delivery = the_delivery(run_id)
+        _ws, run_id, entry_status, delivery = first_send(settings, addresses(2), work)
     assert (entry_status, delivery.status) == ("DeliveryFailed", "failed")
     assert "530" in delivery.last_error
     assert server.messages == []

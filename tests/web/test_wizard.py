@@ -6,6 +6,8 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from app.extensions import db
 from app.models import Connection, Job, JobDraft, Run
 from app.outbound.secrets import set_secrets
@@ -476,49 +478,43 @@ def test_a_draft_that_would_fail_keeps_its_work_but_cannot_become_a_job(auth, cl
     assert f'href="{base}/review">Continue editing</a>' in jobs
 
 
-def test_a_binding_to_a_column_the_repeating_source_lacks_is_refused(auth, client, demo):
-    base = draft_through(auth, client, "data-sources")
-    response = post_step(
-        auth, base, "reports", {**STEP_DATA["reports"], "r-0-b-customerId-value": "customer_no"}
-    )
+@pytest.mark.parametrize(
+    ("step", "change", "error"),
+    [
+        pytest.param(
+            "reports",
+            {"r-0-b-customerId-value": "customer_no"},
+            'id="err-reports-0-bindings-customerId">the Repeating data source &#39;customers&#39; '
+            "returns no column &#39;customer_no&#39;",
+            id="a binding to a column the repeating source lacks",
+        ),
+        pytest.param(
+            "data-sources",
+            {"ds-1-alias": "tx", "ds-1-source": "transactions"},
+            'id="err-data_sources-1-source">data source &#39;transactions&#39; needs :customerId, '
+            "which no job parameter provides",
+            id="a data source whose bind no parameter provides",
+        ),
+        pytest.param(
+            "reports",
+            {"r-0-filename": "{customers.nr}.pdf"},
+            'id="err-reports-0-filename">unknown placeholder {customers.nr}<',
+            id="a file name placeholder that names nothing",
+        ),
+        pytest.param(
+            "deliveries",
+            {"d-0-to": "not-an-email"},
+            'id="err-deliveries-0-to">&#39;not-an-email&#39; is not an email address',
+            id="an invalid literal To address",
+        ),
+    ],
+)
+def test_a_step_that_cannot_work_is_refused_beside_the_field(
+    auth, client, demo, step, change, error
+):
+    steps = list(STEP_DATA)
+    base = draft_through(auth, client, steps[steps.index(step) - 1])
+    response = post_step(auth, base, step, {**STEP_DATA[step], **change})
     assert response.status_code == 422
-    assert (
-        'id="err-reports-0-bindings-customerId">the Repeating data source &#39;customers&#39; '
-        "returns no column &#39;customer_no&#39;"
-    ) in response.text
-    assert stored("reports") == []
-
-
-def test_a_data_source_whose_bind_no_parameter_provides_is_refused(auth, client, demo):
-    base = draft_through(auth, client, "parameters")
-    response = post_step(
-        auth,
-        base,
-        "data-sources",
-        {**STEP_DATA["data-sources"], "ds-1-alias": "tx", "ds-1-source": "transactions"},
-    )
-    assert response.status_code == 422
-    assert (
-        'id="err-data_sources-1-source">data source &#39;transactions&#39; needs :customerId, '
-        "which no job parameter provides"
-    ) in response.text
-    assert stored("data_sources") == []
-
-
-def test_a_file_name_placeholder_that_names_nothing_is_refused(auth, client, demo):
-    base = draft_through(auth, client, "data-sources")
-    response = post_step(
-        auth, base, "reports", {**STEP_DATA["reports"], "r-0-filename": "{customers.nr}.pdf"}
-    )
-    assert response.status_code == 422
-    assert 'id="err-reports-0-filename">unknown placeholder {customers.nr}<' in response.text
-
-
-def test_an_invalid_literal_to_address_is_refused_beside_it(auth, client, demo):
-    base = draft_through(auth, client, "schedule")
-    response = post_step(
-        auth, base, "deliveries", {**STEP_DATA["deliveries"], "d-0-to": "not-an-email"}
-    )
-    assert response.status_code == 422
-    assert 'id="err-deliveries-0-to">' in response.text
-    assert stored("deliveries") == []
+    assert error in response.text
+    assert stored(step.replace("-", "_")) == []
