@@ -80,6 +80,14 @@ def test_a_stale_job_cannot_reclaim_a_completed_entry(job):
     assert move_entry(entry_id, E.InProgress, from_=[E.Completed]) is True
 
 
+def test_naming_a_source_does_not_allow_a_transition_the_table_forbids(job):
+    run = new_run(job)
+    (entry_id,) = new_entries(run, E.Cancelled)
+    # `from_` narrows the allowed sources; it never adds one (Cancelled is final).
+    assert move_entry(entry_id, E.InProgress, from_=[E.Cancelled, E.Queued]) is False
+    assert status_of(entry_id) == E.Cancelled
+
+
 def test_timestamps_and_lease_follow_the_move(job):
     run = new_run(job)
     first, second = new_entries(run, E.Queued, E.Queued)
