@@ -95,6 +95,14 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "HEARTBEAT_SECONDS": float(os.environ.get("HERALD_HEARTBEAT_SECONDS") or 10),
         # An entry still rendering after this long is GenerationFailed; previews get it too.
         "RENDER_TIMEOUT_SECONDS": _int("HERALD_RENDER_TIMEOUT_SECONDS", 120),
+        # The optional written summary (docs/SUMMARY.md): an OpenAI-compatible endpoint, off
+        # unless all of base URL and model are set. The key stays in the environment.
+        "LLM_BASE_URL": os.environ.get("HERALD_LLM_BASE_URL") or None,
+        "LLM_API_KEY": os.environ.get("HERALD_LLM_API_KEY") or None,
+        "LLM_MODEL": os.environ.get("HERALD_LLM_MODEL") or None,
+        "LLM_TIMEOUT_SECONDS": float(os.environ.get("HERALD_LLM_TIMEOUT_SECONDS") or 30),
+        "LLM_MAX_INPUT_CHARS": _int("HERALD_LLM_MAX_INPUT_CHARS", 12_000),
+        "LLM_MAX_OUTPUT_CHARS": _int("HERALD_LLM_MAX_OUTPUT_CHARS", 4_000),
         # Queued work older than this with no progress is enqueued again.
         "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
         "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),

@@ -139,6 +139,22 @@ class DeliveryOut(Model):
     recipients: list[RecipientOut] = []
 
 
+class NarrativeReportOut(Model):
+    report: str
+    promptChars: int
+    responseChars: int
+    truncated: bool
+    ok: bool
+
+
+class NarrativeOut(Model):
+    """The written summary (docs/SUMMARY.md): its text ("" when none could be written) and,
+    per report that asked for one, the characters sent and received."""
+
+    text: str
+    reports: list[NarrativeReportOut]
+
+
 class EntryOut(Model):
     id: int
     seq: int
@@ -147,6 +163,8 @@ class EntryOut(Model):
     error: str | None
     # Problems that did not stop the entry, e.g. "report: 1 character could not be drawn: …".
     warnings: list[str]
+    # None when no report of the entry asks for a written summary.
+    narrative: NarrativeOut | None = None
     reviewDecision: str | None
     reports: list[ReportOut]
     deliveries: list[DeliveryOut]

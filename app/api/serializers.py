@@ -105,6 +105,24 @@ def run_created(run: Run, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _narrative_out(narrative: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not narrative:
+        return None
+    return {
+        "text": narrative.get("text") or "",
+        "reports": [
+            {
+                "report": r["report"],
+                "promptChars": r["prompt_chars"],
+                "responseChars": r["response_chars"],
+                "truncated": r["truncated"],
+                "ok": r["ok"],
+            }
+            for r in narrative.get("reports", [])
+        ],
+    }
+
+
 def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any]:
     def download(artifact_id: int) -> str:
         return url_for(
@@ -123,6 +141,7 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
         "row": entry.row,
         "error": entry.error,
         "warnings": entry.warnings or [],
+        "narrative": _narrative_out(entry.narrative),
         "reviewDecision": entry.review_decision,
         "reports": [
             {

@@ -20,7 +20,7 @@ from app.outbound.errors import DeliveryError
 from app.outbound.secrets import get_secrets
 from app.placeholders import PlaceholderError, substitute
 from app.runs.context import RunContext
-from app.runs.generate import RenderedReport, entry_values, render_reports
+from app.runs.generate import RenderedReport, entry_narrative, entry_values, render_reports
 from app.runs.prepare import run_inputs
 from app.runs.snapshot import snapshot_of
 
@@ -108,6 +108,7 @@ def _first_entry(
     )
     entry = Entry(id=0, seq=1, row=rows[0])
     result.reports = render_reports(ctx, entry)
+    entry.narrative = entry_narrative(result.reports)  # {narrative.text} as a run would fill it
     attachments = [Attachment(r.report_code, r.filename, r.pdf) for r in result.reports if r.pdf]
     return definition, attachments, entry_values(ctx, entry)
 

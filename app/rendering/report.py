@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.datasources.fetch import fetch_rows
 from app.datasources.parameters import coerce_value
 from app.rendering.environment import render_html
+from app.rendering.narrative import narrative_context, wants_summary, write_narrative
 from app.rendering.pdf import RenderedPdf, html_to_pdf
 
 
@@ -58,13 +60,28 @@ def render_report_pdf(
     context: Mapping[str, Any],
     binds: Mapping[str, Any],
     workspace_id: int,
+    *,
+    summarise: bool = True,
+    stand_in: str = "",
 ) -> RenderedPdf:
     """Fetch the template's own data with its parameters as binds, render it, return the PDF
-    with the characters no installed font could draw."""
+    with the characters no installed font could draw.
+
+    When the template's summary is on and `summarise` is true, the configured model writes
+    `narrative.text` from that data first (docs/SUMMARY.md; a failure leaves it empty and
+    the RenderedPdf's `narrative` carries the warning). Otherwise `narrative.text` is
+    `stand_in` (the preview's placeholder) or empty."""
     query_binds = {**binds, **report_params}
     own_data = {
         ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
         for ref in template.get("data_sources", [])
     }
-    html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
-    return html_to_pdf(html, template.get("css", ""), workspace_id)
+    narrative = None
+    if summarise and wants_summary(template):
+        narrative = write_narrative(template, own_data, report_params)
+    values = {**context, **own_data, "params": dict(report_params)}
+    values["narrative"] = narrative_context(narrative, stand_in if wants_summary(template) else "")
+    rendered = html_to_pdf(
+        render_html(template["html"], values), template.get("css", ""), workspace_id
+    )
+    return replace(rendered, narrative=narrative)
