@@ -10,8 +10,9 @@ HERALD_LLM_MAX_INPUT_CHARS characters. Any failure leaves the text empty with a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from flask import current_app
@@ -89,13 +90,43 @@ def messages_for(
     if addendum:
         system += "\n\nThe report's author adds: " + addendum
     header = f"Report: {template.get('name') or template.get('code') or 'report'}\nData:\n"
-    data = json_bytes({"parameters": dict(params), "sections": dict(sections)}).decode()
     budget = max(0, limit - len(system) - len(header))
+    data = bounded_json(params, sections, budget)
     truncated = len(data) > budget
     if truncated:
         data = data[: max(0, budget - len(TRUNCATED))] + TRUNCATED
         data = data[:budget]
     return system, header + data, truncated
+
+
+def bounded_json(params: Mapping[str, Any], sections: Mapping[str, Any], budget: int) -> str:
+    """`{"parameters": params, "sections": sections}` as compact JSON, built row by row and
+    stopped as soon as it is longer than `budget` characters (so a 100,000-row section costs
+    no more than the rows that fit); the caller cuts the overflow."""
+
+    def text(value: Any) -> str:
+        return json_bytes(value).decode()
+
+    out = ['{"parameters":', text(dict(params)), ',"sections":{']
+    size = sum(map(len, out))
+    for i, (alias, rows) in enumerate(sections.items()):
+        key = ("," if i else "") + text(alias) + ":"
+        if isinstance(rows, list):
+            pieces = chain([key + "["], _rows(rows, text), ["]"])
+        else:
+            pieces = iter([key + text(rows)])
+        for piece in pieces:
+            out.append(piece)
+            size += len(piece)
+            if size > budget:
+                return "".join(out)
+    out.append("}}")
+    return "".join(out)
+
+
+def _rows(rows: list[Any], text: Callable[[Any], str]) -> Iterator[str]:
+    for j, row in enumerate(rows):
+        yield ("," if j else "") + text(row)
 
 
 def write_narrative(

@@ -12,7 +12,7 @@ import pytest
 from app import storage
 from app.extensions import db
 from app.models import Artifact, Job
-from app.rendering.narrative import TRUNCATED
+from app.rendering.narrative import TRUNCATED, bounded_json
 from app.review.redeliver import deliver_entries
 from app.runs.create import start_run
 from tests import factories as make
@@ -236,3 +236,15 @@ def test_the_key_is_never_shown_or_logged(app, work, smtp_server, endpoint, clie
     assert item["narrative"]["reports"][0]["ok"] is False
     for text in (page.text, answer.text, caplog.text, json.dumps(entry.warnings)):
         assert KEY not in text
+
+
+def test_the_data_is_serialized_compactly_and_only_as_far_as_it_fits():
+    sections = {"orders": ORDERS, "empty": [], "totals": {"sum": 42.5}}
+    whole = bounded_json({"month": "2026-11"}, sections, 10**9)
+    assert json.loads(whole) == {"parameters": {"month": "2026-11"}, "sections": sections}
+    assert whole == json.dumps(json.loads(whole), separators=(",", ":"))  # compact
+    huge = [{"item": f"row {i}", "amount": i} for i in range(200_000)]
+    cut = bounded_json({}, {"orders": huge}, 1000)
+    # Stops at the first row past the budget instead of writing 200,000 rows.
+    assert 1000 < len(cut) < 1000 + len(json.dumps(huge[-1]))
+    assert whole.startswith(bounded_json({"month": "2026-11"}, sections, 40)[:40])
