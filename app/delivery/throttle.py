@@ -27,7 +27,6 @@ should keep their clocks in sync (NTP), as for the schedule.
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,12 +53,15 @@ SEND_MARGIN_SECONDS = 1
 OUTAGE_WAIT_SECONDS = 30
 
 # Reserve the next free slot: max(the next unreserved slot, the moment the window frees);
-# the slot after it is one interval later. KEYS[1]: the connection's reservation key.
-# ARGV: earliest slot (epoch s), interval (s), key lifetime (ms).
+# the slot after it is one interval later. The key lives until a window after the last slot.
+# KEYS[1]: the connection's reservation key. ARGV: earliest slot (epoch s), interval (s),
+# now (epoch s), window (s).
 _RESERVE = """
 local reserved = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(reserved, tonumber(ARGV[1]))
-redis.call('SET', KEYS[1], string.format('%.6f', slot + tonumber(ARGV[2])), 'PX', ARGV[3])
+local after = slot + tonumber(ARGV[2])
+local ttl = math.ceil((after - tonumber(ARGV[3]) + tonumber(ARGV[4])) * 1000)
+redis.call('SET', KEYS[1], string.format('%.6f', after), 'PX', math.max(ttl, 1))
 return string.format('%.6f', slot)
 """
 
@@ -123,8 +125,7 @@ def acquire(connection_id: int, limit: int, cost: int = 1) -> None:
 def _reserve(connection_id: int, earliest: float, interval: float, window: int) -> float:
     """Reserve the next free slot at or after `earliest` (epoch seconds); return it."""
     key = f"{KEY_PREFIX}:next:{connection_id}"
-    lifetime_ms = math.ceil((earliest - time.time() + interval + window) * 1000)
-    reserved = queues.connection.eval(_RESERVE, 1, key, earliest, interval, max(lifetime_ms, 1))
+    reserved = queues.connection.eval(_RESERVE, 1, key, earliest, interval, time.time(), window)
     return float(reserved)
 
 

@@ -69,6 +69,9 @@ def test_waiting_messages_get_distinct_slots_one_interval_apart(app, window):
     gaps = [(b - a).total_seconds() for a, b in zip(slots, slots[1:], strict=False)]
     # (window + margin) / limit apart: the waiting messages wake one by one, never all at once.
     assert gaps == pytest.approx([(window + SEND_MARGIN_SECONDS) / 2] * 4, abs=0.01)
+    # The reservations outlive the last slot reserved, so the next waiter queues behind it.
+    left = queues.connection.pttl("herald:throttle:next:7") / 1000
+    assert datetime.now(UTC) + timedelta(seconds=left) > slots[-1]
 
 
 def test_a_message_of_several_transactions_counts_each_and_never_more_than_the_limit(app, window):
