@@ -126,6 +126,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "SMTP_MAX_RECIPIENTS": _int("HERALD_SMTP_MAX_RECIPIENTS", 100),
         # Longest wait a channel's Retry-After (429/503) may impose before the next attempt.
         "RETRY_AFTER_MAX_SECONDS": _int("HERALD_RETRY_AFTER_MAX_SECONDS", 3600),
+        # Window of the shared email throttle ("Max messages per minute" of an SMTP
+        # connection, app/delivery/throttle.py), in seconds; only tests shorten it.
+        "THROTTLE_WINDOW_SECONDS": _int("HERALD_THROTTLE_WINDOW_SECONDS", 60),
         # Retry-After deferrals (which spend no attempt) a delivery may take before it fails:
         # a receiver answering 429 forever must not keep a delivery pending forever.
         "MAX_DEFERRALS": _int("HERALD_MAX_DEFERRALS", 10),

@@ -137,6 +137,11 @@ class DeliveryOut(Model):
     # {"address": "a@example.com", "status": "refused", "reply": "550 5.1.1 no such user"};
     # status is accepted | deferred | refused | uncertain. Empty for other channels.
     recipients: list[RecipientOut] = []
+    # When a pending delivery is attempted next (retry, Retry-After or rate limit), UTC.
+    nextAttemptAt: str | None = None
+    # Why a pending delivery waits without an error, e.g. "rate limit 30/min" (the SMTP
+    # connection's Max messages per minute, shared by every worker); null when it does not.
+    waiting: str | None = None
 
 
 class NarrativeReportOut(Model):

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, url_for
 
 from app.database import utcnow
+from app.delivery.throttle import waiting_text
 from app.models import Artifact, Entry, Job, JobDraft, PersonalAccessToken, Run, TemporaryFile
 from app.runs import dispatch
 from app.runs.buckets import bucket_counts
@@ -163,6 +164,8 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
                 "lastError": d.last_error,
                 "sentAt": iso(d.sent_at),
                 "recipients": recipients_out(d.detail),
+                "nextAttemptAt": iso(d.next_attempt_at) if d.status == "pending" else None,
+                "waiting": waiting_text(d.status, d.detail),
             }
             for d in entry.deliveries
         ],
