@@ -7,8 +7,9 @@ and axis labels, prints the median time to make the SVG, the median time WeasyPr
 for a one-page report holding it, and that page's extra cost over the same page without a
 chart (all warm, one shared FontConfiguration, as Herald renders). Times are the process's
 CPU time (`time.process_time`), so that other work on a shared machine does not inflate them;
-on an idle machine a render's CPU time is its wall time (WeasyPrint uses one thread). Herald's own helper
-(`app.rendering.charts.chart`, pygal) is measured too, as template authors call it.
+on an idle machine a render's CPU time is its wall time (WeasyPrint uses one thread).
+Herald's own helper (`app.rendering.charts.chart`, pygal) is measured too, as template
+authors call it.
 """
 
 from __future__ import annotations

@@ -115,6 +115,11 @@ def chart(
         height=_size("height", height),
         show_legend=kind == "pie" or len(columns) > 1,
         legend_at_bottom=True,
+        legend_at_bottom_columns=len(columns) if kind != "pie" else None,
+        truncate_label=-1,  # a label is data: shown whole, never cut to "2026-…"
+        truncate_legend=-1,
+        max_scale=6,  # at most ~6 y labels: a report's chart is small
+        margin=6,
         x_label_rotation=30 if len(table) > 8 else 0,
         no_data_text="No data",
     )
