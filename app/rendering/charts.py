@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pygal
@@ -40,25 +39,73 @@ NAMED_FORMATS = {
 _SPEC = re.compile(r"[+\- ]?#?,?(?:\.\d{1,2})?[eEfFgG%]?")
 _PATTERN = re.compile(r"([^{}]*)\{:([^{}]*)\}([^{}]*)")
 
+_FONT = '"Noto Sans", "DejaVu Sans", sans-serif'
+_COLORS = ("#2f6db3", "#e07b39", "#1d6b3a", "#a61b1b", "#6f4e9c", "#8c6d1f", "#3a8f9c", "#777777")
 _STYLE = Style(
     background="transparent",
     plot_background="transparent",
     foreground="#1d2633",
     foreground_strong="#17365d",
     foreground_subtle="#9aa5b4",
-    colors=("#2f6db3", "#e07b39", "#1d6b3a", "#a61b1b", "#6f4e9c", "#8c6d1f", "#3a8f9c", "#777"),
-    font_family='"Noto Sans", "DejaVu Sans", sans-serif',
-    title_font_size=15,
-    label_font_size=11,
-    major_label_font_size=11,
-    legend_font_size=12,
-    value_font_size=11,
+    colors=_COLORS,
+    font_family=_FONT,
 )
-# pygal's own stylesheets, inlined into the SVG; by absolute path, as pygal looks a relative
-# one up in the working directory first (its base.css it always adds that way).
-_PYGAL_CSS = [
-    f"file://{Path(pygal.__file__).parent / 'css' / name}" for name in ("style.css", "graph.css")
-]
+# The chart's stylesheet, in place of pygal's: pygal's is written for a browser (hover
+# effects, transitions, tooltips, vendor prefixes), which the render checks would report on
+# every entry as CSS doing nothing in print, and which costs WeasyPrint time to match.
+# WeasyPrint applies an inline SVG's <style> to the whole page: every selector starts at the
+# chart's own id.
+_CSS = """
+#{id} {{ font-family: {font}; }}
+#{id} .graph {{ fill: #1d2633; }}
+#{id} .background {{ fill: transparent; }}
+#{id} text, #{id} tspan {{ stroke: none !important; }}
+#{id} .title {{ font-size: 15px; fill: #17365d; text-anchor: middle; }}
+#{id} .legends .legend text {{ font-size: 12px; fill: #1d2633; }}
+#{id} .axis text {{ font-size: 11px; fill: #1d2633; }}
+#{id} .axis.x text {{ text-anchor: middle; }}
+#{id} .axis.x text[transform] {{ text-anchor: start; }}
+#{id} .axis.y text {{ text-anchor: end; }}
+#{id} .axis .line {{ stroke: #17365d; }}
+#{id} .axis .guide.line {{ stroke: #c9d1db; stroke-dasharray: 4, 4; fill: none; }}
+#{id} .axis .major.guide.line {{ stroke: #9aa5b4; }}
+#{id} .vertical .axis.x .guide.line {{ opacity: 0; }}
+#{id} .vertical .axis.always_show .guide.line {{ opacity: 1; }}
+#{id} .centered {{ text-anchor: middle; }}
+#{id} .reactive {{ fill-opacity: 0.85; stroke-opacity: 1; stroke-width: 1; }}
+#{id} .nofill {{ fill: none; }}
+#{id} .line.reactive {{ stroke-width: 2; }}
+#{id} .dot {{ fill-opacity: 1; }}
+#{id} .slice {{ stroke: #ffffff; stroke-width: 1; fill-opacity: 1; }}
+#{id} text.no_data {{ font-size: 40px; fill: #9aa5b4; text-anchor: middle; }}
+"""
+# An arc of radius 0 (pygal closes each pie slice with one) is a straight line in SVG, but
+# WeasyPrint draws it as a sweep across the chart: written as the line it is.
+_ZERO_ARC = re.compile(r"A0(?:\.0*)? 0(?:\.0*)? \S+ \S+ \S+ (\S+ \S+)")
+_SERIES_CSS = "#{id} .color-{i} {{ stroke: {color}; fill: {color}; }}\n"
+
+
+def _printable(root: Any) -> Any:
+    """pygal's SVG tree made for print (its `xml_filters` hook): the config script, hover
+    tooltips and comments removed, the stylesheet replaced by `_CSS` and the series colours,
+    zero-radius arcs written as lines."""
+    chart_id = root.get("id")
+    for parent in list(root.iter()):
+        for child in list(parent):
+            tag = child.tag if isinstance(child.tag, str) else ""  # a comment's tag is callable
+            if tag in ("", "script") or "tooltip-overlay" in (child.get("class") or ""):
+                parent.remove(child)
+            elif tag == "path" and child.get("d"):
+                child.set("d", _ZERO_ARC.sub(r"L\1", child.get("d")))
+            elif tag == "style":
+                series = (
+                    _SERIES_CSS.format(id=chart_id, i=i, color=color)
+                    for i, color in enumerate(_COLORS)
+                )
+                child.text = _CSS.format(id=chart_id, font=_FONT) + "".join(series)
+    return root
+
+
 _GRAPHS: dict[str, Callable[..., Any]] = {"bar": pygal.Bar, "line": pygal.Line, "pie": pygal.Pie}
 
 
@@ -107,7 +154,7 @@ def chart(
             raise ChartError(f"chart: the rows have no column {column!r} (columns: {known})")
     config = pygal.Config(
         js=[],  # pygal's default is a tooltip script from a CDN
-        css=_PYGAL_CSS,
+        css=[],  # pygal's own stylesheets: replaced by _printable's
         disable_xml_declaration=True,
         classes=["herald-chart", f"herald-chart-{kind}"],
         style=_STYLE,
@@ -127,7 +174,7 @@ def chart(
     if formatter is not None:
         config.value_formatter = formatter
     config.title, config.x_title, config.y_title = _text(title), _text(x_label), _text(y_label)
-    graph = _GRAPHS[kind](config)
+    graph = _GRAPHS[kind](config).add_xml_filter(_printable)
     labels = [_label(row.get(x)) for row in table]
     if kind == "pie":
         for i, (label, row) in enumerate(zip(labels, table, strict=True), start=1):

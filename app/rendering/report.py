@@ -51,6 +51,31 @@ def bind_parameters(
     return values
 
 
+def fetch_own_data(
+    template: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    binds: Mapping[str, Any],
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each of the template's own data sources, by alias, fetched with `binds`
+    (source snapshots by code in `sources`). Raises what `fetch_rows` raises (QueryError…)."""
+    return {
+        ref["alias"]: fetch_rows(sources[ref["source"]], binds)
+        for ref in template.get("data_sources", [])
+    }
+
+
+def render_with_data(
+    template: Mapping[str, Any],
+    own_data: Mapping[str, list[dict[str, Any]]],
+    report_params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    workspace_id: int,
+) -> RenderedPdf:
+    """Render the template in the sandbox with its fetched data sections, then the PDF."""
+    html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
+    return html_to_pdf(html, template.get("css", ""), workspace_id)
+
+
 def render_report_pdf(
     template: Mapping[str, Any],
     sources: Mapping[str, Mapping[str, Any]],
@@ -61,10 +86,5 @@ def render_report_pdf(
 ) -> RenderedPdf:
     """Fetch the template's own data with its parameters as binds, render it, return the PDF
     with the characters no installed font could draw."""
-    query_binds = {**binds, **report_params}
-    own_data = {
-        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
-        for ref in template.get("data_sources", [])
-    }
-    html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
-    return html_to_pdf(html, template.get("css", ""), workspace_id)
+    own_data = fetch_own_data(template, sources, {**binds, **report_params})
+    return render_with_data(template, own_data, report_params, context, workspace_id)

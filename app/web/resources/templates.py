@@ -155,7 +155,12 @@ def _preview_response(workspace: Workspace, form: dict[str, Any], samples: dict)
         if is_fragment_request():
             encoded = base64.b64encode(rendered.data).decode()
             response = make_response(
-                render_template("resources/_preview.html", pdf=encoded, warnings=rendered.warnings)
+                render_template(
+                    "resources/_preview.html",
+                    pdf=encoded,
+                    warnings=rendered.warnings,
+                    row_counts=rendered.row_counts,
+                )
             )
         else:
             response = make_response(rendered.data)
