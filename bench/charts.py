@@ -9,7 +9,7 @@ chart (all warm, one shared FontConfiguration, as Herald renders). Times are the
 CPU time (`time.process_time`), so that other work on a shared machine does not inflate them;
 on an idle machine a render's CPU time is its wall time (WeasyPrint uses one thread).
 Herald's own helper (`app.rendering.charts.chart`, pygal) is measured too, as template
-authors call it.
+authors call it, and last the demo statement with its six-month chart and without it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sqlite3  # noqa: E402
+import tempfile  # noqa: E402
+from datetime import date  # noqa: E402
 
 import matplotlib  # noqa: E402
 
@@ -33,7 +38,9 @@ import weasyprint  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 
+from app.demo.data import build_demo_database  # noqa: E402
 from app.rendering.charts import chart  # noqa: E402
+from app.rendering.environment import render_html  # noqa: E402
 from app.rendering.pdf import BASE_CSS  # noqa: E402
 
 matplotlib.rcParams["svg.fonttype"] = "none"  # text as <text>, like pygal (not glyph paths)
@@ -160,6 +167,41 @@ def main() -> None:
             f"{name:<11} {kind:<5} {made[name, kind]:7.1f} {len(svg) / 1024:7.1f} "
             f"{page:7.1f} {page - plain:7.1f}"
         )
+    statement(fonts, args.repeat)
+
+
+def statement(fonts: FontConfiguration, repeat: int) -> None:
+    """The demo statement of customer 1, with its chart and with `monthly` empty (no chart)."""
+    import burst
+
+    burst.PERIOD = date.today().replace(day=1).isoformat()
+    source = (ROOT / "app/demo/customer-statement.html").read_text()
+    css = (ROOT / "app/demo/customer-statement.css").read_text()
+    sheets = [
+        weasyprint.CSS(string=BASE_CSS, font_config=fonts),
+        weasyprint.CSS(string=css, font_config=fonts),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "demo.db"
+        build_demo_database(db_path, customers=3)
+        context = burst.naive_context(sqlite3.connect(db_path), 1)
+    pages = {
+        "with chart": render_html(source, context),
+        "without": render_html(source, {**context, "monthly": []}),
+    }
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    for html in pages.values():
+        weasyprint.HTML(string=html).write_pdf(stylesheets=sheets, font_config=fonts)
+    for _ in range(repeat):
+        for name, html in pages.items():
+            started = time.process_time()
+            weasyprint.HTML(string=html).write_pdf(stylesheets=sheets, font_config=fonts)
+            times[name].append((time.process_time() - started) * 1000)
+    with_chart, without = (statistics.median(times[name]) for name in pages)
+    print(
+        f"demo statement: {with_chart:.1f} ms per PDF with its chart, {without:.1f} ms without "
+        f"(+{with_chart - without:.1f} ms, {with_chart / without - 1:+.0%})"
+    )
 
 
 if __name__ == "__main__":
