@@ -5,7 +5,7 @@ why pygal (bench/charts.py: it costs WeasyPrint less per PDF than matplotlib's S
 Row values are data: labels become SVG text nodes (escaped by the XML serializer), numbers are
 checked to be numbers, and a number format is a format *spec* checked against a pattern, never
 a `str.format` template that could reach attributes. The SVG loads nothing: no script, no XML
-prolog, no external stylesheet or font (pygal only inlines its own package CSS).
+prolog, no external stylesheet or font; its stylesheet is Herald's own (`_CSS`).
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ def chart(
     as "{:,.2f}" or "$ {:,.0f} k"; it formats the axis and values. `width` and `height` (px)
     set the drawing's proportions; the SVG scales to the width of its box.
 
-    Raises ChartError for an unknown kind, a missing column, a non-numeric value, more than
+    Raises ChartError for an unknown kind, a missing column, a non-numeric value (or a
+    negative one in a pie), more than
     MAX_POINTS rows (MAX_SLICES for a pie) or a bad format; the template error names the line.
     """
     if kind not in KINDS:
@@ -169,24 +170,7 @@ def chart(
         if table and column not in table[0]:
             known = ", ".join(map(str, table[0])) or "none"
             raise ChartError(f"chart: the rows have no column {column!r} (columns: {known})")
-    config = pygal.Config(
-        js=[],  # pygal's default is a tooltip script from a CDN
-        css=[],  # pygal's own stylesheets: replaced by _printable's
-        disable_xml_declaration=True,
-        classes=["herald-chart", f"herald-chart-{kind}"],
-        style=_STYLE,
-        width=_size("width", width),
-        height=_size("height", height),
-        show_legend=kind == "pie" or len(columns) > 1,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=len(columns) if kind != "pie" else None,
-        truncate_label=-1,  # a label is data: shown whole, never cut to "2026-…"
-        truncate_legend=-1,
-        max_scale=6,  # at most ~6 y labels: a report's chart is small
-        margin=6,
-        x_label_rotation=30 if len(table) > 8 else 0,
-        no_data_text="No data",
-    )
+    config = _config(kind, len(columns), len(table), _size("width", width), _size("height", height))
     formatter = _formatter(number_format)
     if formatter is not None:
         config.value_formatter = formatter
@@ -195,7 +179,13 @@ def chart(
     labels = [_label(row.get(x)) for row in table]
     if kind == "pie":
         for i, (label, row) in enumerate(zip(labels, table, strict=True), start=1):
-            graph.add(label, _number(row.get(columns[0]), columns[0], i))
+            value = _number(row.get(columns[0]), columns[0], i)
+            if value is not None and value < 0:
+                raise ChartError(
+                    f"chart: column {columns[0]!r} of row {i} is {value:g}; "
+                    "a pie's slices cannot be negative"
+                )
+            graph.add(label, value)
     else:
         graph.x_labels = labels
         for column in columns:
@@ -203,6 +193,28 @@ def chart(
                 column, [_number(row.get(column), column, i) for i, row in enumerate(table, 1)]
             )
     return Markup(graph.render(is_unicode=True))
+
+
+def _config(kind: str, series: int, points: int, width: int, height: int) -> pygal.Config:
+    """pygal's settings for a printed chart of `series` columns and `points` rows."""
+    return pygal.Config(
+        js=[],  # pygal's default is a tooltip script from a CDN
+        css=[],  # pygal's own stylesheets: replaced by _printable's
+        disable_xml_declaration=True,
+        classes=["herald-chart", f"herald-chart-{kind}"],
+        style=_STYLE,
+        width=width,
+        height=height,
+        show_legend=kind == "pie" or series > 1,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=series if kind != "pie" else None,
+        truncate_label=-1,  # a label is data: shown whole, never cut to "2026-…"
+        truncate_legend=-1,
+        max_scale=6,  # at most ~6 y labels: a report's chart is small
+        margin=6,
+        x_label_rotation=30 if points > 8 else 0,
+        no_data_text="No data",
+    )
 
 
 def _rows(rows: Any) -> list[Mapping[str, Any]]:

@@ -86,6 +86,7 @@ def test_several_columns_are_series_with_a_legend():
         ("chart('bar', sales, x='month', y='amount', number_format='{0.__class__}')", "neither"),
         ("chart('bar', sales, x='month', y='amount', number_format='{:>99999}')", "neither"),
         ("chart('pie', sales, x='month', y=['amount', 'cost'])", "a pie draws one column"),
+        ("chart('pie', bad, x='month', y='cost')", "'cost' of row 1 is -5; a pie's slices cannot"),
         ("chart('bar', 'sales', x='month', y='amount')", "rows must be a data section"),
         ("chart('bar', sales, x='month', y='amount', width=99999)", "width must be"),
         ("chart('bar', many, x='month', y='amount')", f"more than the {MAX_POINTS} a bar"),
@@ -95,7 +96,7 @@ def test_several_columns_are_series_with_a_legend():
 def test_a_bad_chart_call_is_a_template_error_naming_its_line(call, message):
     context = {
         "sales": SALES,
-        "bad": [{"month": "Jan", "amount": 1}, {"month": "Feb", "amount": "n/a"}],
+        "bad": [{"month": "Jan", "amount": 1, "cost": -5}, {"month": "Feb", "amount": "n/a"}],
         "many": [{"month": str(i), "amount": i} for i in range(MAX_POINTS + 1)],
         "slices": [{"month": str(i), "amount": i} for i in range(MAX_SLICES + 1)],
     }
