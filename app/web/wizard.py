@@ -265,7 +265,7 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
 @bp.post("/drafts/<int:draft_id>/send-test")
 @login_required
 def send_test(ws: str, draft_id: int) -> Response:
-    """ "Send a test to me": the first entry's real email, to the signed-in user only."""
+    """"Send a test to me": the first entry's real email, to the signed-in user only."""
     workspace, draft = _draft(ws, draft_id)
     try:
         outcome = {"test_sent_to": send_test_to_me(workspace, current_user, draft.data)}
