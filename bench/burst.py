@@ -71,16 +71,19 @@ def naive_context(conn: sqlite3.Connection, customer_id: int) -> dict:
         "customer": _rows(conn, QUERIES["customer"][1], binds),
         "transactions": _rows(conn, QUERIES["transactions"][1], binds),
         "opening": _rows(conn, QUERIES["opening"][1], binds),
+        "monthly": _rows(conn, QUERIES["monthly"][1], binds),
     }
 
 
 def jinja_env():
     import jinja2
 
+    from app.rendering.charts import chart
     from app.rendering.environment import format_date, money, month_end
 
     env = jinja2.Environment(autoescape=True)
     env.filters.update(money=money, date=format_date, month_end=month_end)
+    env.globals.update(chart=chart)
     return env
 
 

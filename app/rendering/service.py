@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,12 @@ from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError, sandbox, sandbox_refusal
 from app.rendering.narrative import PREVIEW_STAND_IN, summary_errors, summary_settings
 from app.rendering.pdf import RenderedPdf
-from app.rendering.report import BindingError, bind_parameters, render_report_pdf
+from app.rendering.report import (
+    BindingError,
+    bind_parameters,
+    fetch_own_data,
+    render_with_data,
+)
 from app.validation_messages import IDENTIFIER_PATTERN, PATTERN_RULES
 from app.workspace_items import find_by_code, identity_errors
 
@@ -34,6 +40,14 @@ from app.workspace_items import find_by_code, identity_errors
 RESERVED_CODES = {"new", "preview"}
 # Names the preview and the run put into a template's context besides its own data sources.
 CONTEXT_NAMES = RESERVED_ALIASES | {"job_params"}
+
+
+@dataclass(frozen=True)
+class TemplatePreview(RenderedPdf):
+    """A preview's PDF, and how many rows each of the template's data sections had
+    (`row_counts`: alias → count, in the template's order)."""
+
+    row_counts: dict[str, int] = field(default_factory=dict)
 
 
 def get_template(
@@ -103,10 +117,11 @@ def preview_template(
     sample: Mapping[str, Any],
     summary: Mapping[str, Any] | None = None,
     summarise: bool = False,
-) -> RenderedPdf:
+) -> TemplatePreview:
     """The PDF of a (possibly unsaved) template for sample parameter values, rendered as a run
     would: typed parameters, its own data sources fetched with them as binds, the sandbox;
-    with the characters no installed font could draw (the warning a run's entry would carry).
+    with the characters no installed font could draw (the warning a run's entry would carry)
+    and the row count of each data section.
 
     With the summary on (`summary`, docs/SUMMARY.md), the model is asked only when
     `summarise` is true (the person pressed "Generate summary"); otherwise the PDF shows
@@ -145,18 +160,20 @@ def preview_template(
     seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
     try:
         with render_deadline(seconds):
-            return render_report_pdf(
+            own_data = fetch_own_data(report, snapshots, values)
+            rendered = render_with_data(
                 report,
-                snapshots,
+                own_data,
                 values,
                 context,
-                values,
                 workspace.id,
                 summarise=summarise,
                 stand_in=PREVIEW_STAND_IN if llm_configured() else "",
             )
     except RenderDeadlineExceeded:
         raise TemplateRenderError(f"the preview took longer than {seconds} s") from None
+    counts = {alias: len(rows) for alias, rows in own_data.items()}
+    return TemplatePreview(**vars(rendered), row_counts=counts)
 
 
 def check_sizes(html: str, css: str) -> dict[str, str]:

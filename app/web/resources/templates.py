@@ -171,6 +171,7 @@ def _preview_response(
                     pdf=encoded,
                     warnings=rendered.warnings,
                     narrative=rendered.narrative,
+                    row_counts=rendered.row_counts,
                 )
             )
         else:
