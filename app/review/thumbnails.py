@@ -53,7 +53,7 @@ def thumbnail(artifact: Artifact) -> str | None:
     if artifact.status != "generated" or not artifact.storage_key:
         return None
     key = thumbnail_key(artifact)
-    if storage.local_path(key).is_file():
+    if storage.exists(key):
         return key
     try:
         png = render_first_page(storage.load(artifact.storage_key))
