@@ -56,9 +56,8 @@ def test_delete_removes_and_a_second_delete_is_no_error(app, store):
 
 
 def test_a_missing_file_is_file_not_found_everywhere(app, store):
-    with app.test_request_context():
-        with pytest.raises(FileNotFoundError):
-            storage.send_stored("ws9/none.pdf", "none.pdf", "application/pdf")
+    with app.test_request_context(), pytest.raises(FileNotFoundError):
+        storage.send_stored("ws9/none.pdf", "none.pdf", "application/pdf")
     with pytest.raises(FileNotFoundError):
         storage.load("ws9/none.pdf")
 
@@ -141,9 +140,7 @@ def test_prefixes_keep_two_installations_apart(app, s3, s3_endpoint, bucket):
     )
 
 
-def test_a_presigned_download_redirects_to_the_store_with_the_same_headers(
-    app, s3, s3_endpoint
-):
+def test_a_presigned_download_redirects_to_the_store_with_the_same_headers(app, s3, s3_endpoint):
     app.config["S3_PRESIGN_SECONDS"] = 60
     storage.save("ws1/run1/entry1/0.pdf", PDF)
     with app.test_request_context():
