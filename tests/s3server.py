@@ -77,6 +77,7 @@ def s3_settings(endpoint_url: str, prefix: str, **extra: Any) -> dict[str, Any]:
         "S3_REGION": REGION,
         "S3_ACCESS_KEY_ID": CREDENTIALS["AWS_ACCESS_KEY_ID"],
         "S3_SECRET_ACCESS_KEY": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "S3_PRESIGN_SECONDS": 0,
         **extra,
     }
 
