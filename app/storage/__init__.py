@@ -15,6 +15,7 @@ cannot be reached raises StorageError, an OSError.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import re
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
 
+from app.errors import NotFound
 from app.filenames import clean_filename
 from app.storage.base import Backend, StorageError, check_key, content_disposition
 from app.storage.local import LocalBackend
@@ -46,6 +48,7 @@ __all__ = [
 # AWS's rule for bucket names (3–63 lowercase letters, digits, dots and hyphens).
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit on a presigned URL's life
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,12 @@ def send_stored(
 
     Its name is cleaned (app.filenames) and, when not ASCII, sent as RFC 6266 ``filename*``
     (werkzeug writes the RFC 5987 encoding). `max_age` seconds of private caching when the
-    bytes come through Herald (0: revalidate). A missing file raises FileNotFoundError."""
+    bytes come through Herald (0: revalidate). Raises NotFound when nothing is stored under
+    `key` (a 404 page or API envelope; never a redirect to the store's own error)."""
     name = clean_filename(download_name, extension=None)
     mimetype = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return backend().response(key, name, mimetype, as_attachment=as_attachment, max_age=max_age)
+    try:
+        return backend().response(key, name, mimetype, as_attachment=as_attachment, max_age=max_age)
+    except FileNotFoundError:
+        log.warning("nothing stored under %s", key)
+        raise NotFound("file not found") from None

@@ -282,7 +282,7 @@ def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
     _, draft = _draft(ws, draft_id)
     try:
         return storage.send_stored(f"drafts/{draft.id}/{position}.pdf", f"{position}.pdf", None)
-    except FileNotFoundError:
+    except NotFound:
         raise NotFound("run the dry run first") from None
 
 

@@ -18,9 +18,10 @@ from app.models import Artifact, TemporaryFile
 from app.review.document import delete_expired_files, request_review_document
 from app.runs.create import start_run
 from app.runs.links import signed_artifact_url
+from app.runs.recovery import recover_stalled_work
 from app.tokens import create_token
 from tests import factories as make
-from tests.helpers import attachments, csrf_from, entries_of
+from tests.helpers import attachments, csrf_from, drain, entries_of, failed_jobs, free_port
 from tests.s3server import BUCKET, keys_under
 
 PEOPLE = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Zoë")]
@@ -176,3 +177,28 @@ def test_a_review_document_is_built_from_and_kept_in_the_bucket_then_deleted(
 
     assert delete_expired_files(now=utcnow() + timedelta(hours=25)) == 1
     assert key not in keys_under(bucket, s3)
+
+
+def test_a_store_outage_while_rendering_loses_nothing_and_mails_each_entry_once(
+    app, s3, bucket, acme, mailbox
+):
+    ws, _ = acme
+    job = make.mailing_job(ws, PEOPLE, "<h1>For {{ people.name }}</h1>", reports=REPORTS)
+    run_id = start_run(job, None).id
+    endpoint = app.config["S3_ENDPOINT_URL"]
+    app.config["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"  # the store is down
+    drain(app, allow_failed=True)
+
+    failures = failed_jobs()
+    assert len(failures) == len(PEOPLE) and all("S3 storage unreachable" in f for f in failures)
+    assert [e.status for e in entries_of(run_id)] == ["InProgress"] * len(PEOPLE)
+    assert mailbox.messages == [] and keys_under(bucket, s3) == []
+
+    app.config["S3_ENDPOINT_URL"] = endpoint  # back
+    later = utcnow() + timedelta(seconds=app.config["LEASE_SECONDS"] + 1)
+    assert recover_stalled_work(now=later)["entries_recovered"] == len(PEOPLE)
+    drain(app, allow_failed=True)
+
+    assert [e.status for e in entries_of(run_id)] == ["Completed"] * len(PEOPLE)
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(p["email"] for p in PEOPLE)
+    assert len(keys_under(bucket, s3)) == len(PEOPLE)

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask, send_file
 
 from app import storage
+from app.errors import NotFound
 from app.storage import StorageError, parse_storage_url
 from tests.helpers import free_port
 from tests.s3server import keys_under
@@ -55,8 +56,8 @@ def test_delete_removes_and_a_second_delete_is_no_error(app, store):
         storage.load("ws1/files/abc.pdf")
 
 
-def test_a_missing_file_is_file_not_found_everywhere(app, store):
-    with app.test_request_context(), pytest.raises(FileNotFoundError):
+def test_a_missing_file_is_file_not_found_and_its_download_not_found(app, store):
+    with app.test_request_context(), pytest.raises(NotFound, match="file not found"):
         storage.send_stored("ws9/none.pdf", "none.pdf", "application/pdf")
     with pytest.raises(FileNotFoundError):
         storage.load("ws9/none.pdf")
@@ -145,7 +146,7 @@ def test_a_presigned_download_redirects_to_the_store_with_the_same_headers(app, 
     storage.save("ws1/run1/entry1/0.pdf", PDF)
     with app.test_request_context():
         response = storage.send_stored("ws1/run1/entry1/0.pdf", "Relevé.pdf", "application/pdf")
-        with pytest.raises(FileNotFoundError):  # no redirect to a file that is not there
+        with pytest.raises(NotFound):  # no redirect to a file that is not there
             storage.send_stored("ws1/run1/entry1/9.pdf", "x.pdf", "application/pdf")
     assert response.status_code == 302
     assert response.location.startswith(f"{s3_endpoint}/herald-test/{s3}ws1/run1/entry1/0.pdf?")
