@@ -5,6 +5,7 @@ download passes Herald's permission check first, streamed or redirected to a pre
 from __future__ import annotations
 
 import io
+import re
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.tokens import create_token
 from tests import factories as make
 from tests.helpers import attachments, csrf_from, drain, entries_of, failed_jobs, free_port
 from tests.s3server import BUCKET, keys_under
+from tests.web.test_wizard import STEP_DATA, new_draft, post_step
 
 PEOPLE = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Zoë")]
 REPORTS = [
@@ -202,3 +204,23 @@ def test_a_store_outage_while_rendering_loses_nothing_and_mails_each_entry_once(
     assert [e.status for e in entries_of(run_id)] == ["Completed"] * len(PEOPLE)
     assert sorted(m["To"] for m in mailbox.messages) == sorted(p["email"] for p in PEOPLE)
     assert len(keys_under(bucket, s3)) == len(PEOPLE)
+
+
+def test_the_wizards_dry_run_pdf_is_kept_in_and_served_from_the_bucket(
+    app, s3, bucket, demo, auth, client
+):
+    base = new_draft(auth, client)  # logged in as the demo's admin
+    for step, data in STEP_DATA.items():
+        assert post_step(auth, base, step, data).status_code == 303
+    dry = auth.post(f"{base}/dry-run", page=f"{base}/review")
+    assert dry.status_code == 200
+    pdf_url = re.search(r'src="([^"]+/dry-run/0\.pdf)"', dry.text)[1]
+    draft_id = int(re.search(r"/drafts/(\d+)/", pdf_url)[1])
+    assert f"{s3}drafts/{draft_id}/0.pdf" in keys_under(bucket, s3)
+    pdf = client.get(pdf_url)
+    assert pdf.status_code == 200 and pdf.data == object_bytes(
+        bucket, f"{s3}drafts/{draft_id}/0.pdf"
+    )
+    assert pdf.data.startswith(b"%PDF") and local_files(app) == []
+    missing = client.get(pdf_url.replace("/0.pdf", "/5.pdf"))
+    assert missing.status_code == 404 and "run the dry run first" in missing.text
