@@ -64,6 +64,8 @@ def worker_env(app: Flask) -> dict[str, str]:
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
+        # Always the test's store: a HERALD_STORAGE_URL of the developer's must not leak in.
+        "HERALD_STORAGE_URL": app.config.get("STORAGE_URL") or "",
         **{env: str(app.config[key]) for key, env in STORAGE_ENV.items() if app.config.get(key)},
         "SECRET_KEY": app.config["SECRET_KEY"],
         "HERALD_INSTANCE_PATH": app.instance_path,

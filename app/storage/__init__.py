@@ -48,6 +48,7 @@ __all__ = [
 # AWS's rule for bucket names (3–63 lowercase letters, digits, dots and hyphens).
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit on a presigned URL's life
+ADDRESSING_STYLES = ("auto", "path", "virtual")  # botocore's s3 "addressing_style"
 log = logging.getLogger(__name__)
 
 
@@ -107,6 +108,10 @@ def init_app(app: Flask) -> None:
     """Check the storage settings when the app starts, so a wrong URL stops it at once."""
     parse_storage_url(app.config.get("STORAGE_URL"), app.config["STORAGE_DIR"])
     _presign_seconds(app.config)
+    if (app.config.get("S3_ADDRESSING_STYLE") or "auto") not in ADDRESSING_STYLES:
+        raise ValueError(
+            "HERALD_S3_ADDRESSING_STYLE must be one of " + ", ".join(ADDRESSING_STYLES)
+        )
 
 
 def _build(config: Any) -> Backend:

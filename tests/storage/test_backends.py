@@ -207,6 +207,13 @@ def test_a_wrong_storage_url_stops_the_app_at_start_with_a_clear_message(url, me
     assert "secret" not in str(raised.value)
 
 
+def test_an_unknown_addressing_style_is_refused():
+    app = Flask("check")
+    app.config.update(STORAGE_URL="s3://reports", STORAGE_DIR="/x", S3_ADDRESSING_STYLE="dns")
+    with pytest.raises(ValueError, match="auto, path, virtual"):
+        storage.init_app(app)
+
+
 def test_a_presign_life_beyond_sigv4s_week_is_refused():
     app = Flask("check")
     app.config.update(STORAGE_URL="s3://reports", STORAGE_DIR="/x", S3_PRESIGN_SECONDS=700000)
