@@ -86,6 +86,17 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         ),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "STORAGE_DIR": storage_dir,
+        # Where artifacts live (app/storage, docs/STORAGE.md): empty for STORAGE_DIR on this
+        # host, file:///dir, or s3://bucket/prefix shared by every host.
+        "STORAGE_URL": os.environ.get("HERALD_STORAGE_URL", ""),
+        "S3_ENDPOINT_URL": os.environ.get("HERALD_S3_ENDPOINT_URL") or None,
+        "S3_REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+        # Unset: boto3's own chain (shared files, an instance or container role).
+        "S3_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "S3_ADDRESSING_STYLE": os.environ.get("HERALD_S3_ADDRESSING_STYLE", "auto"),
+        # 0: downloads stream through Herald; N: a redirect to a presigned URL living N s.
+        "S3_PRESIGN_SECONDS": _int("HERALD_S3_PRESIGN_SECONDS", 0),
         # Set only when the development mail catcher runs; enables the Outbox page.
         "OUTBOX_DIR": os.environ.get("HERALD_OUTBOX_DIR") or None,
         "ENCRYPTION_KEY": os.environ.get("HERALD_ENCRYPTION_KEY") or None,

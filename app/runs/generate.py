@@ -152,8 +152,9 @@ def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> lis
         if report.pdf is None:
             artifact.status, artifact.error = "failed", report.error
         else:
+            # From ids only: the file name (from row values) is kept on the row, not in a key.
             folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
-            artifact.storage_key = f"{folder}/{report.position}-{report.filename}"
+            artifact.storage_key = f"{folder}/{report.position}.pdf"
             artifact.size = storage.save(artifact.storage_key, report.pdf)
             artifact.status = "generated"
         artifacts.append(artifact)
