@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.datasources.fetch import fetch_rows
 from app.datasources.parameters import coerce_value
 from app.rendering.environment import render_html
+from app.rendering.narrative import narrative_context, wants_summary, write_narrative
 from app.rendering.pdf import RenderedPdf, html_to_pdf
 
 
@@ -51,6 +53,44 @@ def bind_parameters(
     return values
 
 
+def fetch_own_data(
+    template: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    binds: Mapping[str, Any],
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each of the template's own data sources, by alias, fetched with `binds`
+    (source snapshots by code in `sources`). Raises what `fetch_rows` raises (QueryError…)."""
+    return {
+        ref["alias"]: fetch_rows(sources[ref["source"]], binds)
+        for ref in template.get("data_sources", [])
+    }
+
+
+def render_with_data(
+    template: Mapping[str, Any],
+    own_data: Mapping[str, list[dict[str, Any]]],
+    report_params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    workspace_id: int,
+    *,
+    summarise: bool = True,
+    stand_in: str = "",
+) -> RenderedPdf:
+    """Render the template in the sandbox with its fetched data sections, then the PDF.
+
+    The summary (if the template asks and `summarise`) is written from `own_data` first;
+    see render_report_pdf."""
+    narrative = None
+    if summarise and wants_summary(template):
+        narrative = write_narrative(template, own_data, report_params)
+    values = {**context, **own_data, "params": dict(report_params)}
+    values["narrative"] = narrative_context(narrative, stand_in if wants_summary(template) else "")
+    rendered = html_to_pdf(
+        render_html(template["html"], values), template.get("css", ""), workspace_id
+    )
+    return replace(rendered, narrative=narrative)
+
+
 def render_report_pdf(
     template: Mapping[str, Any],
     sources: Mapping[str, Mapping[str, Any]],
@@ -58,13 +98,24 @@ def render_report_pdf(
     context: Mapping[str, Any],
     binds: Mapping[str, Any],
     workspace_id: int,
+    *,
+    summarise: bool = True,
+    stand_in: str = "",
 ) -> RenderedPdf:
     """Fetch the template's own data with its parameters as binds, render it, return the PDF
-    with the characters no installed font could draw."""
-    query_binds = {**binds, **report_params}
-    own_data = {
-        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
-        for ref in template.get("data_sources", [])
-    }
-    html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
-    return html_to_pdf(html, template.get("css", ""), workspace_id)
+    with the characters no installed font could draw.
+
+    When the template's summary is on and `summarise` is true, the configured model writes
+    `narrative.text` from that data first (docs/SUMMARY.md; a failure leaves it empty and
+    the RenderedPdf's `narrative` carries the warning). Otherwise `narrative.text` is
+    `stand_in` (the preview's placeholder) or empty."""
+    own_data = fetch_own_data(template, sources, {**binds, **report_params})
+    return render_with_data(
+        template,
+        own_data,
+        report_params,
+        context,
+        workspace_id,
+        summarise=summarise,
+        stand_in=stand_in,
+    )

@@ -20,6 +20,7 @@ from app.models import Artifact, Entry
 from app.placeholders import PlaceholderError, placeholder_values, substitute
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
+from app.rendering.narrative import Narrative
 from app.rendering.report import BindingError, bind_parameters, render_report_pdf
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
@@ -63,7 +64,12 @@ def entry_values(ctx: RunContext, entry: Entry) -> dict[str, Any]:
         repeating_alias=repeating.alias if repeating else None,
         row=entry.row,
         shared=ctx.shared,
-        extra={"run": {"id": ctx.run_id}, "entry": {"id": entry.id, "seq": entry.seq}},
+        extra={
+            "run": {"id": ctx.run_id},
+            "entry": {"id": entry.id, "seq": entry.seq},
+            # Stored at generation: a delivery (or its retry) never asks the model again.
+            "narrative": {"text": (entry.narrative or {}).get("text") or ""},
+        },
     )
 
 
@@ -89,6 +95,17 @@ class RenderedReport:
     # e.g. characters drawn as .notdef boxes, ignored CSS: the report still counts. One
     # problem each, prefixed with the report's code.
     warnings: list[str] = field(default_factory=list)
+    narrative: Narrative | None = None
+
+
+def entry_narrative(rendered: list[RenderedReport]) -> dict[str, Any] | None:
+    """What an entry keeps of its reports' summaries: the text `{narrative.text}` stands for
+    (the first report's that wrote one) and each attempt's sizes; None when none was asked."""
+    attempts = [(r.report_code, r.narrative) for r in rendered if r.narrative is not None]
+    if not attempts:
+        return None
+    text = next((n.text for _, n in attempts if n.text), "")
+    return {"text": text, "reports": [n.record(code) for code, n in attempts]}
 
 
 def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
@@ -107,6 +124,9 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
             )
             result.pdf = rendered.data
             result.warnings = [f"{template['code']}: {w}" for w in rendered.warnings]
+            result.narrative = rendered.narrative
+            if rendered.narrative is not None and rendered.narrative.warning:
+                result.warnings.append(f"{template['code']}: {rendered.narrative.warning}")
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
             name = substitute(report.filename, name_values)
             result.filename = clean_filename(name, default=template["code"])
@@ -132,8 +152,9 @@ def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> lis
         if report.pdf is None:
             artifact.status, artifact.error = "failed", report.error
         else:
+            # From ids only: the file name (from row values) is kept on the row, not in a key.
             folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
-            artifact.storage_key = f"{folder}/{report.position}-{report.filename}"
+            artifact.storage_key = f"{folder}/{report.position}.pdf"
             artifact.size = storage.save(artifact.storage_key, report.pdf)
             artifact.status = "generated"
         artifacts.append(artifact)
@@ -169,7 +190,9 @@ def generate_entry(entry_id: int) -> None:
     warnings = [warning for report in rendered for warning in report.warnings]
     # SQL NULL rather than JSON null when there are none, so "has warnings" is IS NOT NULL.
     db.session.execute(
-        update(Entry).where(Entry.id == entry.id).values(warnings=warnings or null())
+        update(Entry)
+        .where(Entry.id == entry.id)
+        .values(warnings=warnings or null(), narrative=entry_narrative(rendered) or null())
     )
     if not any(a.status == "generated" for a in artifacts):
         _skip_deliveries(entry.id, "not sent: no report was generated")
