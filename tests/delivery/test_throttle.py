@@ -18,8 +18,7 @@ from app.models import Entry, EntryDelivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.api.conftest import Api, token_for
-from tests.helpers import entries_of, reload_run, wait_for
+from tests.helpers import Api, entries_of, reload_run, token_for, wait_for
 
 WINDOW = 2  # seconds: the window the tests shrink THROTTLE_WINDOW_SECONDS to
 

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import htmx_ready
+from tests.helpers import htmx_ready
 
 
 def test_row_counts_follow_the_sample_values_as_they_are_typed(page, live_server, demo, screenshot):

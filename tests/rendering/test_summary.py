@@ -16,8 +16,7 @@ from app.rendering.narrative import TRUNCATED, bounded_json
 from app.review.redeliver import deliver_entries
 from app.runs.create import start_run
 from tests import factories as make
-from tests.api.conftest import Api, token_for
-from tests.helpers import Received, Reply, entries_of, pdf_text, reload_run
+from tests.helpers import Api, Received, Reply, entries_of, pdf_text, reload_run, token_for
 
 KEY = "sk-test-d0-not-leak-7c1f"
 SUMMARY = "Ada bought 3 items for 42.50 in total; the largest was the lamp."
