@@ -131,7 +131,7 @@ def test_the_exporter_serves_what_a_worker_on_its_host_counted(
 
 
 def _counting_process(metrics_dir: Path, *, stay: bool) -> subprocess.Popen:
-    """A real process that counts one completed entry into `metrics_dir` (and stays alive if `stay`)."""
+    """A real process counting one completed entry into `metrics_dir`; alive on if `stay`."""
     code = (
         "from app import metrics\n"
         "metrics.entries_final('Completed', 1)\n"
