@@ -85,6 +85,8 @@ def _processes(env: dict[str, str], port: int) -> dict[str, list[str]]:
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),  # child_exit drops a dead worker's live gauges
         "wsgi:app",
         "--bind",
         f"{env.get('HOST', '127.0.0.1')}:{port}",

@@ -8,7 +8,7 @@ a scrape (queue depth, clock lag) is not counted here but read then (app/runs/ex
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 RUNS = Counter(
     "herald_runs",
@@ -47,3 +47,19 @@ def entries_final(status: str, count: int) -> None:
 def delivery_attempted(channel: str, outcome: str) -> None:
     """Count one delivery attempt on `channel` (email, webhook, ...) and how it ended."""
     DELIVERY_ATTEMPTS.labels(channel=channel, outcome=outcome).inc()
+
+
+# Set to 1 by each process as it starts; "livesum" adds up the processes alive now, and a dead
+# process's file is dropped by multiprocess.mark_process_dead (gunicorn.conf.py's child_exit for
+# web workers; the worker host's exporter, workers/metrics.py, for workers and clocks).
+PROCESSES = Gauge(
+    "herald_processes",
+    "Herald processes alive on this host, by role (web, worker, clock)",
+    ["role"],
+    multiprocess_mode="livesum",
+)
+
+
+def process_started(role: str) -> None:
+    """Count this process as alive in `role` ("web", "worker" or "clock") until it exits."""
+    PROCESSES.labels(role=role).set(1)

@@ -134,6 +134,8 @@ def procfile() -> dict[str, str]:
 def test_the_procfile_roles_are_the_ones_deploy_md_documents():
     table = dict(re.findall(r"^\| `([a-z]+)` \| `([^`]+)` \|", DEPLOY.read_text(), re.MULTILINE))
     assert procfile() == table
-    assert set(table) == {"release", "web", "worker", "clock"}
+    assert set(table) == {"release", "web", "worker", "clock", "metrics"}
     # The release role is the migration command the README and `./dev run` use.
     assert table["release"] == "flask --app wsgi db upgrade"
+    # The web role runs gunicorn with Herald's hooks (child_exit marks dead processes).
+    assert "-c gunicorn.conf.py" in table["web"]

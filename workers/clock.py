@@ -13,6 +13,7 @@ import signal
 import time
 from datetime import datetime
 
+from app import metrics
 from app.database import utcnow
 from app.delivery.error_notice import send_due_error_notices
 from app.logs import configure_logging
@@ -66,6 +67,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     configure_logging("clock")
+    metrics.process_started("clock")
     app = _app()
     if args.once:
         with app.app_context():

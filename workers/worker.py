@@ -19,6 +19,7 @@ import time
 from flask import Flask
 from rq import SimpleWorker
 
+from app import metrics
 from app.extensions import QUEUE_NAMES, queues
 from app.logs import configure_logging
 from app.runs.dispatch import QueueUnavailable
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--name", default=None)
     args = parser.parse_args()
     configure_logging("worker")
+    metrics.process_started("worker")
     app = _app()
     start_heartbeat(app, app.config["HEARTBEAT_SECONDS"])
     work(app, burst=args.burst, name=args.name)
