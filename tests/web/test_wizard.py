@@ -522,3 +522,22 @@ def test_an_invalid_literal_to_address_is_refused_beside_it(auth, client, demo):
     assert response.status_code == 422
     assert 'id="err-deliveries-0-to">' in response.text
     assert stored("deliveries") == []
+
+
+def test_a_step_reached_by_htmx_names_its_url_for_the_address_bar(auth, client, demo):
+    """htmx pushes a boosted request's URL only while the form that sent it is still in the
+    page; the server names the step's URL (HX-Push-Url) so the bar never lags a step."""
+    base = new_draft(auth, client)
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+    saved = auth.post(
+        f"{base}/configuration",
+        {**STEP_DATA["configuration"], "action": "save"},
+        headers=boosted,
+        follow_redirects=True,
+    )
+    assert saved.request.path == f"{base}/parameters"
+    assert saved.headers["HX-Push-Url"] == f"{base}/parameters"
+    assert client.get(f"{base}/review", headers=boosted).headers["HX-Push-Url"] == f"{base}/review"
+    refused = auth.post(f"{base}/configuration", {"name": "", "action": "save"}, headers=boosted)
+    assert refused.status_code == 422 and "HX-Push-Url" not in refused.headers
+    assert "HX-Push-Url" not in client.get(f"{base}/parameters").headers  # no htmx, no header
