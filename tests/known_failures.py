@@ -86,8 +86,6 @@ EXAMPLES: dict[str, tuple[Callable[[dict], None], str, str]] = {
         "data source 'transactions' needs :customerId, which no job parameter provides",
     ),
 }
-
-
 def example_params() -> list[Any]:
     return [pytest.param(name) for name in EXAMPLES]
 

@@ -95,3 +95,4 @@ TEMPLATED_FIELDS: dict[str, tuple[str, ...]] = {
     "teams": ("title", "text"),
     "drive": ("filename",),
 }
+

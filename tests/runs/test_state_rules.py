@@ -70,6 +70,8 @@ def status_of(entry_id: int) -> str:
     return db.session.scalar(select(Entry.status).filter_by(id=entry_id))
 
 
+
+
 def test_a_stale_job_cannot_reclaim_a_completed_entry(job):
     run = new_run(job)
     (entry_id,) = new_entries(run, E.Completed)
@@ -78,6 +80,7 @@ def test_a_stale_job_cannot_reclaim_a_completed_entry(job):
     assert status_of(entry_id) == E.Completed
     # Re-delivery may claim it, naming where it comes from.
     assert move_entry(entry_id, E.InProgress, from_=[E.Completed]) is True
+
 
 
 def test_timestamps_and_lease_follow_the_move(job):
