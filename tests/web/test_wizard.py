@@ -541,3 +541,21 @@ def test_a_step_reached_by_htmx_names_its_url_for_the_address_bar(auth, client, 
     refused = auth.post(f"{base}/configuration", {"name": "", "action": "save"}, headers=boosted)
     assert refused.status_code == 422 and "HX-Push-Url" not in refused.headers
     assert "HX-Push-Url" not in client.get(f"{base}/parameters").headers  # no htmx, no header
+
+
+def test_a_discarded_drafts_id_and_dry_run_never_go_to_the_next_draft(auth, client, demo):
+    """SQLite gives a new row the largest id in use plus one: without AUTOINCREMENT the next
+    draft took a discarded draft's id, its stale links and its dry-run PDF (drafts/<id>/)."""
+    base = new_draft(auth, client)
+    for step, data in STEP_DATA.items():
+        assert post_step(auth, base, step, data).status_code == 303, step
+    dry = auth.post(f"{base}/dry-run", page=f"{base}/review")
+    old_pdf = re.search(r'src="([^"]+/dry-run/0\.pdf)"', dry.text)[1]
+    assert client.get(old_pdf).data.startswith(b"%PDF")
+    assert auth.post(f"{base}/discard", page=f"{base}/review").status_code == 303
+
+    opened = client.get("/w/demo/jobs/new")  # no unfinished draft left: a new one
+    fresh = opened.headers["Location"].rsplit("/", 1)[0]
+    assert fresh != base
+    assert client.get(old_pdf).status_code == 404  # the old draft's link opens nothing
+    assert client.get(f"{fresh}/dry-run/0.pdf").status_code == 404  # not run for this one
