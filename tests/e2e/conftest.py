@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -58,12 +60,13 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A browser tab; the test fails if any page it showed broke the Content-Security-Policy
-    (Chromium reports each refused script, style or frame on the console)."""
+@contextmanager
+def watched_page(browser, timezone_id: str = "UTC") -> Iterator[Any]:
+    """A browser tab in a fresh context; on leaving, fails if any page it showed broke the
+    Content-Security-Policy (Chromium reports each refused script, style or frame, inline
+    style attributes set by scripts included, on the console)."""
     # A fixed browser zone: pages render times in it (app/web/timezones.py), whatever the host's.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=timezone_id)
     page = context.new_page()
     violations: list[str] = []
     page.on(
@@ -74,9 +77,18 @@ def page(browser):
             else None
         ),
     )
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     assert violations == [], "CSP violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def page(browser):
+    """A browser tab in UTC; the test fails on any CSP report (`watched_page`)."""
+    with watched_page(browser) as tab:
+        yield tab
 
 
 @pytest.fixture
