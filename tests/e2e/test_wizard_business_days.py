@@ -139,7 +139,8 @@ def test_htmx_swaps_set_no_inline_style_on_the_schedule_step(page, live_server, 
     trigger = page.get_by_label("Trigger")
     htmx_ready(trigger)
     trigger.select_option("yearly")  # the form is swapped for its yearly fields
-    expect(page.get_by_label("Month")).to_be_visible()
+    expect(page.get_by_label("Month", exact=True)).to_be_visible()
+    htmx_ready(page.locator("#wizard-form"))
     page.get_by_label("Day of the month").fill("40")
     page.get_by_role("button", name="Save step and continue").click()  # 422, swapped in
     expect(page.locator("#err-schedule-day")).to_be_visible()
