@@ -2,9 +2,12 @@
 
 The Content-Security-Policy allows scripts and styles from Herald's own origin only — htmx,
 herald.js, herald.css and the vendored Swagger UI — so there is no inline script, event
-handler or style attribute in any template (they live in app/static/). Generated PDFs are the
-one thing Herald frames itself (the template editor's live preview), so a PDF may be framed by
-Herald's own pages; everything else by no page at all (clickjacking).
+handler or style attribute in any template (they live in app/static/), and htmx is told
+(base.html's htmx-config) neither to inject its indicator <style> nor to settle the `style`
+attribute: settling copies it with setAttribute, which this policy refuses, whenever anything
+styled a field through CSSOM (allowed) before a swap. Generated PDFs are the one thing
+Herald frames itself (the template editor's live preview), so a PDF may be framed by Herald's
+own pages; everything else by no page at all (clickjacking).
 """
 
 from __future__ import annotations

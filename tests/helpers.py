@@ -12,7 +12,8 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, message_from_string, policy
@@ -426,3 +427,27 @@ def htmx_ready(locator: Any) -> None:
             poll();
         })"""
     )
+
+
+@contextmanager
+def watched_page(browser, timezone_id: str = "UTC") -> Iterator[Any]:
+    """A browser tab in a fresh context; on leaving, fails if any page it showed broke the
+    Content-Security-Policy (Chromium reports each refused script, style or frame, inline
+    style attributes set by scripts included, on the console)."""
+    # A fixed browser zone: pages render times in it (app/web/timezones.py), whatever the host's.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=timezone_id)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    try:
+        yield page
+    finally:
+        context.close()
+    assert violations == [], "CSP violations:\n" + "\n".join(violations)

@@ -84,6 +84,17 @@ def _fire_times_out(found: FirePreview) -> dict[str, Any]:
         "timezone": found.timezone,
         "description": found.description,
         "fireTimes": found.fire_times,
+        "fires": [
+            {
+                "at": f.at,
+                "date": f.date,
+                "movedFrom": f.moved_from,
+                "holiday": f.holiday,
+                "note": f.note,
+            }
+            for f in found.fires
+        ],
+        "skipped": [{"date": d.date, "holiday": d.holiday, "note": d.note} for d in found.skipped],
         "emptyReason": found.empty_reason,
     }
 

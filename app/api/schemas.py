@@ -218,13 +218,37 @@ class FireTimesRequest(Model):
     after: str | None = Field(default=None, max_length=40)
 
 
+class FireTime(Model):
+    """One fire (SCHEDULE.md "Business days"): `at` as in `fireTimes`, its local `date`; for a
+    fire a `shift` moved, `movedFrom` (the fixed date, YYYY-MM-DD), the `holiday` that moved it
+    (null for a weekend or a day not allowed) and `note` as the screens show it."""
+
+    at: str
+    date: str
+    movedFrom: str | None
+    holiday: str | None
+    note: str | None
+
+
+class SkippedDate(Model):
+    """A local date the rule would fire on but for a public holiday of its `holidays`."""
+
+    date: str
+    holiday: str
+    note: str
+
+
 class FireTimes(Model):
     """Instants as `schedule preview` prints them (ISO 8601 with the rule zone's offset);
-    `emptyReason` says why none fire (null when some do)."""
+    `fires` the same instants in the same order with their business-day notes; `skipped`
+    the holidays left out up to the last fire; `emptyReason` says why none fire (null when
+    some do)."""
 
     timezone: str
     description: str
     fireTimes: list[str]
+    fires: list[FireTime]
+    skipped: list[SkippedDate]
     emptyReason: str | None
 
 

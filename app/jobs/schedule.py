@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from app.extensions import db
 from app.models import Job, ScheduleMiss
 from app.scheduling import (
     ScheduleRule,
+    ScheduleRuleError,
     describe,
     empty_preview_reason,
     explain_preview,
@@ -44,8 +46,26 @@ def schedule_summary(job: Job, now: datetime | None = None, count: int = 5) -> d
     """What the job page shows of a schedule: a description, the next `count` fire times,
     and `lines`: each fire or skipped holiday with its note ('moved from Sat 15 Aug')."""
     rule = rule_of(job)
-    if rule is None:
+    return None if rule is None else rule_summary(rule, now, count)
+
+
+def draft_schedule_summary(
+    data: dict[str, Any], now: datetime | None = None, count: int = 5
+) -> dict | None:
+    """`schedule_summary` of a definition not saved yet (the wizard's Review step): None when
+    it has no schedule or an invalid one (its error is shown beside the Schedule step)."""
+    if not data.get("schedule"):
         return None
+    try:
+        rule = parse_rule(data["schedule"])
+    except ScheduleRuleError:
+        return None
+    return rule_summary(rule, now, count)
+
+
+def rule_summary(rule: ScheduleRule, now: datetime | None = None, count: int = 5) -> dict:
+    """The summary dict of `schedule_summary` for a parsed rule: `description`, `fires`
+    (aware instants), `lines` ({instant, day 'Fri 14 Aug', note}) and `empty_reason`."""
     now = now or utcnow()
     lines = explain_preview(rule, now, count)
     fires = [line.instant for line in lines if line.instant is not None]

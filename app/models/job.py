@@ -65,6 +65,9 @@ class JobDraft(db.Model):
     """A job definition being edited in the wizard; the job changes only when it is saved."""
 
     __tablename__ = "job_drafts"
+    # A discarded draft's id is never given to another draft (its links and dry-run files
+    # name it): SQLite reuses the largest id otherwise. No effect on PostgreSQL.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

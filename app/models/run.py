@@ -113,7 +113,8 @@ class Artifact(db.Model):
     """The outcome of one report for one entry: a stored PDF, or the error that prevented it."""
 
     __tablename__ = "artifacts"
-    __table_args__ = (UniqueConstraint("entry_id", "position"),)
+    # The id keys the cached thumbnail: never reused for a new artifact (SQLite would).
+    __table_args__ = (UniqueConstraint("entry_id", "position"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, get_flashed_messages, make_response, render_template
+from flask import current_app, get_flashed_messages, render_template
 from flask import session as browser_session
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,11 +24,23 @@ def is_fragment_request() -> bool:
 
 
 def page_or_fragment(
-    page_template: str, fragment_template: str, status_code: int = 200, **context: Any
+    page_template: str,
+    fragment_template: str,
+    status_code: int = 200,
+    *,
+    push_url: str | None = None,
+    **context: Any,
 ) -> Response:
-    """Render the fragment for htmx, the whole page otherwise; always `Vary: HX-Request`."""
+    """Render the fragment for htmx, the whole page otherwise; always `Vary: HX-Request`.
+
+    `push_url`: the address bar's URL for this screen, sent to htmx as `HX-Push-Url`. htmx
+    pushes a boosted request's URL itself only while the element that sent it is still in
+    the page; a swap that replaced it meanwhile (a form refreshed while it was submitted)
+    would leave the bar one screen behind."""
     template = fragment_template if is_fragment_request() else page_template
-    response = make_response(render_template(template, **context), status_code)
+    response = htmx_response(
+        render_template(template, **context), status_code, push_url=push_url if htmx else None
+    )
     response.headers["Vary"] = "HX-Request"
     return response
 

@@ -28,6 +28,7 @@ from app.jobs.drafts import (
     update_step,
 )
 from app.jobs.samples import samples
+from app.jobs.schedule import draft_schedule_summary
 from app.models import Connection, DataSource, JobDraft, ReportTemplate, Role, Workspace
 from app.outbound.errors import DeliveryError
 from app.scheduling import (
@@ -112,10 +113,14 @@ def _step_context(workspace: Workspace, draft: JobDraft, step: str, data: dict) 
 def _render_step(
     workspace: Workspace, draft: JobDraft, step: str, data: dict, errors: dict, status: int = 200
 ) -> Response:
+    # A step shown by a GET (a link, or the redirect after a saved step) is where the
+    # address bar must point; a POST re-shows the step at its own URL.
+    here = request.script_root + request.path if request.method == "GET" else None
     return page_or_fragment(
         "wizard/step.html",
         "wizard/_form.html",
         status,
+        push_url=here,
         workspace=workspace,
         draft=draft,
         step=step,
@@ -194,6 +199,11 @@ def schedule_preview(ws: str, draft_id: int) -> Response:
     rule_data = forms.schedule(request.form)["schedule"]
     context: dict[str, Any] = {"fires": [], "error": None, "summary": None, "reason": None}
     context.update(lines=[], line_note=line_note, short_date=short_date)
+    # Correct per SCHEDULE.md but surprising: with no days ticked, weekends are business days.
+    context["shift_field"] = bool(rule_data and rule_data["trigger"] in ("monthly", "yearly"))
+    context["weekend_hint"] = bool(
+        rule_data and (rule_data.get("shift") or "none") != "none" and not rule_data.get("days")
+    )
     if rule_data is None:
         context["error"] = "Set a start date to see the next fire times."
     else:
@@ -217,6 +227,7 @@ def _review(workspace: Workspace, draft: JobDraft, status: int = 200, **extra: A
         "wizard/review.html",
         "wizard/review.html",
         status,
+        push_url=request.script_root + request.path if request.method == "GET" else None,
         workspace=workspace,
         draft=draft,
         steps=STEPS,
@@ -225,6 +236,7 @@ def _review(workspace: Workspace, draft: JobDraft, status: int = 200, **extra: A
         errors=errors,
         error_steps={field: step_of(field) for field in errors},
         code_changed=draft.job is not None and draft.data.get("code") != draft.job.code,
+        schedule=draft_schedule_summary(draft.data),
         **extra,
     )
 
@@ -258,6 +270,7 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
         errors={},
         error_steps={},
         code_changed=False,
+        schedule=draft_schedule_summary(draft.data),
         result=result,
     )
 

@@ -313,14 +313,16 @@ def test_job_crud_with_field_errors(api):
 
 def test_fire_times(api):
     response = api.get(JOBS + "/monthly-statements/fire-times?count=3&after=2026-01-15T00:00:00Z")
+    fires = ["2026-02-01T07:00:00-08:00", "2026-03-01T07:00:00-08:00", "2026-04-01T07:00:00-07:00"]
     assert response.get_json() == {
         "timezone": "America/Los_Angeles",
         "description": "Day 1 of every month at 07:00, America/Los_Angeles",
-        "fireTimes": [
-            "2026-02-01T07:00:00-08:00",
-            "2026-03-01T07:00:00-08:00",
-            "2026-04-01T07:00:00-07:00",
+        "fireTimes": fires,
+        "fires": [
+            {"at": at, "date": at[:10], "movedFrom": None, "holiday": None, "note": None}
+            for at in fires
         ],
+        "skipped": [],
         "emptyReason": None,
     }
 

@@ -125,3 +125,79 @@ def test_bad_rules_name_the_field(api):
     ):
         body = assert_envelope(api.post(url, request), 422, "body_validation_error")
         assert body["error"]["details"]["errors"][0]["field"] == field, request
+
+
+# SCHEDULE.md's first business-day example, with Saarland's Assumption Day on top.
+SHIFTED = {
+    "trigger": "monthly",
+    "start": "2030-06-01T18:00",
+    "timezone": "Europe/Berlin",
+    "day": 15,
+    "days": ["mon", "tue", "wed", "thu", "fri"],
+    "shift": "preceding",
+    "holidays": {"country": "DE", "subdivision": "SL"},
+}
+
+
+def test_fire_times_say_which_fires_moved_and_why(api, app):
+    after = "2030-06-01T00:00:00Z"
+    url = "/api/v1/ws/demo/fire-times"
+    body = api.post(url, {"rule": SHIFTED, "count": 3, "after": after}).get_json()
+    assert body["fireTimes"] == preview(app, SHIFTED, after, 3)  # unchanged, as before
+    assert [fire["at"] for fire in body["fires"]] == body["fireTimes"]
+    june, july, august = body["fires"]
+    assert june == {
+        "at": "2030-06-14T18:00:00+02:00",
+        "date": "2030-06-14",
+        "movedFrom": "2030-06-15",
+        "holiday": None,  # a Saturday
+        "note": "moved from Sat 15 Jun",
+    }
+    assert july["movedFrom"] is None and july["note"] is None  # Mon 15 Jul fires as is
+    assert august["movedFrom"] == "2030-08-15" and august["holiday"] == "Assumption Day"
+    assert august["note"] == "moved from Thu 15 Aug (Assumption Day)"
+    assert body["skipped"] == []
+
+    daily = {**SHIFTED, "trigger": "daily", "start": "2030-12-23T18:00", "shift": "none"}
+    body = api.post(url, {"rule": daily, "count": 2, "after": after}).get_json()
+    assert body["fireTimes"] == ["2030-12-23T18:00:00+01:00", "2030-12-24T18:00:00+01:00"]
+    body = api.post(url, {"rule": daily, "count": 3, "after": after}).get_json()
+    assert body["fireTimes"][2] == "2030-12-27T18:00:00+01:00"
+    assert body["skipped"] == [
+        {"date": "2030-12-25", "holiday": "Christmas Day", "note": "skipped: Christmas Day"},
+        {
+            "date": "2030-12-26",
+            "holiday": "Second Day of Christmas",
+            "note": "skipped: Second Day of Christmas",
+        },
+    ]
+
+
+def test_a_jobs_fire_times_carry_the_same_notes(api):
+    definition = api.get(JOB).get_json()["definition"]
+    assert api.put(JOB, {**definition, "schedule": SHIFTED}).status_code == 200
+    body = api.get(JOB + "/fire-times?count=3&after=2030-06-01T00:00:00Z").get_json()
+    assert [fire["note"] for fire in body["fires"]] == [
+        "moved from Sat 15 Jun",
+        None,
+        "moved from Thu 15 Aug (Assumption Day)",
+    ]
+
+
+def test_shift_with_an_occurrence_is_ignored_not_refused(api):
+    """#19 lists "`shift` with `occurrence`" among the validation errors, but SCHEDULE.md (the
+    contract to match exactly) says `shift` outside fixed dates is ignored. Herald follows the
+    contract: the job is accepted and fires as if `shift` were not there."""
+    last_business_day = {**SHIFTED, "occurrence": 1, "from_end": True}
+    definition = api.get(JOB).get_json()["definition"]
+    saved = api.put(JOB, {**definition, "schedule": last_business_day})
+    assert saved.status_code == 200, saved.get_json()
+    url = "/api/v1/ws/demo/fire-times"
+    asked = {"count": 12, "after": "2030-06-01T00:00:00Z"}
+    with_shift = api.post(url, {"rule": last_business_day, **asked}).get_json()
+    without = {k: v for k, v in last_business_day.items() if k != "shift"}
+    assert (
+        with_shift["fireTimes"] == api.post(url, {"rule": without, **asked}).get_json()["fireTimes"]
+    )
+    assert with_shift["fireTimes"][0] == "2030-06-28T18:00:00+02:00"  # Fri, last weekday
+    assert all(fire["movedFrom"] is None for fire in with_shift["fires"])

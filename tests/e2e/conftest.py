@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.helpers import ARTIFACTS, free_port, start_worker
+from tests.helpers import ARTIFACTS, free_port, start_worker, watched_page
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -58,23 +58,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A browser tab; the test fails if any page it showed broke the Content-Security-Policy
-    (Chromium reports each refused script, style or frame on the console)."""
-    # A fixed browser zone: pages render times in it (app/web/timezones.py), whatever the host's.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="UTC")
-    page = context.new_page()
-    violations: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(f"{page.url}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    assert violations == [], "CSP violations:\n" + "\n".join(violations)
+    """A browser tab in UTC; the test fails on any CSP report (`watched_page`)."""
+    with watched_page(browser) as tab:
+        yield tab
 
 
 @pytest.fixture

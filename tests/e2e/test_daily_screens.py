@@ -14,7 +14,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run
 from tests import factories as make
-from tests.helpers import ARTIFACTS, htmx_ready
+from tests.helpers import ARTIFACTS, htmx_ready, watched_page
 
 EDITOR = "ed@acme.example"
 DAILY = {"start": "2026-01-01T09:00", "timezone": "America/New_York", "trigger": "daily"}
@@ -297,9 +297,8 @@ def test_cancel_asks_first_and_cancelled_entries_offer_no_delivery(page, live_se
 
 @pytest.fixture
 def tokyo(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id="Asia/Tokyo")
-    yield context.new_page()
-    context.close()
+    with watched_page(browser, timezone_id="Asia/Tokyo") as page:
+        yield page
 
 
 def test_times_show_in_the_browser_zone_with_the_schedule_zone_beside(tokyo, live_server, acme):

@@ -12,7 +12,7 @@ from PIL import Image
 
 from app import storage
 from app.extensions import db
-from app.models import Artifact, TemporaryFile
+from app.models import Artifact, Run, TemporaryFile
 from app.review.queue import held_position
 from app.review.thumbnails import render_first_page, thumbnail, thumbnail_key
 from app.runs.create import start_run
@@ -111,3 +111,21 @@ def test_run_page_review_document_takes_all_held_and_links_back(held_run, auth, 
     response = auth.post(f"{run_url}/review-document", {"entry_id": [ids[1]]}, page=run_url)
     file = db.session.get(TemporaryFile, response.location.rsplit("/", 1)[1])
     assert file.spec["entry_ids"] == [ids[1]]
+
+
+def test_a_new_artifact_never_shows_a_deleted_ones_thumbnail(held_run, work):
+    """Thumbnails are cached by artifact id; SQLite reused the id of the newest deleted row."""
+    newest = db.session.query(Artifact).order_by(Artifact.id.desc()).first()
+    thumbnail(newest)  # cached as thumbnails/<id>.png
+    deleted_id, run = newest.id, db.session.get(Run, held_run[0])
+    db.session.delete(newest)
+    db.session.commit()
+
+    again = start_run(run.job, None).id
+    work()
+    entry_ids = [entry.id for entry in entries_of(again)]
+    fresh = db.session.query(Artifact).filter(Artifact.entry_id.in_(entry_ids)).all()
+    assert fresh and all(artifact.id > deleted_id for artifact in fresh)
+    for artifact in fresh:
+        drawn = render_first_page(storage.load(artifact.storage_key))
+        assert storage.load(thumbnail(artifact)) == drawn  # its own first page

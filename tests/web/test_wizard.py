@@ -518,3 +518,40 @@ def test_a_step_that_cannot_work_is_refused_beside_the_field(
     assert response.status_code == 422
     assert error in response.text
     assert stored(step.replace("-", "_")) == []
+
+
+def test_a_step_reached_by_htmx_names_its_url_for_the_address_bar(auth, client, demo):
+    """htmx pushes a boosted request's URL only while the form that sent it is still in the
+    page; the server names the step's URL (HX-Push-Url) so the bar never lags a step."""
+    base = new_draft(auth, client)
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+    saved = auth.post(
+        f"{base}/configuration",
+        {**STEP_DATA["configuration"], "action": "save"},
+        headers=boosted,
+        follow_redirects=True,
+    )
+    assert saved.request.path == f"{base}/parameters"
+    assert saved.headers["HX-Push-Url"] == f"{base}/parameters"
+    assert client.get(f"{base}/review", headers=boosted).headers["HX-Push-Url"] == f"{base}/review"
+    refused = auth.post(f"{base}/configuration", {"name": "", "action": "save"}, headers=boosted)
+    assert refused.status_code == 422 and "HX-Push-Url" not in refused.headers
+    assert "HX-Push-Url" not in client.get(f"{base}/parameters").headers  # no htmx, no header
+
+
+def test_a_discarded_drafts_id_and_dry_run_never_go_to_the_next_draft(auth, client, demo):
+    """SQLite gives a new row the largest id in use plus one: without AUTOINCREMENT the next
+    draft took a discarded draft's id, its stale links and its dry-run PDF (drafts/<id>/)."""
+    base = new_draft(auth, client)
+    for step, data in STEP_DATA.items():
+        assert post_step(auth, base, step, data).status_code == 303, step
+    dry = auth.post(f"{base}/dry-run", page=f"{base}/review")
+    old_pdf = re.search(r'src="([^"]+/dry-run/0\.pdf)"', dry.text)[1]
+    assert client.get(old_pdf).data.startswith(b"%PDF")
+    assert auth.post(f"{base}/discard", page=f"{base}/review").status_code == 303
+
+    opened = client.get("/w/demo/jobs/new")  # no unfinished draft left: a new one
+    fresh = opened.headers["Location"].rsplit("/", 1)[0]
+    assert fresh != base
+    assert client.get(old_pdf).status_code == 404  # the old draft's link opens nothing
+    assert client.get(f"{fresh}/dry-run/0.pdf").status_code == 404  # not run for this one

@@ -89,3 +89,46 @@ def test_the_preview_marks_moved_fires_and_skipped_holidays(auth, client, demo):
     assert "Thu 26 Dec — skipped: Second Day of Christmas" in skipped
     assert 'datetime="2030-12-24T18:00:00+01:00"' in skipped
     assert 'datetime="2030-12-25T18:00:00+01:00"' not in skipped
+
+
+def test_shift_with_an_occurrence_is_ignored_so_its_picker_is_off(auth, client, demo):
+    """#19 vs SCHEDULE.md: the contract says `shift` outside fixed dates is ignored (not an
+    error), so the wizard turns the picker off once an occurrence is chosen and stores none."""
+    base = new_draft(auth, client)
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    fixed = post_step(auth, base, "schedule", SHIFTED, action="refresh").text
+    assert "disabled" not in fixed.split('id="shift"')[1].split(">")[0]
+    with_occurrence = {**SHIFTED, "occurrence": "2"}
+    refreshed = post_step(auth, base, "schedule", with_occurrence, action="refresh").text
+    assert "disabled" in refreshed.split('id="shift"')[1].split(">")[0]
+    assert "Not used with an occurrence" in refreshed
+    post_step(auth, base, "schedule", with_occurrence)
+    rule = schedule_of_draft()
+    assert rule["occurrence"] == 2 and rule.get("shift") in (None, "none")
+
+
+def test_a_shift_without_ticked_days_says_weekends_count(auth, client, demo):
+    base = new_draft(auth, client)
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    no_days = {k: v for k, v in SHIFTED.items() if not k.startswith("day-")}
+    hinted = auth.post(f"{base}/schedule/preview", no_days, page=f"{base}/schedule").text
+    hint = hinted.split('id="weekend-hint"')[1].split("</span>")[0]
+    assert 'hx-swap-oob="true"' in hint and "Saturday and Sunday count as business days" in hint
+    # The rule itself is unchanged: 2030-06-15 is a Saturday, an allowed day, so it fires.
+    assert 'datetime="2030-06-15T18:00:00+02:00"' in hinted
+    ticked = auth.post(f"{base}/schedule/preview", SHIFTED, page=f"{base}/schedule").text
+    assert "count as business days" not in ticked
+    page = post_step(auth, base, "schedule", no_days, action="refresh").text
+    assert "Saturday and Sunday count as business days" in page  # beside the field, too
+
+
+def test_the_review_step_shows_the_schedule_with_its_notes(auth, client, demo):
+    base = new_draft(auth, client)
+    post_step(auth, base, "configuration", STEP_DATA["configuration"])
+    post_step(auth, base, "schedule", SHIFTED)
+    review = client.get(f"{base}/review").text
+    section = review.split('id="review-schedule"')[1].split("</dd>")[0]
+    assert "On the 15th of every month at 18:00, or the business day before" in section
+    assert "Fri 14 Jun — moved from Sat 15 Jun" in section
+    assert "Wed 14 Aug — moved from Thu 15 Aug (Assumption Day)" in section
+    assert 'datetime="2030-06-14T18:00:00+02:00"' in section
