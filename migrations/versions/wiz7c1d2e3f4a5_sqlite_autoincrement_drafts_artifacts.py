@@ -11,7 +11,7 @@ Both tables are leaves (no foreign key points at them), so recreating them in ba
 with foreign keys on cascades nothing.
 
 Revision ID: wiz7c1d2e3f4a5
-Revises: e18a0c4f9b21
+Revises: c0ffee5a0017
 Create Date: 2026-11-30 13:30:00.000000
 
 """
