@@ -158,6 +158,24 @@
   document.addEventListener("DOMContentLoaded", function () { richText(document); });
   document.addEventListener("htmx:afterSwap", function (event) { richText(event.target); });
 
+  // The template screen's live preview refreshes 800 ms after typing stops, and replaces a
+  // preview request in flight (hx-sync="this:replace"). A click on Preview or Generate
+  // summary within those 800 ms sends the same values, so the late refresh only repeated
+  // the work and, worse, aborted or overwrote the summary the model had just been asked
+  // for. A refresh with no typing since the last such click is therefore skipped.
+  var previewInputs = 0, previewInputsAtClick = -1;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#template-form")) previewInputs += 1;
+  }, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    var id = event.detail.elt && event.detail.elt.id;
+    if (id === "preview-button" || id === "summary-button") {
+      previewInputsAtClick = previewInputs;
+    } else if (id === "preview-panel" && previewInputs === previewInputsAtClick) {
+      event.preventDefault();
+    }
+  });
+
   // Copy buttons are shown only where they work (they need this script).
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-copy][hidden]").forEach(function (b) { b.hidden = false; });

@@ -91,14 +91,16 @@ def decide(ws: str) -> Response:
     if outcome.already_decided:
         flash(f"{outcome.already_decided} were already decided by someone else.", "info")
     if htmx and len(ids) == 1:
-        entry = review_row(workspace, ids[0])
+        # The row, and the page's counts: the queue's filters come along with the button.
+        _, total = pending_entries(workspace, current_user, filters, 1, 1)
         return page_or_fragment(
-            "review/_row.html",
-            "review/_row.html",
+            "review/_decided.html",
+            "review/_decided.html",
             workspace=workspace,
-            entry=entry,
+            entry=review_row(workspace, ids[0]),
             decided_now=bool(outcome.decided),
             can_write=True,
+            total=total,
         )
     return redirect(
         _local(request.form.get("next")) or url_for("review.index", ws=ws, **filters.as_args()),

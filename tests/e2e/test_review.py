@@ -50,3 +50,33 @@ def test_bulk_approve_from_the_review_queue(
         page.wait_for_timeout(250)
     assert sorted(m["To"] for m in mailbox.messages) == [p["email"] for p in PEOPLE]
     screenshot("review-3-done")
+
+
+def test_a_row_decision_updates_the_counts_of_the_filtered_queue(
+    page, live_server, app, work, smtp_server
+):
+    """Approve / Reject on one row: the heading and "all N matching this filter" follow the
+    decision, counted with the queue's filters (the row's button sends them along)."""
+    ws = make.workspace("acme", smtp=smtp_server.settings)
+    make.user("rev@example.com", ws, "editor")
+    job = make.mailing_job(ws, PEOPLE, hold_for_review=True)
+    start_run(job, None)
+    work()
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("rev@example.com")
+    page.get_by_label("Password").fill(make.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/w/acme/review")
+    expect(page.locator("#review-total")).to_have_text("3 entries awaiting approval")
+    page.locator("tr", has_text="Ada").get_by_role("button", name="Approve").click()
+    expect(page.locator("tr", has_text="Ada")).to_contain_text("approved by rev@example.com")
+    expect(page.locator("#review-total")).to_have_text("2 entries awaiting approval")
+    expect(page.locator("#review-all-total")).to_have_text("2")
+
+    # Filtered to Cy's row ("y" is in no other value): the filter's count, not the queue's.
+    page.goto(f"{live_server}/w/acme/review?q=y")
+    expect(page.locator("#review-total")).to_have_text("1 entry awaiting approval")
+    page.locator("tr", has_text="Cy").get_by_role("button", name="Reject").click()
+    expect(page.locator("tr", has_text="Cy")).to_contain_text("rejected by rev@example.com")
+    expect(page.locator("#review-total")).to_have_text("0 entries awaiting approval")

@@ -53,3 +53,43 @@ def test_generate_summary_shows_it_and_typing_does_not_ask(app, live_server, pag
     expect(summary).to_contain_text("characters sent")
     (request,) = model.received
     assert "Mention the lamp." in json.loads(request.body)["messages"][0]["content"]
+
+
+def test_generate_summary_right_after_typing_keeps_the_summary(app, live_server, page, model):
+    """A click on Generate summary within the live preview's typing delay (800 ms): the late
+    refresh used to replace the summary request in flight (or its answer), so the model was
+    asked and its text never shown."""
+    ws = make.workspace("acme")
+    make.user(EDITOR, ws, "editor")
+    make.json_source(ws, "orders", [{"item": "lamp", "amount": 30}])
+    template = make.template(
+        ws,
+        "orders",
+        "<h1>Orders</h1><p>{{ narrative.text }}</p>",
+        data_sources=[{"alias": "orders", "source": "orders"}],
+    )
+    template.summary = {"enabled": True, "prompt": ""}
+    db.session.commit()
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/acme/templates/orders")
+    previews: list[str] = []
+    page.on(
+        "request",
+        lambda r: r.url.endswith("/templates/preview") and previews.append(r.post_data or ""),
+    )
+
+    page.get_by_label("Prompt addendum (optional)").fill("Mention the lamp.")
+    page.get_by_role("button", name="Generate summary").click()
+    summary = page.locator("#preview-summary")
+    expect(summary).to_contain_text(SUMMARY)
+    # Past the typing delay: no late refresh replaced the summary.
+    page.wait_for_timeout(1500)
+    expect(summary).to_contain_text(SUMMARY)
+    assert len(previews) == 1 and "summarise=1" in previews[0]
+    assert len(model.received) == 1
+
+    # Typing after the click still refreshes the preview (without asking the model).
+    with page.expect_response("**/templates/preview"):
+        page.get_by_label("Prompt addendum (optional)").fill("Mention the lamp twice.")
+    expect(summary).to_have_count(0)
+    assert len(model.received) == 1

@@ -129,3 +129,27 @@ def test_a_new_artifact_never_shows_a_deleted_ones_thumbnail(held_run, work):
     for artifact in fresh:
         drawn = render_first_page(storage.load(artifact.storage_key))
         assert storage.load(thumbnail(artifact)) == drawn  # its own first page
+
+
+def test_one_row_decision_updates_the_queue_counts_for_its_filters(held_run, auth):
+    """Approve / Reject on a row of the queue: the heading's "N entries awaiting approval" and
+    the toolbar's "all N matching this filter" follow (they used to stay at the page's count)."""
+    run_id, (ada, bob, cy) = held_run
+    htmx = {"HX-Request": "true"}
+    done = auth.post(
+        f"/w/acme/review/decide?entry_id={ada}&action=approve", page="/w/acme/review", headers=htmx
+    )
+    assert "<html" not in done.text
+    assert f'id="review-entry-{ada}"' in done.text
+    total = re.search(r'<span id="review-total"[^>]*hx-swap-oob="true">([^<]*)<', done.text)
+    assert total and total.group(1) == "2 entries awaiting approval"
+    assert re.search(r'<span id="review-all-total" hx-swap-oob="true">2<', done.text)
+    # The queue filtered on "cy": the counts are the filter's.
+    done = auth.post(
+        f"/w/acme/review/decide?entry_id={bob}&action=reject",
+        {"q": "cy"},
+        page="/w/acme/review?q=cy",
+        headers=htmx,
+    )
+    assert "1 entry awaiting approval" in done.text
+    assert re.search(r'<span id="review-all-total" hx-swap-oob="true">1<', done.text)
