@@ -63,6 +63,9 @@ class SystemStatus(Model):
     workers: list[WorkerOut]
     queues: list[QueueOut]
     failedJobs: int
+    # Pending deliveries held in the database until a later time (a rate-limit slot or a
+    # retry back-off); the clock queues each at its time. Counted while Redis is down too.
+    deliveriesScheduled: int
     clock: ClockOut
 
 
@@ -106,6 +109,7 @@ def system_status(facts: health.SystemFacts, workspace_id: int) -> dict[str, Any
             for q in facts.queues
         ],
         "failedJobs": facts.failed_jobs,
+        "deliveriesScheduled": facts.deliveries_scheduled,
         "clock": {
             "lastTick": _iso(facts.clock.last_tick),
             "host": facts.clock.host,

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 
 from rq import Worker
 from rq.job import Job
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.extensions import QUEUE_NAMES, db, queues
-from app.models import Entry, Run
+from app.models import Entry, EntryDelivery, Run
 from app.runs.dispatch import QueueUnavailable
+from app.runs.states import DeliveryStatus
 
 # Written by every clock loop (workers/clock.py); any number of clocks share it, the newest wins.
 CLOCK_TICK_KEY = "herald:clock:last-tick"
@@ -89,6 +90,9 @@ class SystemFacts:
     workers: list[WorkerFact] = field(default_factory=list)
     queues: list[QueueFact] = field(default_factory=list)
     clock: ClockFact = field(default_factory=lambda: ClockFact(None))
+    # Pending deliveries held back until a later time (a rate-limit slot or a retry back-off):
+    # they sit in the database, not in an RQ queue, until the clock's sweep queues each one.
+    deliveries_scheduled: int = 0
 
     @property
     def failed_jobs(self) -> int:
@@ -236,14 +240,28 @@ def readiness() -> dict[str, bool]:
     return {"database": _database_error() is None, "redis": _redis_error() is None}
 
 
+def deliveries_scheduled(now: datetime | None = None) -> int:
+    """How many pending deliveries wait for a later time (`next_attempt_at` after `now`, aware UTC):
+    a rate-limit slot (app/delivery/throttle.py) or a retry back-off (app/delivery/retry.py)."""
+    now = now or datetime.now(UTC)
+    query = select(func.count(EntryDelivery.id)).where(
+        EntryDelivery.status == DeliveryStatus.pending, EntryDelivery.next_attempt_at > now
+    )
+    return db.session.scalar(query) or 0
+
+
 def system_facts() -> SystemFacts:
     """Workers, queues, the clock, and whether the database and Redis answer.
 
     Never raises for an outage: an unreachable Redis leaves the Redis-held facts empty."""
     database_error = _database_error()
     redis_error = _redis_error()
+    scheduled = deliveries_scheduled() if database_error is None else 0
     if redis_error is not None:
-        return SystemFacts(database_error is None, database_error, False, redis_error)
+        database_ok = database_error is None
+        return SystemFacts(
+            database_ok, database_error, False, redis_error, deliveries_scheduled=scheduled
+        )
     try:
         workers = _worker_facts(database_error is None)
         return SystemFacts(
@@ -254,6 +272,7 @@ def system_facts() -> SystemFacts:
             workers,
             queue_facts(),
             clock_fact(),
+            scheduled,
         )
     except QueueUnavailable as exc:  # went away while being read
         return SystemFacts(database_error is None, database_error, False, str(exc)[:300])

@@ -18,7 +18,7 @@ from app.models import Entry, EntryDelivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.helpers import Api, entries_of, reload_run, token_for, wait_for
+from tests.helpers import Api, csrf_from, entries_of, reload_run, token_for, wait_for
 
 WINDOW = 2  # seconds: the window the tests shrink THROTTLE_WINDOW_SECONDS to
 
@@ -147,6 +147,13 @@ def test_a_throttled_delivery_waits_unsent_unfailed_and_goes_once_its_slot_comes
     shown = [d for e in body["entryItems"] for d in e["deliveries"] if d["status"] == "pending"]
     assert {d["waiting"] for d in shown} == {"rate limit 1/min"}
     assert all(d["nextAttemptAt"] and d["attempts"] == 0 for d in shown)
+    # Operators see the waits too: they sit in the database, not in an RQ queue.
+    make.user("admin@acme.example", throttled_ws, "admin")
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/w/acme/runs")})
+    auth.login("admin@acme.example", make.PASSWORD)
+    assert 'data-deliveries-scheduled="2">2 deliveries wait' in client.get("/system").text
+    admin = Api(client, token_for("admin@acme.example", "acme", ["jobs:read"]))
+    assert admin.get("/api/v1/system").get_json()["deliveriesScheduled"] == 2
 
     # Time passes: the allowance is reset (another minute) and the sweep wakes the entries.
     _a_minute_passes(run_id, work)
