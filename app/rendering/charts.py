@@ -27,6 +27,9 @@ MAX_SLICES = 50  # slices of a pie
 MAX_SERIES = 8  # y columns of a bar or line chart
 MAX_AFFIX = 20  # characters around the number in a number format
 MIN_SIZE, MAX_SIZE = 100, 2000  # width and height of the drawing, in SVG user units (px)
+# Largest magnitude a value may have: pygal's axis arithmetic overflows near 1e300, and a float
+# holds whole numbers exactly only up to ~9e15, so a larger figure would be drawn wrong anyway.
+MAX_MAGNITUDE = 1e15
 
 NAMED_FORMATS = {
     "integer": ",.0f",  # 1,235
@@ -247,7 +250,12 @@ def _number(value: Any, column: str, row: int) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range
+            number = MAX_MAGNITUDE * 10 * (1 if value > 0 else -1)
+        except ValueError:  # Decimal("sNaN")
+            number = math.nan
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -258,6 +266,11 @@ def _number(value: Any, column: str, row: int) -> float | None:
     if not math.isfinite(number):
         shown = str(value) if len(str(value)) <= 40 else str(value)[:40] + "…"
         raise ChartError(f"chart: column {column!r} of row {row} is {shown!r}, not a number")
+    if abs(number) > MAX_MAGNITUDE:
+        raise ChartError(
+            f"chart: column {column!r} of row {row} is beyond the ±{MAX_MAGNITUDE:g} "
+            "a chart draws; scale the column in the data source (for example thousands)"
+        )
     return number
 
 
