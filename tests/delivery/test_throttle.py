@@ -81,6 +81,16 @@ def test_a_message_of_several_transactions_counts_each_and_never_more_than_the_l
     assert refused(10, 3, cost=50) is None  # larger than a window allows: one whole window
 
 
+def test_a_limit_changed_while_messages_wait_keeps_counting_the_same_window(app, window):
+    # "Max messages per minute" edited on the connection while a burst is under way: what
+    # the window already sent still counts, whether the limit goes down or up.
+    assert [refused(11, 3) for _ in range(3)] == [None, None, None]
+    assert refused(11, 2) is not None  # 3 already went: a limit of 2 sends nothing more
+    assert refused(11, 5) is None and refused(11, 5) is None  # 3 + 2 = the new limit
+    assert refused(11, 5) is not None
+    assert refused(11, 3) is not None
+
+
 def test_with_redis_down_nothing_is_sent_and_the_message_waits(app, window, redis_server):
     redis_server.stop()
     waiting = refused(1, 3)
