@@ -15,7 +15,7 @@ from sqlalchemy import update
 from app.delivery.throttle import SEND_MARGIN_SECONDS, Throttled, acquire, rate_text
 from app.extensions import db, queues
 from app.models import Entry, EntryDelivery
-from app.runs.create import start_run
+from app.runs.create import cancel_run, start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.conftest import Api, token_for
@@ -190,3 +190,19 @@ def _a_minute_passes(run_id: int, work) -> None:
     db.session.commit()
     recover_stalled_work()
     work()
+
+
+def test_a_run_cancelled_while_its_deliveries_wait_sends_nothing_more(
+    app, throttled_ws, work, mailbox
+):
+    run_id = start_run(make.mailing_job(throttled_ws, ROWS), None).id
+    work()
+    assert len(mailbox.envelopes) == 1  # one per minute: the other two wait for their slots
+    cancel_run(reload_run(run_id), None)
+
+    _a_minute_passes(run_id, work)  # their slots come, the sweep wakes their entries
+    assert len(mailbox.envelopes) == 1  # and nothing more goes out
+    held = [d for d in deliveries(run_id) if d.status != "sent"]
+    assert [(d.status, d.last_error) for d in held] == [("skipped", "run cancelled")] * 2
+    assert all(e.status not in ("InProgress", "Queued") for e in entries_of(run_id))
+    assert reload_run(run_id).status == "cancelled"
