@@ -54,6 +54,8 @@ class RawServer:
         self.sent += len(data)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the accept() the thread is blocked in
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         self.thread.join(10)
 
