@@ -97,6 +97,8 @@ def test_several_columns_are_series_with_a_legend():
         ("chart('line', far, x='month', y='amount')", "'amount' of row 2 is beyond the ±1e+15"),
         ("chart('pie', far, x='month', y='amount')", "'amount' of row 2 is beyond the ±1e+15"),
         ("chart('bar', signaling, x='month', y='amount')", "row 1 is 'sNaN', not a number"),
+        # 500 such labels kept WeasyPrint busy for more than 5 minutes
+        ("chart('bar', wordy, x='month', y='amount')", "hold 20,003 characters, more than the"),
     ],
 )
 def test_a_bad_chart_call_is_a_template_error_naming_its_line(call, message):
@@ -109,6 +111,7 @@ def test_a_bad_chart_call_is_a_template_error_naming_its_line(call, message):
         "huge": [{"month": "Jan", "amount": 10**400}],
         "far": [{"month": "Jan", "amount": 1e-320}, {"month": "Feb", "amount": 1.7e308}],
         "signaling": [{"month": "Jan", "amount": Decimal("sNaN")}],
+        "wordy": [{"month": "x" * 10_000, "amount": 1}, {"month": "y" * 10_003, "amount": 2}],
     }
     with pytest.raises(TemplateRenderError) as failed:
         render_html("<h1>Report</h1>\n<p>intro</p>\n{{ " + call + " }}", context)
