@@ -20,6 +20,7 @@ from app.errors import Forbidden, NotFound
 from app.extensions import htmx
 from app.limits import REQUEST, too_large
 from app.runs.dispatch import RETRY_AFTER_SECONDS
+from app.storage import StorageError
 
 
 def _too_large_page() -> Response:
@@ -70,6 +71,19 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(ApiError(503, message, details, headers=retry))
         page = render_template("error.html", code=503, message=message[0].upper() + message[1:])
         return page, 503, retry
+
+    @app.errorhandler(StorageError)
+    def store_unavailable(exc: StorageError) -> Any:
+        """A download while the artifact store cannot be reached or refuses (a missing bucket,
+        wrong credentials): 503 saying so, never a 500. The store's own words go to the log
+        only (they name no secret, but do name the bucket)."""
+        app.logger.warning("the artifact store failed a download: %s", exc)
+        message = "the file store is unavailable; try again later"
+        if request.path.startswith("/api/"):
+            return error_response(ApiError(503, message))
+        return render_template(
+            "error.html", code=503, message=message[0].upper() + message[1:]
+        ), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -24,7 +24,7 @@ from app.delivery.retry import next_retry
 from app.delivery.throttle import Throttled, wait_for_slot, without_wait
 from app.extensions import db
 from app.faults import pause_point
-from app.models import Artifact, Entry, EntryDelivery
+from app.models import Artifact, Entry, EntryDelivery, Run
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.placeholders import PlaceholderError
 from app.runs.context import run_context
@@ -32,7 +32,7 @@ from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
 from app.runs.outcome import finish_run_if_done, settle_entry
 from app.runs.recovery import reset_interrupted
-from app.runs.states import DeliveryStatus, EntryStatus, move_delivery, move_entry
+from app.runs.states import DeliveryStatus, EntryStatus, RunStatus, move_delivery, move_entry
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
@@ -102,7 +102,7 @@ def _deliver_entry(entry_id: int) -> None:
         config = ctx.definition.deliveries[delivery.position]
         if (delivery.detail or {}).get("waiting"):
             delivery.detail = without_wait(delivery.detail)  # its throttle wait is over
-        if not _gated(delivery.id, config, values):
+        if not _cancelled(delivery.id, entry.run_id) and not _gated(delivery.id, config, values):
             _attempt(
                 delivery.id,
                 config,
@@ -124,6 +124,23 @@ def _deliver_entry(entry_id: int) -> None:
         return
     settle_entry(entry.id, entry.run_id)
     db.session.commit()
+
+
+def _cancelled(delivery_id: int, run_id: int) -> bool:
+    """Skip a delivery whose run was cancelled while it waited (a throttle slot, a retry):
+    cancelling stops what has not been sent, and an entry waiting for its slot has not."""
+    if db.session.scalar(select(Run.status).filter_by(id=run_id)) != RunStatus.cancelled:
+        return False
+    move_delivery(
+        delivery_id,
+        D.skipped,
+        from_=[D.pending],
+        last_error="run cancelled",
+        lease_expires_at=None,
+        next_attempt_at=None,
+    )
+    db.session.commit()
+    return True
 
 
 def _gated(delivery_id: int, config: Any, values: Any) -> bool:

@@ -66,6 +66,22 @@ return string.format('%.6f', slot)
 """
 
 
+class _ConnectionWindow(RateLimitItemPerSecond):
+    """The moving window of one connection, stored under a key without the limit in it.
+
+    The `limits` library's key includes the amount ("LIMITER/smtp/5/30/61/second"): a
+    connection whose "Max messages per minute" is changed while messages wait would start
+    an empty window under a new key and send up to the new limit on top of what the last
+    minute already sent. One list per connection keeps counting across a change: a lower
+    limit is refused until the window holds fewer than it, a higher one allows the
+    difference."""
+
+    def key_for(self, *identifiers: str | int | float | bytes) -> str:
+        """`LIMITER/<identifiers>/<window>/second`, the same whatever the limit."""
+        parts = [str(i) for i in identifiers]
+        return "/".join([self.namespace, *parts, str(self.multiples), self.GRANULARITY.name])
+
+
 class Throttled(TransientDeliveryError):
     """The connection's rate limit is reached: try again at `retry_at` (aware UTC).
 
@@ -108,7 +124,7 @@ def acquire(connection_id: int, limit: int, cost: int = 1) -> None:
     if limit <= 0:
         return
     window = window_seconds()
-    item = RateLimitItemPerSecond(limit, window + SEND_MARGIN_SECONDS)
+    item = _ConnectionWindow(limit, window + SEND_MARGIN_SECONDS)
     limiter = _limiter()
     try:
         if limiter.hit(item, "smtp", str(connection_id), cost=min(max(cost, 1), limit)):

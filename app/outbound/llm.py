@@ -10,13 +10,19 @@ and appears in no message, log line or exception this module produces.
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from flask import current_app
 
 # How much of an unexpected answer an error message quotes.
 EXCERPT_CHARS = 120
+# Largest answer read (bytes): a chat completion of HERALD_LLM_MAX_OUTPUT_CHARS characters is a
+# few kilobytes of JSON; anything near this is not a summary.
+MAX_ANSWER_BYTES = 1_000_000
 
 
 class SummaryError(RuntimeError):
@@ -45,9 +51,11 @@ def chat_completion(system: str, user: str) -> Completion:
     """Ask the configured model once: a system and a user message, `temperature` 0.2.
 
     Reads `choices[0].message.content` of the JSON answer. Raises SummaryError when the
-    summary is not configured, on a timeout (HERALD_LLM_TIMEOUT_SECONDS, for connecting and
-    for each read), a refused connection, a non-2xx status, an answer that is not JSON or
-    lacks that text, or an empty text. Never retries: the caller renders without a summary.
+    summary is not configured, on a timeout (HERALD_LLM_TIMEOUT_SECONDS: the whole answer
+    must have arrived within it), a refused connection, a non-2xx status (a redirect
+    included: none is followed), an answer over MAX_ANSWER_BYTES, not JSON (or not
+    UTF-8) or lacking that text, or an empty text. Never retries: the caller renders
+    without a summary.
     """
     config = current_app.config
     if not llm_configured():
@@ -63,18 +71,14 @@ def chat_completion(system: str, user: str) -> Completion:
     }
     timeout = float(config["LLM_TIMEOUT_SECONDS"])
     try:
-        response = httpx.post(
-            url, json=body, headers=headers, timeout=timeout, follow_redirects=False
-        )
+        raw = _post(url, body, headers, timeout)
     except httpx.TimeoutException:
         raise SummaryError(f"the summary endpoint gave no answer within {timeout:g} s") from None
     except httpx.HTTPError as exc:
         raise SummaryError(
             f"the summary endpoint could not be reached ({type(exc).__name__})"
         ) from None
-    if not 200 <= response.status_code < 300:
-        raise SummaryError(f"the summary endpoint answered HTTP {response.status_code}")
-    text = _content(response)
+    text = _content(raw)
     limit = int(config["LLM_MAX_OUTPUT_CHARS"])
     return Completion(
         text=text[:limit].strip(),
@@ -83,10 +87,38 @@ def chat_completion(system: str, user: str) -> Completion:
     )
 
 
-def _content(response: httpx.Response) -> str:
+def _post(url: str, body: dict[str, Any], headers: dict[str, str], timeout: float) -> bytes:
+    """POST `body` as JSON and read the 2xx answer's bytes, bounded in size and in time.
+
+    The answer is read as it arrives and given up past MAX_ANSWER_BYTES (a 100 MB stream is
+    never held) or once `timeout` seconds have passed since the request began: httpx's own
+    timeout bounds each read, so bytes trickling in one at a time would otherwise keep a
+    worker for ever. Raises SummaryError (status, size), httpx.TimeoutException (time)."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=False) as client,
+        client.stream("POST", url, json=body, headers=headers) as response,
+    ):
+        if not 200 <= response.status_code < 300:
+            raise SummaryError(f"the summary endpoint answered HTTP {response.status_code}")
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise SummaryError(
+                    f"the summary endpoint's answer is larger than {MAX_ANSWER_BYTES:,} bytes"
+                )
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the answer took longer than the timeout")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _content(raw: bytes) -> str:
     """`choices[0].message.content` of a chat-completions answer, else SummaryError."""
     try:
-        answer = response.json()
+        answer = json.loads(raw)
         text = answer["choices"][0]["message"]["content"]
     except ValueError:
         raise SummaryError("the summary endpoint's answer is not JSON") from None

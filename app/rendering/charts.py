@@ -26,7 +26,14 @@ MAX_POINTS = 500  # x values of a bar or line chart
 MAX_SLICES = 50  # slices of a pie
 MAX_SERIES = 8  # y columns of a bar or line chart
 MAX_AFFIX = 20  # characters around the number in a number format
+# Characters of text a chart prints (labels, title, axis titles): WeasyPrint lays out each
+# SVG text node at a cost that grows with its length, ~0.14 s per 1,000 characters on this
+# project's machine (500 labels of 10,000 characters ran past 5 minutes). Ample for 500 dates.
+MAX_TEXT_CHARS = 20_000
 MIN_SIZE, MAX_SIZE = 100, 2000  # width and height of the drawing, in SVG user units (px)
+# Largest magnitude a value may have: pygal's axis arithmetic overflows near 1e300, and a float
+# holds whole numbers exactly only up to ~9e15, so a larger figure would be drawn wrong anyway.
+MAX_MAGNITUDE = 1e15
 
 NAMED_FORMATS = {
     "integer": ",.0f",  # 1,235
@@ -153,8 +160,9 @@ def chart(
     set the drawing's proportions; the SVG scales to the width of its box.
 
     Raises ChartError for an unknown kind, a missing column, a non-numeric value (or a
-    negative one in a pie), more than
-    MAX_POINTS rows (MAX_SLICES for a pie) or a bad format; the template error names the line.
+    negative one in a pie, or one beyond ±MAX_MAGNITUDE), more than MAX_POINTS rows
+    (MAX_SLICES for a pie), more than MAX_TEXT_CHARS of labels and titles, or a bad format;
+    the template error names the line.
     """
     if kind not in KINDS:
         raise ChartError(f"chart: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -177,6 +185,12 @@ def chart(
     config.title, config.x_title, config.y_title = _text(title), _text(x_label), _text(y_label)
     graph = _GRAPHS[kind](config).add_xml_filter(_printable)
     labels = [_label(row.get(x)) for row in table]
+    text = sum(map(len, labels)) + sum(len(str(t or "")) for t in (title, x_label, y_label))
+    if text > MAX_TEXT_CHARS:
+        raise ChartError(
+            f"chart: the labels and titles hold {text:,} characters, more than the "
+            f"{MAX_TEXT_CHARS:,} a chart prints; shorten column {x!r} in the data source"
+        )
     if kind == "pie":
         for i, (label, row) in enumerate(zip(labels, table, strict=True), start=1):
             value = _number(row.get(columns[0]), columns[0], i)
@@ -247,7 +261,12 @@ def _number(value: Any, column: str, row: int) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond a float's range
+            number = MAX_MAGNITUDE * 10 * (1 if value > 0 else -1)
+        except ValueError:  # Decimal("sNaN")
+            number = math.nan
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -258,6 +277,11 @@ def _number(value: Any, column: str, row: int) -> float | None:
     if not math.isfinite(number):
         shown = str(value) if len(str(value)) <= 40 else str(value)[:40] + "…"
         raise ChartError(f"chart: column {column!r} of row {row} is {shown!r}, not a number")
+    if abs(number) > MAX_MAGNITUDE:
+        raise ChartError(
+            f"chart: column {column!r} of row {row} is beyond the ±{MAX_MAGNITUDE:g} "
+            "a chart draws; scale the column in the data source (for example thousands)"
+        )
     return number
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from app.delivery.throttle import SEND_MARGIN_SECONDS, Throttled, acquire, rate_text
 from app.extensions import db, queues
 from app.models import Entry, EntryDelivery
-from app.runs.create import start_run
+from app.runs.create import cancel_run, start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.helpers import Api, csrf_from, entries_of, reload_run, token_for, wait_for
@@ -78,6 +78,16 @@ def test_a_message_of_several_transactions_counts_each_and_never_more_than_the_l
     assert refused(9, 3, cost=2) is not None  # 2 + 2 > 3
     assert refused(9, 3, cost=1) is None
     assert refused(10, 3, cost=50) is None  # larger than a window allows: one whole window
+
+
+def test_a_limit_changed_while_messages_wait_keeps_counting_the_same_window(app, window):
+    # "Max messages per minute" edited on the connection while a burst is under way: what
+    # the window already sent still counts, whether the limit goes down or up.
+    assert [refused(11, 3) for _ in range(3)] == [None, None, None]
+    assert refused(11, 2) is not None  # 3 already went: a limit of 2 sends nothing more
+    assert refused(11, 5) is None and refused(11, 5) is None  # 3 + 2 = the new limit
+    assert refused(11, 5) is not None
+    assert refused(11, 3) is not None
 
 
 def test_with_redis_down_nothing_is_sent_and_the_message_waits(app, window, redis_server):
@@ -186,3 +196,19 @@ def _a_minute_passes(run_id: int, work) -> None:
     db.session.commit()
     recover_stalled_work()
     work()
+
+
+def test_a_run_cancelled_while_its_deliveries_wait_sends_nothing_more(
+    app, throttled_ws, work, mailbox
+):
+    run_id = start_run(make.mailing_job(throttled_ws, ROWS), None).id
+    work()
+    assert len(mailbox.envelopes) == 1  # one per minute: the other two wait for their slots
+    cancel_run(reload_run(run_id), None)
+
+    _a_minute_passes(run_id, work)  # their slots come, the sweep wakes their entries
+    assert len(mailbox.envelopes) == 1  # and nothing more goes out
+    held = [d for d in deliveries(run_id) if d.status != "sent"]
+    assert [(d.status, d.last_error) for d in held] == [("skipped", "run cancelled")] * 2
+    assert all(e.status not in ("InProgress", "Queued") for e in entries_of(run_id))
+    assert reload_run(run_id).status == "cancelled"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import collections
 import re
 import socket
+from datetime import date
+from decimal import Decimal
 
 import pypdfium2
 import pypdfium2.raw as pdfium
@@ -91,6 +93,12 @@ def test_several_columns_are_series_with_a_legend():
         ("chart('bar', sales, x='month', y='amount', width=99999)", "width must be"),
         ("chart('bar', many, x='month', y='amount')", f"more than the {MAX_POINTS} a bar"),
         ("chart('pie', slices, x='month', y='amount')", f"more than the {MAX_SLICES} a pie"),
+        ("chart('bar', huge, x='month', y='amount')", "'amount' of row 1 is beyond the ±1e+15"),
+        ("chart('line', far, x='month', y='amount')", "'amount' of row 2 is beyond the ±1e+15"),
+        ("chart('pie', far, x='month', y='amount')", "'amount' of row 2 is beyond the ±1e+15"),
+        ("chart('bar', signaling, x='month', y='amount')", "row 1 is 'sNaN', not a number"),
+        # 500 such labels kept WeasyPrint busy for more than 5 minutes
+        ("chart('bar', wordy, x='month', y='amount')", "hold 20,003 characters, more than the"),
     ],
 )
 def test_a_bad_chart_call_is_a_template_error_naming_its_line(call, message):
@@ -99,6 +107,11 @@ def test_a_bad_chart_call_is_a_template_error_naming_its_line(call, message):
         "bad": [{"month": "Jan", "amount": 1, "cost": -5}, {"month": "Feb", "amount": "n/a"}],
         "many": [{"month": str(i), "amount": i} for i in range(MAX_POINTS + 1)],
         "slices": [{"month": str(i), "amount": i} for i in range(MAX_SLICES + 1)],
+        # a NUMERIC(1000) column; pygal's axis arithmetic overflowed on these (OverflowError)
+        "huge": [{"month": "Jan", "amount": 10**400}],
+        "far": [{"month": "Jan", "amount": 1e-320}, {"month": "Feb", "amount": 1.7e308}],
+        "signaling": [{"month": "Jan", "amount": Decimal("sNaN")}],
+        "wordy": [{"month": "x" * 10_000, "amount": 1}, {"month": "y" * 10_003, "amount": 2}],
     }
     with pytest.raises(TemplateRenderError) as failed:
         render_html("<h1>Report</h1>\n<p>intro</p>\n{{ " + call + " }}", context)
@@ -171,3 +184,32 @@ def test_a_chart_loads_nothing_from_files_or_the_network(ws, tmp_path):
 
 def test_a_chart_of_no_rows_says_so():
     assert "No data" in str(chart("bar", [], x="month", y="amount"))
+
+
+def test_odd_labels_and_values_from_real_rows_render_in_the_pdf(ws):
+    rows = [
+        {"day": date(2026, 1, 1), "who": "مرحبا بالعالم", "n": Decimal("0"), "m": 10**15},
+        {"day": date(2026, 1, 1), "who": "東京 😀", "n": 0, "m": -(10**15)},  # same x twice
+        {"day": date(2026, 1, 2), "who": "L" * 10_000, "n": None, "m": "1e3"},
+    ]
+    stored = [{**row, "day": row["day"].isoformat(), "n": int(row["n"] or 0)} for row in rows]
+    make.json_source(ws, "odd", stored)
+    for call in (
+        "chart('pie', odd, x='who', y='n')",  # every slice 0 or empty
+        "chart('line', odd, x='day', y='m', title='</svg><style>*{display:none}</style>')",
+        "chart('bar', odd, x='who', y=['n', 'm'], x_label='url(file:///etc/passwd)')",
+    ):
+        rendered = preview_template(
+            ws,
+            None,
+            html="<p>Statement</p>{{ " + call + " }}",
+            css="",
+            parameters=[],
+            data_sources=[{"alias": "odd", "source": "odd"}],
+            sample={},
+        )
+        text = pdf_text(rendered.data)
+        assert "Statement" in text, call  # a title's markup hides nothing on the page
+        assert rendered.warnings == [], call
+    svg = str(chart("line", rows, x="day", y="m"))
+    assert svg.count(">2026-01-01<") == 2  # a date is its ISO text; duplicates are kept

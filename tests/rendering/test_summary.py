@@ -247,3 +247,23 @@ def test_the_data_is_serialized_compactly_and_only_as_far_as_it_fits():
     # Stops at the first row past the budget instead of writing 200,000 rows.
     assert 1000 < len(cut) < 1000 + len(json.dumps(huge[-1]))
     assert whole.startswith(bounded_json({"month": "2026-11"}, sections, 40)[:40])
+
+
+def test_a_summary_that_looks_like_syntax_stays_text_in_the_pdf_and_the_email(
+    app, work, smtp_server, mailbox, endpoint
+):
+    said = "Total {{ 7*7 }} for {people.email} {narrative.text}\r\nBcc: evil@example.com"
+    endpoint(chat_answer(said))
+    run_id = start_run(summary_job(smtp_server), None).id
+    work()
+
+    (entry,) = entries_of(run_id)
+    assert entry.status == "Completed" and entry.narrative["text"] == said
+    pdf = the_pdf(entry.id)
+    assert "Total {{ 7*7 }} for {people.email} {narrative.text}" in pdf and "49" not in pdf
+    (message,) = mailbox.messages
+    assert mailbox.envelopes == [["ada@example.com"]]  # no Bcc smuggled in by the text
+    assert message["Bcc"] is None
+    subject = " ".join(message["Subject"].split())
+    assert subject.startswith("Statement: Total {{ 7*7 }} for {people.email} {narrative.text}")
+    assert "ada@example.com" not in subject

@@ -224,3 +224,37 @@ def test_the_wizards_dry_run_pdf_is_kept_in_and_served_from_the_bucket(
     assert pdf.data.startswith(b"%PDF") and local_files(app) == []
     missing = client.get(pdf_url.replace("/0.pdf", "/5.pdf"))
     assert missing.status_code == 404 and "run the dry run first" in missing.text
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"STORAGE_URL": "s3://no-such-bucket-here"},  # the bucket was deleted or renamed
+        {"S3_ENDPOINT_URL": "http://127.0.0.1:{port}"},  # the store is down
+    ],
+    ids=["bucket-missing", "store-down"],
+)
+def test_a_download_while_the_store_fails_says_so_without_a_secret(
+    app, s3, acme, work, auth, client, broken
+):
+    ws, editor = acme
+    job = make.mailing_job(ws, PEOPLE[:1], "<h1>For {{ people.name }}</h1>", reports=REPORTS)
+    run_id = start_run(job, None).id
+    work()
+    artifact = artifacts_of(run_id)[0]
+    app.config.update({k: v.format(port=free_port()) for k, v in broken.items()})
+    secret = app.config["S3_SECRET_ACCESS_KEY"]
+
+    auth.login("editor@example.com", make.PASSWORD)
+    page = client.get(f"/w/acme/artifacts/{artifact.id}/x.pdf")
+    assert page.status_code == 503
+    assert "The file store is unavailable; try again later" in page.text
+    token = create_token(editor, ws, permissions=["jobs:read"], name="t")[1]
+    api = client.get(
+        f"/api/v1/ws/acme/jobs/{job.code}/runs/{run_id}/entries/{artifact.entry_id}"
+        f"/artifacts/{artifact.id}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 503
+    assert api.get_json()["error"]["message"] == "the file store is unavailable; try again later"
+    assert secret not in page.text and secret not in api.text
