@@ -148,9 +148,9 @@ def _stream(
             deadline = (
                 _arm_sqlite_deadline(conn, timeout) if engine.dialect.name == "sqlite" else None
             )
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-                statement, binds
-            )
+            # Options of this statement only: the read-only BEGIN must not run as a cursor.
+            streamed = {"stream_results": True, "yield_per": batch}
+            result = conn.execute(statement, binds, execution_options=streamed)
             columns = list(result.keys())
             for rows in result.partitions():
                 if deadline is not None:

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select
 
 from app.database import utcnow
 from app.datasources.fetch import fetch_rows, iter_rows
@@ -24,7 +24,7 @@ from app.models import Entry, EntryDelivery, Run
 from app.runs import dispatch
 from app.runs.outcome import settle_run
 from app.runs.snapshot import definition_from
-from app.runs.states import EntryStatus, RunStatus, move_entries, move_run
+from app.runs.states import EntryStatus, RunStatus, move_entry_range, move_run
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def prepare_run(run_id: int) -> None:
         error="0 rows: nothing to send" if finished else None,
     )
     db.session.commit()
-    queue_entries(run_id)
+    queue_entries(run_id, count)
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -143,12 +143,16 @@ def _create_entries(
     run_id: int, rows: Iterable[dict[str, Any] | None], delivery_kinds: list[str]
 ) -> int:
     """Insert an entry per row, with its pending deliveries, a chunk at a time (no commit);
-    entry ids follow row order. Returns how many entries were made."""
+    entry ids follow row order. Returns how many entries were made.
+
+    No RETURNING: the deliveries of a chunk are inserted from its entries by the database
+    (INSERT … SELECT on the run's seq range), which on PostgreSQL is several times cheaper
+    than reading a chunk's ids back in parameter order."""
     count = 0
     for chunk in _chunks(rows, chunk_size()):
         now = utcnow()
-        chunk_ids = db.session.scalars(
-            insert(Entry).returning(Entry.id, sort_by_parameter_order=True),
+        db.session.execute(
+            insert(Entry),
             [
                 {
                     "run_id": run_id,
@@ -160,49 +164,31 @@ def _create_entries(
                 }
                 for i, row in enumerate(chunk)
             ],
-        ).all()
-        if delivery_kinds:
+        )
+        for position, kind in enumerate(delivery_kinds):
+            made = select(Entry.id, literal(position), literal(kind)).where(
+                Entry.run_id == run_id, Entry.seq > count, Entry.seq <= count + len(chunk)
+            )
             db.session.execute(
-                insert(EntryDelivery),
-                [
-                    {"entry_id": entry_id, "position": p, "kind": kind, "updated_at": now}
-                    for entry_id in chunk_ids
-                    for p, kind in enumerate(delivery_kinds)
-                ],
+                insert(EntryDelivery).from_select(["entry_id", "position", "kind"], made)
             )
         count += len(chunk)
         pause_point("prepare.entries")
     return count
 
 
-def queue_entries(run_id: int) -> int:
-    """Mark the run's prepared entries Queued and put their generation on the queue, a chunk
-    at a time in row order (each chunk committed before it is queued); return how many.
-
-    Entries are read by `seq` past the last chunk (an index range, not an offset), so a run
-    of a million entries never holds more than one chunk of ids."""
-    size, after, total = chunk_size(), 0, 0
-    while True:
-        chunk = db.session.execute(
-            select(Entry.id, Entry.seq)
-            .where(
-                Entry.run_id == run_id,
-                Entry.seq > after,
-                Entry.status == EntryStatus.ParametersPrepared.value,
-            )
-            .order_by(Entry.seq)
-            .limit(size)
-        ).all()
-        if not chunk:
-            break
-        after = chunk[-1].seq
-        moved = set(
-            move_entries(
-                [c.id for c in chunk], EntryStatus.Queued, from_=[EntryStatus.ParametersPrepared]
-            )
+def queue_entries(run_id: int, count: int) -> int:
+    """Mark the run's entries (seq 1..`count`) Queued and put their generation on the queue,
+    a chunk at a time in row order (each chunk committed before it is queued); return how
+    many were queued. Entries no longer ParametersPrepared are left alone."""
+    size, total = chunk_size(), 0
+    for start in range(1, count + 1, size):
+        seqs = range(start, min(start + size, count + 1))
+        moved = move_entry_range(
+            run_id, seqs, EntryStatus.Queued, from_=[EntryStatus.ParametersPrepared]
         )
         db.session.commit()
-        dispatch.enqueue_generate((c.id, 0) for c in chunk if c.id in moved)
+        dispatch.enqueue_generate((entry_id, 0) for entry_id in moved)
         total += len(moved)
         pause_point("prepare.queue")
     if total:

@@ -154,6 +154,6 @@ def test_more_rows_than_the_row_limit_fails_the_run_and_leaves_no_entry(app, chu
 
 def test_a_repeated_queueing_pass_queues_nothing_twice(app, chunked):
     run_id = prepared(csv_job(1_500))
-    assert queue_entries(run_id) == 0  # every entry is Queued already
+    assert queue_entries(run_id, 1_500) == 0  # every entry is Queued already
     assert Counter(queued_job_ids()).most_common(1)[0][1] == 1
     assert len(queued_job_ids()) == 1_500
