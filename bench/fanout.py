@@ -33,10 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from redis import Redis  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-
-from redis import Redis  # noqa: E402
 
 from app.embedded_redis import start_redis  # noqa: E402
 
@@ -131,25 +130,47 @@ def setup_child(kind: str, rows: int, url: str) -> None:
         smtp = {"host": "127.0.0.1", "port": 2525, "from": "Billing <billing@example.com>"}
         db.session.add(
             Connection(
-                workspace_id=ws.id, code="mail", name="Mail", kind="smtp", is_default=True,
+                workspace_id=ws.id,
+                code="mail",
+                name="Mail",
+                kind="smtp",
+                is_default=True,
                 settings=smtp,
             )
         )
         if kind == "sql":
-            sql = Connection(workspace_id=ws.id, code="db", name="db", kind="sql",
-                             settings={"url": url})
+            sql = Connection(
+                workspace_id=ws.id, code="db", name="db", kind="sql", settings={"url": url}
+            )
             db.session.add(sql)
             db.session.flush()
-            source = DataSource(workspace_id=ws.id, code="customers", name="Customers",
-                                kind="sql", connection_id=sql.id, query=QUERY)
+            source = DataSource(
+                workspace_id=ws.id,
+                code="customers",
+                name="Customers",
+                kind="sql",
+                connection_id=sql.id,
+                query=QUERY,
+            )
         else:  # stored as a saved upload is: normalized comma CSV (no size limit here)
-            source = DataSource(workspace_id=ws.id, code="customers", name="Customers",
-                                kind="csv", content=csv_content(rows))
+            source = DataSource(
+                workspace_id=ws.id,
+                code="customers",
+                name="Customers",
+                kind="csv",
+                content=csv_content(rows),
+            )
         db.session.add(source)
         db.session.add(
-            ReportTemplate(workspace_id=ws.id, code="statement", name="Statement",
-                           html="<p>{{ customers.name }}: {{ customers.balance }}</p>", css="",
-                           parameters=[], data_sources=[])
+            ReportTemplate(
+                workspace_id=ws.id,
+                code="statement",
+                name="Statement",
+                html="<p>{{ customers.name }}: {{ customers.balance }}</p>",
+                css="",
+                parameters=[],
+                data_sources=[],
+            )
         )
         db.session.commit()
         create_job(ws, None, {
@@ -230,7 +251,9 @@ def run_size(args: argparse.Namespace, rows: int, tmp: Path, redis_url: str) -> 
     if made.returncode:
         sys.exit(f"setup failed:\n{made.stderr}")
     Redis.from_url(redis_url).flushall()
-    done = subprocess.run([*me, "--child", "prepare"], env=env, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [*me, "--child", "prepare"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     if done.returncode:
         sys.exit(f"prepare failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])

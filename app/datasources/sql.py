@@ -152,7 +152,7 @@ def _stream(
             streamed = {"stream_results": True, "yield_per": batch}
             result = conn.execute(statement, binds, execution_options=streamed)
             columns = list(result.keys())
-            for rows in result.partitions():
+            for rows in result.partitions(batch):
                 if deadline is not None:
                     deadline.renew()
                 for row in rows:
