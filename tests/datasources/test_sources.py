@@ -15,6 +15,7 @@ from app.datasources.sql import (
     DatabaseUnreachable,
     QueryError,
     connection_url,
+    iter_query,
     query_columns,
     run_query,
 )
@@ -250,3 +251,13 @@ def test_a_default_that_does_not_match_its_type_is_a_definition_error():
             }
         )
     assert caught.value.errors == {"parameters.0.default": "'someday' is not a date (YYYY-MM-DD)"}
+
+
+def test_rows_stream_in_batches_and_the_limit_is_met_where_it_is_passed(crm):
+    rows = iter_query(
+        crm, "SELECT name FROM people ORDER BY id", {}, row_limit=30, timeout_seconds=2, batch=7
+    )
+    first = [next(rows)["name"] for _ in range(30)]  # four batches and a bit, all in order
+    assert first == [f"p{n}" for n in range(30)]
+    with pytest.raises(QueryError, match="more than 30 rows"):
+        next(rows)
