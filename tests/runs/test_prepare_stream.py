@@ -92,7 +92,7 @@ def test_a_csv_of_12345_rows_makes_12345_entries_queued_once_each_in_row_order(a
 
 
 def test_an_sql_source_is_read_in_chunks_to_the_same_entries(app, chunked):
-    path = sqlite_dir(app) / "crm.db"
+    path = sqlite_dir(app) / "stream-people.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as conn:
@@ -102,7 +102,7 @@ def test_an_sql_source_is_read_in_chunks_to_the_same_entries(app, chunked):
             [(n, f"P{n}", f"p{n}@example.com") for n in range(1, 3_457)],
         )
     ws = make.workspace(smtp={"host": "127.0.0.1", "port": 25, "from": "a@example.com"})
-    crm = make.sql_connection(ws, "sqlite:///crm.db")
+    crm = make.sql_connection(ws, "sqlite:///stream-people.db")
     make.sql_source(ws, "people", crm, "SELECT id, name, email FROM people ORDER BY id DESC")
 
     run_id = prepared(bursting_job(ws))
@@ -124,7 +124,7 @@ def test_a_bad_line_after_the_first_chunks_fails_the_run_and_leaves_no_entry(app
 
 
 def test_more_rows_than_the_row_limit_fails_the_run_and_leaves_no_entry(app, chunked):
-    path = sqlite_dir(app) / "big.db"
+    path = sqlite_dir(app) / "over-limit-people.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as conn:
@@ -134,7 +134,10 @@ def test_more_rows_than_the_row_limit_fails_the_run_and_leaves_no_entry(app, chu
         )
     ws = make.workspace(smtp={"host": "127.0.0.1", "port": 25, "from": "a@example.com"})
     make.sql_source(
-        ws, "people", make.sql_connection(ws, "sqlite:///big.db"), "SELECT * FROM people"
+        ws,
+        "people",
+        make.sql_connection(ws, "sqlite:///over-limit-people.db"),
+        "SELECT * FROM people",
     )
     saved = app.config["SQL_ROW_LIMIT"]
     app.config["SQL_ROW_LIMIT"] = 2_500
