@@ -7,7 +7,8 @@ What is timed is `prepare_run` alone: the repeating rows read from a real data s
 table, or a stored CSV), one entry and one pending email delivery created per row, each entry
 queued for generation in a private Redis. Each size runs in a fresh child process, so the
 peak RSS printed (`ru_maxrss`) is that size's; "base" is the child's RSS before the run
-(the app and the run's snapshot loaded).
+(the app and the run's snapshot loaded). "cpu s" is the preparing process's own CPU time: on
+a shared machine wall time follows the load average, printed on each line.
 
 The SQL source is a `customers` table in a database beside Herald's: on SQLite a file in the
 SQLite data directory, on PostgreSQL the database `<name>_source` on the same server (created
@@ -207,9 +208,10 @@ def prepare_child() -> None:
         db.session.get(Run, run_id).snapshot  # noqa: B018 (what any preparing worker loads)
         db.session.expire_all()
         base = rss_now_mb()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         prepare_run(run_id)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu  # this process only (not PostgreSQL's or Redis's)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         run = db.session.get(Run, run_id)
         count = db.session.scalar(select(func.count()).where(Entry.run_id == run_id))
@@ -219,7 +221,7 @@ def prepare_child() -> None:
         deliveries = db.session.scalar(select(func.count()).select_from(EntryDelivery))
         jobs = queues.queue("generate").count
         print(json.dumps({
-            "seconds": seconds, "peak_mb": peak, "base_mb": base, "status": run.status,
+            "seconds": seconds, "cpu": cpu, "peak_mb": peak, "base_mb": base, "status": run.status,
             "error": run.error, "entries": count, "queued": queued, "deliveries": deliveries,
             "jobs": jobs, "dialect": db.engine.dialect.name,
         }))  # fmt: skip
@@ -277,14 +279,19 @@ def main() -> None:
         redis, redis_url = start_redis(Path(tmp) / "redis", persist=False)
         try:
             print(f"database: {args.database_url or 'SQLite'}; source: {args.source}")
-            print(f"{'rows':>9} {'seconds':>8} {'rows/s':>8} {'peak MB':>8} {'base MB':>8}  check")
+            print(
+                f"{'rows':>9} {'seconds':>8} {'rows/s':>8} {'cpu s':>8} {'peak MB':>8} "
+                f"{'base MB':>8}  check  (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
             for rows in sizes:
                 r = run_size(args, rows, Path(tmp), redis_url)
                 ok = r["entries"] == r["queued"] == r["jobs"] == r["deliveries"] == rows
                 check = "ok" if ok else f"MISMATCH {r}"
                 print(
-                    f"{rows:9d} {r['seconds']:8.1f} {rows / r['seconds']:8.0f} "
-                    f"{r['peak_mb']:8.0f} {r['base_mb']:8.0f}  {check}",
+                    f"{rows:9d} {r['seconds']:8.1f} {rows / r['seconds']:8.0f} {r['cpu']:8.1f} "
+                    f"{r['peak_mb']:8.0f} {r['base_mb']:8.0f}  {check}  "
+                    f"(load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
         finally:
