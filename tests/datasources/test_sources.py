@@ -164,8 +164,12 @@ def test_postgresql_sources_are_read_only_with_a_statement_timeout(app):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     assert make_url(url).get_backend_name() == "postgresql"
     assert query(url, "SELECT CAST(:x AS int) + 1 AS y", {"x": 41}) == [{"y": 42}]
-    with pytest.raises(QueryError, match="read-only transaction"):
+    # Rows stream through a server-side cursor, which PostgreSQL refuses to open on a
+    # writing WITH; a write it would accept is still refused by the read-only transaction.
+    with pytest.raises(QueryError, match="read-only transaction|must not contain data-modif"):
         query(url, "WITH gone AS (DELETE FROM workspaces RETURNING id) SELECT * FROM gone")
+    with pytest.raises(QueryError, match="read-only transaction"):
+        query(url, "SELECT nextval('workspaces_id_seq')")
     with pytest.raises(QueryError, match="query timed out|statement timeout"):
         query(url, "SELECT pg_sleep(3)", timeout=1)
 
