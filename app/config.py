@@ -120,6 +120,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # SQL connections may open SQLite files in this directory only (None: instance/data).
         "SQLITE_DIR": os.environ.get("HERALD_SQLITE_DIR") or None,
         "SQL_ROW_LIMIT": _int("HERALD_SQL_ROW_LIMIT", 100_000),
+        # Repeating rows read, entries inserted and generations queued at a time when a run
+        # is prepared: bounds the preparing worker's memory whatever the row count.
+        "PREPARE_CHUNK_ROWS": _int("HERALD_PREPARE_CHUNK_ROWS", 2000),
         "SQL_TIMEOUT_SECONDS": _int("HERALD_SQL_TIMEOUT_SECONDS", 30),
         # Waits before re-attempting a delivery whose channel was unreachable.
         "DELIVERY_RETRY_DELAYS": [

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,13 +128,30 @@ def parse_csv_text(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if delimiter is None:
         delimiter = detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
-    columns: list[str] | None = None
-    rows: list[dict[str, str]] = []
-    for line, record in _records(reader):
-        if columns is None:
-            columns = _header(record) if strict else record
-            continue
+    columns, rows = iter_csv_rows(text, delimiter, strict=strict)
+    return CsvTable(columns, list(rows), delimiter, encoding, text)
+
+
+def iter_csv_rows(
+    text: str, delimiter: str, *, strict: bool = True
+) -> tuple[list[str], Iterator[dict[str, str]]]:
+    """The columns of CSV `text` and its rows, read one at a time as the iterator is
+    consumed (`parse_csv_text`'s rules, any line ends). The header is read at once: CsvError
+    when there is none; a bad row raises CsvError when the iterator reaches it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # no copy when there is none
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=strict)
+    records = _records(reader)
+    first = next(records, None)
+    if first is None:
+        raise CsvError("CSV has no header row: the first line must name the columns")
+    columns = _header(first[1]) if strict else first[1]
+    return columns, _rows(records, columns, strict)
+
+
+def _rows(
+    records: Iterator[tuple[int, list[str]]], columns: list[str], strict: bool
+) -> Iterator[dict[str, str]]:
+    for line, record in records:
         if len(record) > len(columns) and strict:
             # Padding to a used range wider than the named columns carries no data.
             while len(record) > len(columns) and not record[-1].strip():
@@ -146,10 +162,21 @@ def parse_csv_text(
                 f"{_columns(len(columns))}"
             )
         record += [""] * (len(columns) - len(record))
-        rows.append(dict(zip(columns, record, strict=True)))
-    if columns is None:
-        raise CsvError("CSV has no header row: the first line must name the columns")
-    return CsvTable(columns, rows, delimiter, encoding, text)
+        yield dict(zip(columns, record, strict=True))
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their "\\n", one at a time: what `io.StringIO(text,
+    newline="")` gives for "\\n" line ends, without a second copy of the text (StringIO
+    holds 4 bytes per character)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def detect_delimiter(text: str) -> str:
@@ -165,7 +192,7 @@ def detect_delimiter(text: str) -> str:
     """
     best, best_score = ",", None
     for char in DELIMITERS.values():
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=char)
+        reader = csv.reader(_lines(text), delimiter=char)
         try:
             records = [r for _, r in islice(_records(reader), SAMPLE_RECORDS)]
         except csv.Error:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import current_app
 
 from app.config import sqlite_dir
-from app.datasources.csvfile import parse_csv_text
+from app.datasources.csvfile import iter_csv_rows
 from app.datasources.sql import (
     DatabaseUnreachable,
     QueryError,
     connection_url,
+    iter_query,
     query_columns,
-    run_query,
 )
 from app.extensions import db
 from app.models import Connection
@@ -47,20 +47,35 @@ def _sql_url(snapshot: Mapping[str, Any]) -> Any:
 
 def fetch_rows(snapshot: Mapping[str, Any], binds: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Rows of a data source snapshot; SQL sources receive `binds` as named parameters."""
+    return list(iter_rows(snapshot, binds))
+
+
+def iter_rows(
+    snapshot: Mapping[str, Any], binds: Mapping[str, Any], *, batch: int = 1000
+) -> Iterator[dict[str, Any]]:
+    """`fetch_rows`, one row at a time: an SQL source is read `batch` rows at a time (a
+    server-side cursor on PostgreSQL), a CSV's stored text parsed as the rows are consumed;
+    JSON content is parsed whole (it is at most HERALD_MAX_SOURCE_BYTES).
+
+    Problems known before the first row (a refused query, a missing bind, a CSV without a
+    header) raise at once; the rest (the row limit, a bad CSV line, a query failing midway)
+    raise QueryError where the iteration reaches them.
+    """
     kind = snapshot["kind"]
     if kind == "sql":
         url = _sql_url(snapshot)
-        return run_query(
+        return iter_query(
             url,
             snapshot["query"],
             binds,
             row_limit=current_app.config["SQL_ROW_LIMIT"],
             timeout_seconds=current_app.config["SQL_TIMEOUT_SECONDS"],
+            batch=batch,
         )
     if kind == "csv":
-        return parse_csv(snapshot["content"] or "")
+        return iter_csv_rows(snapshot["content"] or "", ",", strict=False)[1]
     if kind == "json":
-        return parse_json_rows(snapshot["content"] or "[]")
+        return iter(parse_json_rows(snapshot["content"] or "[]"))
     raise QueryError(f"unknown data source kind '{kind}'")
 
 
@@ -94,7 +109,7 @@ def parse_csv(content: str) -> list[dict[str, Any]]:
     Content saved since docs/CSV.md is normalized comma CSV; content saved before it is
     read leniently, as it was then (see `parse_csv_text`'s `strict`).
     """
-    return parse_csv_text(content, ",", strict=False).rows
+    return list(iter_csv_rows(content, ",", strict=False)[1])
 
 
 def parse_json_rows(content: str) -> list[dict[str, Any]]:

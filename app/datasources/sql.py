@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -106,6 +106,28 @@ def run_query(
     timeout_seconds: int,
 ) -> list[dict[str, Any]]:
     """Run one read-only statement with named `:binds`; rows come back as JSON-ready dicts."""
+    return list(iter_query(url, query, binds, row_limit=row_limit, timeout_seconds=timeout_seconds))
+
+
+def iter_query(
+    url: URL,
+    query: str,
+    binds: Mapping[str, Any],
+    *,
+    row_limit: int,
+    timeout_seconds: int,
+    batch: int = 1000,
+) -> Iterator[dict[str, Any]]:
+    """`run_query`, streamed: rows (JSON-ready dicts) read `batch` at a time, from a
+    server-side cursor on PostgreSQL, so a million rows never sit in memory together.
+
+    The statement is checked (read-only, binds present) before the first row; QueryError is
+    raised where the query fails, or when it yields row `row_limit` + 1 (the consumer has
+    seen `row_limit` rows by then: a caller that must not act on a run over the limit works
+    in a transaction it can roll back). The timeout bounds each batch fetched, as
+    PostgreSQL's statement_timeout does each FETCH of a cursor; time the consumer spends
+    between batches does not count.
+    """
     if not READ_ONLY_START.match(query or ""):
         raise QueryError("only SELECT (or WITH … SELECT) queries are allowed")
     statement = text(query)
@@ -113,20 +135,38 @@ def run_query(
     missing = sorted(needed - set(binds))
     if missing:
         raise ValidationFailed({f"params.{m}": f"query needs parameter ':{m}'" for m in missing})
-    engine = _engine(url, timeout_seconds)
+    return _stream(url, statement, {k: binds[k] for k in needed}, row_limit, timeout_seconds, batch)
+
+
+def _stream(
+    url: URL, statement: Any, binds: dict[str, Any], row_limit: int, timeout: int, batch: int
+) -> Iterator[dict[str, Any]]:
+    engine = _engine(url, timeout)
+    seen = 0
     try:
         with engine.connect() as conn:
-            if engine.dialect.name == "sqlite":
-                _arm_sqlite_deadline(conn, timeout_seconds)
-            result = conn.execute(statement, {k: binds[k] for k in needed})
+            deadline = (
+                _arm_sqlite_deadline(conn, timeout) if engine.dialect.name == "sqlite" else None
+            )
+            # Options of this statement only: the read-only BEGIN must not run as a cursor.
+            streamed = {"stream_results": True, "yield_per": batch}
+            result = conn.execute(statement, binds, execution_options=streamed)
             columns = list(result.keys())
-            rows = result.fetchmany(row_limit + 1)
+            for rows in result.partitions(batch):
+                if deadline is not None:
+                    deadline.renew()
+                for row in rows:
+                    seen += 1
+                    if seen > row_limit:
+                        raise QueryError(
+                            f"query returned more than {row_limit} rows (the row limit)"
+                        )
+                    yield {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+                if deadline is not None:
+                    deadline.renew()
             conn.rollback()
     except SQLAlchemyError as exc:
         raise QueryError(_short_error(exc)) from None
-    if len(rows) > row_limit:
-        raise QueryError(f"query returned more than {row_limit} rows (the row limit)")
-    return [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
 
 
 # PostgreSQL errors that a NULL bind (type unknown) may cause where the value a run binds,
@@ -180,11 +220,26 @@ def _bind_types_matter(exc: DBAPIError) -> bool:
     return state == _NO_SUCH_FUNCTION and "unknown" in _first_line(exc)
 
 
-def _arm_sqlite_deadline(conn: Any, timeout_seconds: int) -> None:
-    """Make SQLite abort the statement once the timeout passes."""
-    deadline = time.monotonic() + timeout_seconds
+class _Deadline:
+    """When a SQLite statement is aborted: `timeout` seconds from the last `renew`."""
+
+    def __init__(self, timeout: int) -> None:
+        self.timeout = timeout
+        self.renew()
+
+    def renew(self) -> None:
+        self.at = time.monotonic() + self.timeout
+
+    def passed(self) -> int:
+        return int(time.monotonic() > self.at)
+
+
+def _arm_sqlite_deadline(conn: Any, timeout_seconds: int) -> _Deadline:
+    """Make SQLite abort the statement once the timeout passes; renew it to extend."""
+    deadline = _Deadline(timeout_seconds)
     raw = conn.connection.driver_connection
-    raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    raw.set_progress_handler(deadline.passed, 10_000)
+    return deadline
 
 
 def _first_line(exc: SQLAlchemyError) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.datasources.csvfile import CsvError, parse_csv_text, read_csv
+from app.datasources.csvfile import CsvError, iter_csv_rows, parse_csv_text, read_csv
 from app.datasources.fetch import parse_csv
 
 # Excel's "Unicode text": UTF-16 LE with a BOM, tab-delimited, CRLF between records and
@@ -248,3 +248,16 @@ def test_any_table_written_by_a_csv_writer_reads_back_and_stores_losslessly(shap
     assert parse_csv(stored) == rows
     again = read_csv(stored)  # what saving the edit page again does
     assert (again.columns, again.rows) == (columns, rows)
+
+
+def test_rows_are_read_as_they_are_consumed_and_a_bad_line_raises_when_reached():
+    columns, rows = iter_csv_rows("a,b\r\n1,2\r\n3,4,5\r\n", ",")
+    assert columns == ["a", "b"]
+    assert next(rows) == {"a": "1", "b": "2"}
+    with pytest.raises(CsvError, match="CSV line 3 has 3 cells but the header has 2 columns"):
+        next(rows)
+
+
+def test_a_text_without_header_is_refused_before_any_row():
+    with pytest.raises(CsvError, match="no header row"):
+        iter_csv_rows("\n\n", ",")

@@ -15,6 +15,7 @@ from app.datasources.sql import (
     DatabaseUnreachable,
     QueryError,
     connection_url,
+    iter_query,
     query_columns,
     run_query,
 )
@@ -163,8 +164,12 @@ def test_postgresql_sources_are_read_only_with_a_statement_timeout(app):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     assert make_url(url).get_backend_name() == "postgresql"
     assert query(url, "SELECT CAST(:x AS int) + 1 AS y", {"x": 41}) == [{"y": 42}]
-    with pytest.raises(QueryError, match="read-only transaction"):
+    # Rows stream through a server-side cursor, which PostgreSQL refuses to open on a
+    # writing WITH; a write it would accept is still refused by the read-only transaction.
+    with pytest.raises(QueryError, match="read-only transaction|must not contain data-modif"):
         query(url, "WITH gone AS (DELETE FROM workspaces RETURNING id) SELECT * FROM gone")
+    with pytest.raises(QueryError, match="read-only transaction"):
+        query(url, "SELECT nextval('workspaces_id_seq')")
     with pytest.raises(QueryError, match="query timed out|statement timeout"):
         query(url, "SELECT pg_sleep(3)", timeout=1)
 
@@ -250,3 +255,13 @@ def test_a_default_that_does_not_match_its_type_is_a_definition_error():
             }
         )
     assert caught.value.errors == {"parameters.0.default": "'someday' is not a date (YYYY-MM-DD)"}
+
+
+def test_rows_stream_in_batches_and_the_limit_is_met_where_it_is_passed(crm):
+    rows = iter_query(
+        crm, "SELECT name FROM people ORDER BY id", {}, row_limit=30, timeout_seconds=2, batch=7
+    )
+    first = [next(rows)["name"] for _ in range(30)]  # four batches and a bit, all in order
+    assert first == [f"p{n}" for n in range(30)]
+    with pytest.raises(QueryError, match="more than 30 rows"):
+        next(rows)
