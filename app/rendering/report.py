@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.datasources.fetch import fetch_rows
 from app.datasources.parameters import coerce_value
 from app.rendering.environment import render_html
 from app.rendering.pdf import RenderedPdf, html_to_pdf
+from app.rendering.tables import rows_to_csv, rows_to_xlsx
 
 
 class BindingError(ValueError):
     """A report parameter that could not get its value from its binding."""
+
+
+class SectionError(ValueError):
+    """A data section picked for a CSV or XLSX file that the template does not have."""
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """What a report's CSV and XLSX files hold (`app.jobs.schema.ReportRef`): the template's
+    data sections (aliases) whose rows they take, and the CSV's delimiter and BOM."""
+
+    sections: Sequence[str] = ()
+    delimiter: str = ","
+    bom: bool = False
+
+
+@dataclass
+class RenderedOutputs:
+    """One report rendered into the formats asked for: format → bytes, in the order asked
+    (`pdf`, `csv`, `xlsx`), and the PDF's warnings."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def bind_parameters(
@@ -68,3 +93,40 @@ def render_report_pdf(
     }
     html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
     return html_to_pdf(html, template.get("css", ""), workspace_id)
+
+
+def render_report_outputs(
+    template: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    report_params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    binds: Mapping[str, Any],
+    workspace_id: int,
+    formats: Sequence[str],
+    tables: TableOptions,
+) -> RenderedOutputs:
+    """Fetch the template's own data once and make each of `formats` from it: the PDF as
+    `render_report_pdf`, a CSV of the first picked section, an XLSX with a sheet per picked
+    section. SectionError names a picked section the template has no data source for."""
+    query_binds = {**binds, **report_params}
+    own_data = {
+        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
+        for ref in template.get("data_sources", [])
+    }
+    missing = [s for s in tables.sections if s not in own_data]
+    if missing and any(f != "pdf" for f in formats):
+        raise SectionError(f"template '{template['code']}' has no data section '{missing[0]}'")
+    out = RenderedOutputs()
+    for fmt in formats:
+        if fmt == "pdf":
+            html = render_html(
+                template["html"], {**context, **own_data, "params": dict(report_params)}
+            )
+            pdf = html_to_pdf(html, template.get("css", ""), workspace_id)
+            out.files["pdf"], out.warnings = pdf.data, pdf.warnings
+        elif fmt == "csv":
+            rows = own_data[tables.sections[0]]
+            out.files["csv"] = rows_to_csv(rows, delimiter=tables.delimiter, bom=tables.bom)
+        elif fmt == "xlsx":
+            out.files["xlsx"] = rows_to_xlsx([(s, own_data[s]) for s in tables.sections])
+    return out
