@@ -97,7 +97,10 @@ def rows_to_csv(
 
 def spreadsheet_value(value: Any) -> Any:
     """The typed cell value of a row value: int/float for numbers (also canonical number
-    text), date/datetime for ISO dates and times, bool, None, else the text itself."""
+    text), date/datetime for ISO dates and times, bool, None, else the text itself. Integers
+    of more than 15 digits stay text, as Excel keeps only 15 significant digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_MAX_INT_DIGITS:
+        return str(value)  # Excel would round it to 15 digits
     if value is None or isinstance(value, bool | int | float | date):
         return value
     text = str(value)
