@@ -90,3 +90,20 @@ def test_good_output_settings_are_kept_and_shown_again(auth, client, demo):
     assert re.search(r'name="r-0-section" value="transactions" checked', page)
     assert re.search(r'<option value="tab" selected>', page)
     assert re.search(r'name="r-0-csv-bom" value="on" checked', page)
+
+
+def test_dry_run_lists_the_csv_and_xlsx_and_attaches_them(auth, client, demo, mailbox):
+    base = draft_up_to_reports(auth, client)
+    form = {**REPORT, "r-0-format": ["pdf", "csv", "xlsx"], "r-0-section": "transactions"}
+    assert post_step(auth, base, "reports", form).status_code == 303
+    for step in ("schedule", "deliveries"):
+        assert post_step(auth, base, step, STEP_DATA[step]).status_code == 303
+    dry = auth.post(f"{base}/dry-run", page=f"{base}/review")
+    assert dry.status_code == 200 and "Nothing was sent." in dry.text
+    assert re.search(r"<li>customer-statement-1\.csv <span class=\"muted\">\(CSV, ", dry.text)
+    assert re.search(r"<li>customer-statement-1\.xlsx <span class=\"muted\">\(XLSX, ", dry.text)
+    assert (
+        "<dt>Attachments</dt><dd>customer-statement-1.pdf, customer-statement-1.csv, "
+        "customer-statement-1.xlsx</dd>" in dry.text
+    )
+    assert mailbox.messages == []
