@@ -9,10 +9,12 @@ from typing import Annotated, Any, Literal
 import nh3
 from pydantic import (
     Field,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -145,6 +147,15 @@ class ReportRef(Strict):
         if twice:
             raise ValueError(f"section '{twice[0]}' is picked more than once")
         return sections
+
+    @model_serializer(mode="wrap")
+    def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A PDF-only report is stored and exported as before formats existed.
+        data = handler(self)
+        for name in ("formats", "table_sections", "csv"):
+            if getattr(self, name) == ReportRef.model_fields[name].default:
+                data.pop(name, None)
+        return data
 
     @model_validator(mode="after")
     def _sections_for_tables(self) -> ReportRef:

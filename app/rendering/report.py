@@ -86,11 +86,7 @@ def render_report_pdf(
 ) -> RenderedPdf:
     """Fetch the template's own data with its parameters as binds, render it, return the PDF
     with the characters no installed font could draw."""
-    query_binds = {**binds, **report_params}
-    own_data = {
-        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
-        for ref in template.get("data_sources", [])
-    }
+    own_data = _own_data(template, sources, {**binds, **report_params})
     html = render_html(template["html"], {**context, **own_data, "params": dict(report_params)})
     return html_to_pdf(html, template.get("css", ""), workspace_id)
 
@@ -108,11 +104,7 @@ def render_report_outputs(
     """Fetch the template's own data once and make each of `formats` from it: the PDF as
     `render_report_pdf`, a CSV of the first picked section, an XLSX with a sheet per picked
     section. SectionError names a picked section the template has no data source for."""
-    query_binds = {**binds, **report_params}
-    own_data = {
-        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
-        for ref in template.get("data_sources", [])
-    }
+    own_data = _own_data(template, sources, {**binds, **report_params})
     missing = [s for s in tables.sections if s not in own_data]
     if missing and any(f != "pdf" for f in formats):
         raise SectionError(f"template '{template['code']}' has no data section '{missing[0]}'")
@@ -130,3 +122,15 @@ def render_report_outputs(
         elif fmt == "xlsx":
             out.files["xlsx"] = rows_to_xlsx([(s, own_data[s]) for s in tables.sections])
     return out
+
+
+def _own_data(
+    template: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    query_binds: Mapping[str, Any],
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each of the template's own data sources, by alias."""
+    return {
+        ref["alias"]: fetch_rows(sources[ref["source"]], query_binds)
+        for ref in template.get("data_sources", [])
+    }
