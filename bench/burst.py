@@ -219,7 +219,12 @@ def herald_burst(
         rss_late = [rss_mb(p.pid) for p in procs]
     for p in procs:
         p.terminate()
-        p.wait(10)
+    for p in procs:
+        try:
+            p.wait(120)  # a warm shutdown finishes the job in hand; slow on a busy machine
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
     return {
         "pdfs": counts["total"],
         "seconds": elapsed,

@@ -9,12 +9,10 @@ from typing import Annotated, Any, Literal
 import nh3
 from pydantic import (
     Field,
-    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
@@ -22,10 +20,10 @@ from app.conditions import ConditionSyntaxError, parse_condition
 from app.datasources.parameters import RELATIVE_DATES, check_size, coerce_value
 from app.errors import ValidationFailed
 from app.jobs.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
+from app.jobs.outputs import CsvOptions, OutputFormat, OutputRules
 from app.jobs.strict import Strict
 from app.mail.recipients import recipient_field_error
 from app.placeholders import RESERVED_ALIASES
-from app.rendering.tables import CSV_DELIMITERS
 from app.scheduling import ScheduleRule, ScheduleRuleError, parse_rule
 from app.validation_messages import CODE_PATTERN, IDENTIFIER_PATTERN, field_messages
 
@@ -85,45 +83,16 @@ DEFAULT_REPORT_FILENAME = "{report.code}-{entry.seq}.pdf"
 LEGACY_REPORT_FILENAME = "{report.code}.pdf"
 
 
-OutputFormat = Literal["pdf", "csv", "xlsx"]
-TABLE_FORMATS = ("csv", "xlsx")
+class ReportRef(OutputRules, Strict):
+    """A report of the job: its template, bindings, file name pattern and files."""
 
-
-class CsvOptions(Strict):
-    """How a report's CSV file is written (docs/OUTPUTS.md): the field delimiter and
-    whether it starts with a UTF-8 byte order mark (Excel needs one to read UTF-8)."""
-
-    delimiter: str = ","
-    bom: bool = False
-
-    @field_validator("delimiter")
-    @classmethod
-    def _known_delimiter(cls, value: str) -> str:
-        if value not in CSV_DELIMITERS:
-            raise ValueError("choose a comma (,), a semicolon (;) or a tab as the delimiter")
-        return value
-
-
-class ReportRef(Strict):
     template: str = Field(pattern=CODE_PATTERN)
     bindings: dict[str, Binding] = {}
     filename: str = DEFAULT_REPORT_FILENAME
-    # The files made of the report for each entry (docs/OUTPUTS.md): the PDF, and the rows of
-    # the template's data sections picked in `table_sections` as CSV (one section) and XLSX
-    # (one sheet per section). The file name pattern applies with each format's extension.
+    # The files made of the report for each entry (docs/OUTPUTS.md; rules: OutputRules).
     formats: list[OutputFormat] = Field(default=["pdf"], min_length=1)
     table_sections: list[str] = []
     csv: CsvOptions = CsvOptions()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_section(cls, data: Any) -> Any:
-        # "table_section": "lines" is the same as "table_sections": ["lines"].
-        if isinstance(data, Mapping) and "table_section" in data and "table_sections" not in data:
-            data = dict(data)
-            section = data.pop("table_section")
-            data["table_sections"] = [section] if isinstance(section, str) and section else []
-        return data
 
     @field_validator("filename", mode="before")
     @classmethod
@@ -131,46 +100,6 @@ class ReportRef(Strict):
         if isinstance(value, str) and value.strip() in ("", LEGACY_REPORT_FILENAME):
             return DEFAULT_REPORT_FILENAME
         return value
-
-    @field_validator("formats")
-    @classmethod
-    def _each_once(cls, formats: list[str]) -> list[str]:
-        twice = sorted({f for f in formats if formats.count(f) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} is listed more than once")
-        return formats
-
-    @field_validator("table_sections")
-    @classmethod
-    def _distinct_sections(cls, sections: list[str]) -> list[str]:
-        twice = sorted({s for s in sections if sections.count(s) > 1})
-        if twice:
-            raise ValueError(f"section '{twice[0]}' is picked more than once")
-        return sections
-
-    @model_serializer(mode="wrap")
-    def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A PDF-only report is stored and exported as before formats existed.
-        data = handler(self)
-        for name in ("formats", "table_sections", "csv"):
-            if getattr(self, name) == ReportRef.model_fields[name].default:
-                data.pop(name, None)
-        return data
-
-    @model_validator(mode="after")
-    def _sections_for_tables(self) -> ReportRef:
-        tables = [f.upper() for f in self.formats if f in TABLE_FORMATS]
-        if tables and not self.table_sections:
-            raise ValueError(
-                f"table_sections: pick the data section whose rows go into the "
-                f"{' and '.join(tables)} file"
-            )
-        if "csv" in self.formats and len(self.table_sections) > 1:
-            raise ValueError(
-                "table_sections: a CSV file holds one table: pick one section "
-                "(an XLSX file takes one sheet per section)"
-            )
-        return self
 
 
 class EmailDelivery(Strict):
