@@ -582,8 +582,18 @@ def test_drive_uploads_each_report_as_its_own_file(app, google):
         "folder_id": "folder-123",
         "service_account": "herald@project.iam.gserviceaccount.com",
         "files": [
-            {"id": "file-1", "name": "5-statement-2026-10-01.pdf", "report": "statement"},
-            {"id": "file-2", "name": "5-summary-2026-10-01.pdf", "report": "summary"},
+            {
+                "id": "file-1",
+                "name": "5-statement-2026-10-01.pdf",
+                "report": "statement",
+                "format": "pdf",
+            },
+            {
+                "id": "file-2",
+                "name": "5-summary-2026-10-01.pdf",
+                "report": "summary",
+                "format": "pdf",
+            },
         ],
     }
 

@@ -206,9 +206,9 @@ def send_drive(
     }
     uploaded: list[dict[str, str]] = []
     for artifact, name in zip(artifacts, names, strict=True):
-        key = (artifact.report_code, _format_of(artifact))
-        if key in earlier:
-            uploaded.append(earlier[key])
+        file_key = (artifact.report_code, _format_of(artifact))
+        if file_key in earlier:
+            uploaded.append(earlier[file_key])
             continue
         media = MediaIoBaseUpload(
             BytesIO(artifact.content),
