@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter, Map
 
-from app import http_headers
+from app import http_headers, storage
 from app.access import MAX_ROW_ID
 from app.api import register_api
 from app.commands.register import register_commands
@@ -30,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings_from_env(Path(app.instance_path)))
     if test_config:
         app.config.update(test_config)
+    storage.init_app(app)
     # `<int:...>` in every route is a row id: a number no id can have is a 404, not a query.
     app.url_map.converters["int"] = RowIdConverter
 

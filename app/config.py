@@ -86,6 +86,17 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         ),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "STORAGE_DIR": storage_dir,
+        # Where artifacts live (app/storage, docs/STORAGE.md): empty for STORAGE_DIR on this
+        # host, file:///dir, or s3://bucket/prefix shared by every host.
+        "STORAGE_URL": os.environ.get("HERALD_STORAGE_URL", ""),
+        "S3_ENDPOINT_URL": os.environ.get("HERALD_S3_ENDPOINT_URL") or None,
+        "S3_REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+        # Unset: boto3's own chain (shared files, an instance or container role).
+        "S3_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "S3_ADDRESSING_STYLE": os.environ.get("HERALD_S3_ADDRESSING_STYLE", "auto"),
+        # 0: downloads stream through Herald; N: a redirect to a presigned URL living N s.
+        "S3_PRESIGN_SECONDS": _int("HERALD_S3_PRESIGN_SECONDS", 0),
         # Set only when the development mail catcher runs; enables the Outbox page.
         "OUTBOX_DIR": os.environ.get("HERALD_OUTBOX_DIR") or None,
         "ENCRYPTION_KEY": os.environ.get("HERALD_ENCRYPTION_KEY") or None,
@@ -95,6 +106,14 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "HEARTBEAT_SECONDS": float(os.environ.get("HERALD_HEARTBEAT_SECONDS") or 10),
         # An entry still rendering after this long is GenerationFailed; previews get it too.
         "RENDER_TIMEOUT_SECONDS": _int("HERALD_RENDER_TIMEOUT_SECONDS", 120),
+        # The optional written summary (docs/SUMMARY.md): an OpenAI-compatible endpoint, off
+        # unless all of base URL and model are set. The key stays in the environment.
+        "LLM_BASE_URL": os.environ.get("HERALD_LLM_BASE_URL") or None,
+        "LLM_API_KEY": os.environ.get("HERALD_LLM_API_KEY") or None,
+        "LLM_MODEL": os.environ.get("HERALD_LLM_MODEL") or None,
+        "LLM_TIMEOUT_SECONDS": float(os.environ.get("HERALD_LLM_TIMEOUT_SECONDS") or 30),
+        "LLM_MAX_INPUT_CHARS": _int("HERALD_LLM_MAX_INPUT_CHARS", 12_000),
+        "LLM_MAX_OUTPUT_CHARS": _int("HERALD_LLM_MAX_OUTPUT_CHARS", 4_000),
         # Queued work older than this with no progress is enqueued again.
         "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
         "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),
@@ -118,6 +137,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         "SMTP_MAX_RECIPIENTS": _int("HERALD_SMTP_MAX_RECIPIENTS", 100),
         # Longest wait a channel's Retry-After (429/503) may impose before the next attempt.
         "RETRY_AFTER_MAX_SECONDS": _int("HERALD_RETRY_AFTER_MAX_SECONDS", 3600),
+        # Window of the shared email throttle ("Max messages per minute" of an SMTP
+        # connection, app/delivery/throttle.py), in seconds; only tests shorten it.
+        "THROTTLE_WINDOW_SECONDS": _int("HERALD_THROTTLE_WINDOW_SECONDS", 60),
         # Retry-After deferrals (which spend no attempt) a delivery may take before it fails:
         # a receiver answering 429 forever must not keep a delivery pending forever.
         "MAX_DEFERRALS": _int("HERALD_MAX_DEFERRALS", 10),

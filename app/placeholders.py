@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 # Namespaces placeholders use besides data source aliases; an alias may not take them.
-RESERVED_ALIASES = frozenset({"params", "data", "report", "run", "entry"})
+RESERVED_ALIASES = frozenset({"params", "data", "report", "run", "entry", "narrative"})
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

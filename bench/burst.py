@@ -1,10 +1,12 @@
 """Burst benchmark: Herald vs the naive serial script vs raw WeasyPrint in 2 processes.
 
-    .venv/bin/python bench/burst.py [--customers 1000] [--workers 2]
+    .venv/bin/python bench/burst.py [--customers 1000] [--workers 2] [--storage-url s3://b/p]
     .venv/bin/python bench/burst.py --formats pdf,csv,xlsx [--rounds 2]
 
 Each contender turns the same customers into the same one-page statements; Herald and the
 naive script also email each one to a local aiosmtpd server. Prints PDFs/s and the ratios.
+`--storage-url s3://bucket/prefix` stores Herald's artifacts in that bucket: on a moto S3
+server this script starts (in its own process), unless HERALD_S3_ENDPOINT_URL names one.
 
 With --formats beyond pdf, Herald alone runs the burst with the PDF only and with those
 formats (the CSV and XLSX of the statement's transactions, all attached to the email),
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -34,6 +37,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from app.demo.data import build_demo_database  # noqa: E402
 from app.demo.seed import QUERIES  # noqa: E402
 from app.embedded_redis import start_redis  # noqa: E402
+from app.storage import parse_storage_url  # noqa: E402
+from tests.s3server import CREDENTIALS, REGION, create_bucket, s3_server  # noqa: E402
 
 PERIOD = None  # set in main: the current month, as the demo job's default
 
@@ -77,16 +82,19 @@ def naive_context(conn: sqlite3.Connection, customer_id: int) -> dict:
         "customer": _rows(conn, QUERIES["customer"][1], binds),
         "transactions": _rows(conn, QUERIES["transactions"][1], binds),
         "opening": _rows(conn, QUERIES["opening"][1], binds),
+        "monthly": _rows(conn, QUERIES["monthly"][1], binds),
     }
 
 
 def jinja_env():
     import jinja2
 
+    from app.rendering.charts import chart
     from app.rendering.environment import format_date, money, month_end
 
     env = jinja2.Environment(autoescape=True)
     env.filters.update(money=money, date=format_date, month_end=month_end)
+    env.globals.update(chart=chart)
     return env
 
 
@@ -157,12 +165,29 @@ def raw_weasyprint(db_path: Path, limit: int, processes: int) -> tuple[int, floa
 # --- Herald -------------------------------------------------------------------------------
 
 
+def storage_env(url: str, stack: ExitStack) -> dict[str, str]:
+    """Environment selecting the artifact store `url`; for s3 without HERALD_S3_ENDPOINT_URL,
+    a moto server started here (stopped by `stack`) with the bucket created."""
+    where = parse_storage_url(url, "")
+    if where.kind != "s3" or os.environ.get("HERALD_S3_ENDPOINT_URL"):
+        return {"HERALD_STORAGE_URL": url} if url else {}
+    endpoint = stack.enter_context(s3_server())
+    create_bucket(endpoint, where.bucket)
+    return {
+        "HERALD_STORAGE_URL": url,
+        "HERALD_S3_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        **CREDENTIALS,
+    }
+
+
 def herald_burst(
     instance: Path,
     redis_url: str,
     smtp_port: int,
     customers: int,
     workers: int,
+    extra_env: dict[str, str],
     formats: list[str] | None = None,
 ) -> dict:
     env = {
@@ -171,6 +196,7 @@ def herald_burst(
         "REDIS_URL": redis_url,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
+        **extra_env,
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
@@ -247,7 +273,12 @@ def with_formats(job, formats: list[str]) -> None:
 
 
 def compare_formats(
-    tmp_path: Path, redis_url: str, smtp_port: int, args: argparse.Namespace, formats: list[str]
+    tmp_path: Path,
+    redis_url: str,
+    smtp_port: int,
+    args: argparse.Namespace,
+    formats: list[str],
+    extra_env: dict[str, str],
 ) -> None:
     """Herald's burst with the PDF only and with `formats`, alternating, in this one run."""
     import shutil
@@ -259,7 +290,7 @@ def compare_formats(
             (instance / "data").mkdir(parents=True)
             shutil.copy(tmp_path / "instance" / "data" / "northwind.db", instance / "data")
             result = herald_burst(
-                instance, redis_url, smtp_port, args.customers, args.workers, wanted
+                instance, redis_url, smtp_port, args.customers, args.workers, extra_env, wanted
             )
             rate = result["pdfs"] / result["seconds"]
             rates[label].append(rate)
@@ -285,13 +316,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--formats", default="pdf", help="e.g. pdf,csv,xlsx (docs/OUTPUTS.md)")
     parser.add_argument("--rounds", type=int, default=2, help="with --formats: alternations")
+    parser.add_argument(
+        "--storage-url", default="", help="HERALD_STORAGE_URL for Herald (default: local disk)"
+    )
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     from datetime import date
 
     PERIOD = date.today().replace(day=1).isoformat()
-    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="herald-bench-") as tmp, ExitStack() as stack:
         tmp_path = Path(tmp)
+        extra_env = storage_env(args.storage_url, stack)
         instance = tmp_path / "instance"
         db_path = instance / "data" / "northwind.db"  # HERALD_SQLITE_DIR default
         build_demo_database(db_path, customers=args.customers)
@@ -302,9 +337,11 @@ def main() -> None:
         controller.start()
         try:
             if formats != ["pdf"]:
-                compare_formats(tmp_path, redis_url, smtp_port, args, formats)
+                compare_formats(tmp_path, redis_url, smtp_port, args, formats, extra_env)
                 return
-            herald = herald_burst(instance, redis_url, smtp_port, args.customers, args.workers)
+            herald = herald_burst(
+                instance, redis_url, smtp_port, args.customers, args.workers, extra_env
+            )
             herald_mails = handler.count
             naive_n, naive_s = naive_script(db_path, smtp_port, args.customers)
             raw_n, raw_s = raw_weasyprint(db_path, args.customers, args.workers)
@@ -314,7 +351,8 @@ def main() -> None:
     herald_rate = herald["pdfs"] / herald["seconds"]
     naive_rate = naive_n / naive_s
     raw_rate = raw_n / raw_s
-    print(f"customers: {args.customers}, workers: {args.workers}, period {PERIOD}")
+    store = args.storage_url or "local disk"
+    print(f"customers: {args.customers}, workers: {args.workers}, period {PERIOD}, {store}")
     print(
         f"herald     {herald['pdfs']:5d} PDFs in {herald['seconds']:7.1f} s = {herald_rate:6.2f} "
         f"PDF/s  ({herald_mails} emails; buckets {herald['counts']})"

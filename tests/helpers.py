@@ -46,6 +46,17 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 60, interval: float 
         time.sleep(interval)
 
 
+# The environment variables of the storage settings (app/config.py), for processes started.
+STORAGE_ENV = {
+    "STORAGE_URL": "HERALD_STORAGE_URL",
+    "S3_ENDPOINT_URL": "HERALD_S3_ENDPOINT_URL",
+    "S3_REGION": "AWS_REGION",
+    "S3_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY",
+    "S3_PRESIGN_SECONDS": "HERALD_S3_PRESIGN_SECONDS",
+}
+
+
 def worker_env(app: Flask) -> dict[str, str]:
     """Environment for a real worker process sharing this test's database, Redis and storage."""
     return {
@@ -53,6 +64,9 @@ def worker_env(app: Flask) -> dict[str, str]:
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "HERALD_STORAGE_DIR": app.config["STORAGE_DIR"],
+        # Always the test's store: a HERALD_STORAGE_URL of the developer's must not leak in.
+        "HERALD_STORAGE_URL": app.config.get("STORAGE_URL") or "",
+        **{env: str(app.config[key]) for key, env in STORAGE_ENV.items() if app.config.get(key)},
         "SECRET_KEY": app.config["SECRET_KEY"],
         "HERALD_INSTANCE_PATH": app.instance_path,
         "HERALD_ALLOW_PRIVATE_WEBHOOKS": "1",

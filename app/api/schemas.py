@@ -139,6 +139,27 @@ class DeliveryOut(Model):
     # {"address": "a@example.com", "status": "refused", "reply": "550 5.1.1 no such user"};
     # status is accepted | deferred | refused | uncertain. Empty for other channels.
     recipients: list[RecipientOut] = []
+    # When a pending delivery is attempted next (retry, Retry-After or rate limit), UTC.
+    nextAttemptAt: str | None = None
+    # Why a pending delivery waits without an error, e.g. "rate limit 30/min" (the SMTP
+    # connection's Max messages per minute, shared by every worker); null when it does not.
+    waiting: str | None = None
+
+
+class NarrativeReportOut(Model):
+    report: str
+    promptChars: int
+    responseChars: int
+    truncated: bool
+    ok: bool
+
+
+class NarrativeOut(Model):
+    """The written summary (docs/SUMMARY.md): its text ("" when none could be written) and,
+    per report that asked for one, the characters sent and received."""
+
+    text: str
+    reports: list[NarrativeReportOut]
 
 
 class EntryOut(Model):
@@ -149,6 +170,8 @@ class EntryOut(Model):
     error: str | None
     # Problems that did not stop the entry, e.g. "report: 1 character could not be drawn: …".
     warnings: list[str]
+    # None when no report of the entry asks for a written summary.
+    narrative: NarrativeOut | None = None
     reviewDecision: str | None
     reports: list[ReportOut]
     deliveries: list[DeliveryOut]

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, url_for
 
 from app.database import utcnow
+from app.delivery.throttle import waiting_text
 from app.models import Artifact, Entry, Job, JobDraft, PersonalAccessToken, Run, TemporaryFile
 from app.runs import dispatch
 from app.runs.buckets import bucket_counts
@@ -105,6 +106,24 @@ def run_created(run: Run, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _narrative_out(narrative: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not narrative:
+        return None
+    return {
+        "text": narrative.get("text") or "",
+        "reports": [
+            {
+                "report": r["report"],
+                "promptChars": r["prompt_chars"],
+                "responseChars": r["response_chars"],
+                "truncated": r["truncated"],
+                "ok": r["ok"],
+            }
+            for r in narrative.get("reports", [])
+        ],
+    }
+
+
 def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any]:
     def download(artifact_id: int) -> str:
         return url_for(
@@ -123,6 +142,7 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
         "row": entry.row,
         "error": entry.error,
         "warnings": entry.warnings or [],
+        "narrative": _narrative_out(entry.narrative),
         "reviewDecision": entry.review_decision,
         "reports": [
             {
@@ -146,6 +166,8 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
                 "lastError": d.last_error,
                 "sentAt": iso(d.sent_at),
                 "recipients": recipients_out(d.detail),
+                "nextAttemptAt": iso(d.next_attempt_at) if d.status == "pending" else None,
+                "waiting": waiting_text(d.status, d.detail),
             }
             for d in entry.deliveries
         ],

@@ -9,8 +9,7 @@ from app.access import require
 from app.database import utcnow
 from app.datasources.sql import QueryError
 from app.delivery.channels.drive import file_names
-from app.delivery.email import Attachment, build_message, raise_for_recipients, smtp_connection
-from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
+from app.delivery.email import Attachment, build_message, send_now, smtp_connection
 from app.errors import ValidationFailed
 from app.jobs.channels import TEMPLATED_FIELDS
 from app.jobs.checks import check_references
@@ -20,7 +19,7 @@ from app.outbound.errors import DeliveryError
 from app.outbound.secrets import get_secrets
 from app.placeholders import PlaceholderError, substitute
 from app.runs.context import RunContext
-from app.runs.generate import RenderedReport, entry_values, render_reports
+from app.runs.generate import RenderedReport, entry_narrative, entry_values, render_reports
 from app.runs.prepare import run_inputs
 from app.runs.snapshot import snapshot_of
 
@@ -108,6 +107,7 @@ def _first_entry(
     )
     entry = Entry(id=0, seq=1, row=rows[0])
     result.reports = render_reports(ctx, entry)
+    entry.narrative = entry_narrative(result.reports)  # {narrative.text} as a run would fill it
     attachments = [
         Attachment(r.report_code, f.filename, f.content, f.content_type)
         for r in result.reports
@@ -139,13 +139,5 @@ def send_test_to_me(workspace: Workspace, user: User, data: dict[str, Any]) -> s
         message, _detail = build_message(only_me, values, attachments, connection)
     except PlaceholderError as exc:
         raise DeliveryError(str(exc)) from None
-    mark_workspace(message, workspace.id)
-    session = SmtpSession(
-        SmtpSettings.from_connection(connection.settings, get_secrets(connection))
-    )
-    try:
-        outcomes = session.send(message, message.envelope_to)
-    finally:
-        session.close()
-    raise_for_recipients(outcomes, {})
+    send_now(message, connection.settings, get_secrets(connection), workspace.id)
     return user.email

@@ -18,9 +18,17 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from app.delivery.smtp import OutgoingEmail, SmtpSettings, mark_workspace, session_for
+from app.delivery.smtp import (
+    OutgoingEmail,
+    SmtpSession,
+    SmtpSettings,
+    mark_workspace,
+    session_for,
+)
+from app.delivery.throttle import acquire
 from app.extensions import db
 from app.filenames import named_like, unique_filenames
 from app.jobs.schema import EmailDelivery
@@ -177,7 +185,9 @@ def send_email(
 
     A retry of the same delivery offers the message only to recipients without a final
     outcome (deferred by a 4xx): accepted, refused and possibly-delivered ones are not sent
-    again. Raises TransientDeliveryError while some are deferred, PossiblyDeliveredError when
+    again. The connection's "Max messages per minute" is kept across workers before anything
+    is sent: `app.delivery.throttle.Throttled` (a TransientDeliveryError) when it is reached.
+    Raises TransientDeliveryError while some are deferred, PossiblyDeliveredError when
     the connection was lost before the server's reply to the data, DeliveryError naming the
     refused recipients otherwise; each carries the outcomes so far (`partial`) and marks
     `partly_delivered` when some recipient accepted the message.
@@ -188,11 +198,37 @@ def send_email(
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
     earlier = dict(((getattr(context, "partial", None) or {}).get("recipients")) or {})
     todo = [a for a in email.envelope_to if earlier.get(a, {}).get("status") in (None, "deferred")]
+    if todo:
+        # One message per transaction: the recipients split into batches of max_recipients.
+        size = settings.max_recipients or current_app.config["SMTP_MAX_RECIPIENTS"]
+        acquire(connection.id, settings.max_per_minute, cost=-(-len(todo) // size))
     outcomes = {**earlier, **session_for(settings).send(email, todo)} if todo else earlier
     outcomes = {a: outcomes[a] for a in email.envelope_to if a in outcomes}
     detail = {**detail, "recipients": outcomes}
     raise_for_recipients(outcomes, detail)
     return detail
+
+
+def send_now(
+    email: OutgoingEmail,
+    settings: Mapping[str, Any],
+    secrets: Mapping[str, Any],
+    workspace_id: int,
+) -> None:
+    """Send one message of Herald's own (a test email, an error notice, a test of a job's
+    email) to every envelope recipient, on a fresh SMTP session closed after, marked as
+    `workspace_id`'s. `settings`/`secrets` are an SMTP connection's (or DEFAULT_SMTP).
+
+    Not throttled: a person or the clock sends one message now. Raises the DeliveryError
+    the recipients' outcomes call for (`raise_for_recipients`), or the session's own."""
+    mark_workspace(email, workspace_id)
+    # A session of its own: it must open a connection now, not reuse a worker's kept one.
+    session = SmtpSession(SmtpSettings.from_connection(dict(settings), dict(secrets)))
+    try:
+        outcomes = session.send(email, email.envelope_to)
+    finally:
+        session.close()
+    raise_for_recipients(outcomes, {})
 
 
 def raise_for_recipients(outcomes: Mapping[str, Mapping[str, str]], detail: dict[str, Any]) -> None:

@@ -14,8 +14,7 @@ import html
 from flask import current_app
 from sqlalchemy import select, update
 
-from app.delivery.email import compose, raise_for_recipients, smtp_connection
-from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
+from app.delivery.email import compose, send_now, smtp_connection
 from app.extensions import db
 from app.mail.recipients import Mailbox, fill_recipients
 from app.models import Job, Membership, Role, Run, User, Workspace
@@ -96,13 +95,7 @@ def send_error_notice(run: Run) -> None:
         subject=f"Herald: run #{run.id} of {job.name} ended with errors",
         body_html=body,
     )
-    mark_workspace(message, run.workspace_id)
-    session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
-    try:
-        outcomes = session.send(message, message.envelope_to)
-    finally:
-        session.close()
-    raise_for_recipients(outcomes, {})
+    send_now(message, settings, secrets, run.workspace_id)
 
 
 def notice_body(run: Run, job: Job, counts: dict[str, int], link: str) -> str:

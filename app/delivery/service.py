@@ -21,6 +21,7 @@ from app.database import utcnow
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
 from app.delivery.retry import next_retry
+from app.delivery.throttle import Throttled, wait_for_slot, without_wait
 from app.extensions import db
 from app.faults import pause_point
 from app.models import Artifact, Entry, EntryDelivery
@@ -99,6 +100,8 @@ def _deliver_entry(entry_id: int) -> None:
     )
     for delivery in due:
         config = ctx.definition.deliveries[delivery.position]
+        if (delivery.detail or {}).get("waiting"):
+            delivery.detail = without_wait(delivery.detail)  # its throttle wait is over
         if not _gated(delivery.id, config, values):
             _attempt(
                 delivery.id,
@@ -166,6 +169,9 @@ def _attempt(
     outcome = "sent"
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
+    except Throttled as exc:  # nothing was sent; waiting spends no attempt and is no failure
+        outcome = "throttled"
+        wait_for_slot(delivery_id, exc)
     except TransientDeliveryError as exc:
         outcome = "retry"
         _retry_later(delivery_id, attempts, exc)

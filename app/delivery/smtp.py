@@ -7,7 +7,6 @@ import io
 import re
 import smtplib
 import threading
-import time
 from dataclasses import dataclass, field
 from email.generator import BytesGenerator
 from email.message import EmailMessage
@@ -59,7 +58,7 @@ class SmtpSettings:
     password: str | None = field(repr=False)
     use_tls: bool = False
     use_ssl: bool = False
-    max_per_minute: int = 0  # 0 = unthrottled
+    max_per_minute: int = 0  # 0 = unthrottled; kept by app.delivery.throttle
     max_recipients: int | None = None  # RCPT per transaction; None = SMTP_MAX_RECIPIENTS
 
     @classmethod
@@ -77,12 +76,12 @@ class SmtpSettings:
 
 
 class SmtpSession:
-    """One open SMTP connection, reconnected when the server drops it, throttled if configured."""
+    """One open SMTP connection, reconnected when the server drops it (the rate limit of its
+    connection is kept by `app.delivery.throttle`, shared by every worker)."""
 
     def __init__(self, settings: SmtpSettings):
         self.settings = settings
         self._host: smtplib.SMTP | None = None
-        self._sent_at: list[float] = []
 
     def _open(self) -> smtplib.SMTP:
         s = self.settings
@@ -101,16 +100,6 @@ class SmtpSession:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._host.quit()
         self._host = None
-
-    def _throttle(self) -> None:
-        limit = self.settings.max_per_minute
-        if not limit:
-            return
-        now = time.monotonic()
-        self._sent_at = [t for t in self._sent_at if now - t < 60]
-        if len(self._sent_at) >= limit:
-            time.sleep(60 - (now - self._sent_at[0]))
-        self._sent_at.append(time.monotonic())
 
     def _connected(self) -> smtplib.SMTP:
         if self._host is None:
@@ -144,7 +133,6 @@ class SmtpSession:
         reconnected = False
         while pending:
             batch = pending[:size]
-            self._throttle()
             try:
                 host = self._connected()
                 _check_smtputf8(host, email)

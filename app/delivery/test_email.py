@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from app.access import require
 from app.connections.settings import literal_addresses
-from app.delivery.email import compose, raise_for_recipients
-from app.delivery.smtp import SmtpSession, SmtpSettings, mark_workspace
+from app.delivery.email import compose, send_now
 from app.models import Connection, Role, User, Workspace
 from app.outbound.errors import DeliveryError
 from app.outbound.secrets import get_secrets
@@ -47,11 +46,5 @@ def send_test_email(
         subject="Herald test email",
         body_html=body,
     )
-    mark_workspace(message, workspace.id)
-    # A session of its own: the test must open a connection now, not reuse a kept one.
-    session = SmtpSession(SmtpSettings.from_connection(settings, secrets))
-    try:
-        outcomes = session.send(message, message.envelope_to)
-    finally:
-        session.close()
-    raise_for_recipients(outcomes, {})  # a refused or deferred recipient is the test's answer
+    # A refused or deferred recipient is the test's answer.
+    send_now(message, settings, secrets, workspace.id)

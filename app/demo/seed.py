@@ -41,6 +41,18 @@ QUERIES = {
         "SELECT COALESCE(SUM(amount_cents), 0) AS opening_cents FROM transactions "
         "WHERE customer_id = :customerId AND booked_on < :period",
     ),
+    "monthly": (
+        "Charges and payments of a customer by month (the six months up to a month)",
+        "SELECT substr('JanFebMarAprMayJunJulAugSepOctNovDec', "
+        "3 * CAST(substr(booked_on, 6, 2) AS INTEGER) - 2, 3) AS month, "
+        "ROUND(-SUM(CASE WHEN amount_cents < 0 THEN amount_cents ELSE 0 END) / 100.0, 2) "
+        'AS "Charges", '
+        "ROUND(SUM(CASE WHEN amount_cents > 0 THEN amount_cents ELSE 0 END) / 100.0, 2) "
+        'AS "Payments & credits" '
+        "FROM transactions WHERE customer_id = :customerId "
+        "AND booked_on >= date(:period, '-5 months') AND booked_on < date(:period, '+1 month') "
+        "GROUP BY substr(booked_on, 1, 7) ORDER BY substr(booked_on, 1, 7)",
+    ),
 }
 
 
@@ -121,7 +133,7 @@ def seed_demo(smtp: dict[str, Any], customers: int = 30) -> Workspace:
             ],
             "data_sources": [
                 {"alias": alias, "source": alias}
-                for alias in ("customer", "transactions", "opening")
+                for alias in ("customer", "transactions", "opening", "monthly")
             ],
         },
         workspace_id=workspace.id,

@@ -273,6 +273,7 @@ def _known(parts: Parts, found: _Found) -> dict[str, set[str] | None]:
         "run": {"id"},
         "entry": {"id", "seq"},
         "report": {"code", "name", "filename"},
+        "narrative": {"text"},
     }
     for ref in parts.data_sources or []:
         columns = found.columns.get(ref.source)

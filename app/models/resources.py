@@ -66,6 +66,8 @@ class ReportTemplate(db.Model):
     parameters: Mapped[list[Any]] = mapped_column(default=list)
     # [{"alias": "transactions", "source": "<data source code>"}], fetched per render
     data_sources: Mapped[list[Any]] = mapped_column(default=list)
+    # The optional written summary (docs/SUMMARY.md): {"enabled": bool, "prompt": addendum}.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -83,6 +83,10 @@ class Entry(db.Model):
     # Problems that did not stop the entry, one sentence each (e.g. characters a report
     # could not draw); None when there are none.
     warnings: Mapped[list[Any] | None] = mapped_column(nullable=True)
+    # The written summary of its reports (docs/SUMMARY.md), kept so a delivery retry never
+    # asks the model again: {"text": str, "reports": [{"report", "prompt_chars",
+    # "response_chars", "truncated", "ok"}]}; None when no report asked for one.
+    narrative: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     review_decision: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -11,6 +11,7 @@ from jinja2 import ChainableUndefined, StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from app.rendering.charts import ChartError, chart
 from app.rendering.deadline import checked
 
 
@@ -56,7 +57,7 @@ def asset_url(name: str) -> str:
 
 def _with_helpers(env: ImmutableSandboxedEnvironment) -> ImmutableSandboxedEnvironment:
     env.filters.update(money=money, date=format_date, month_end=month_end)
-    env.globals.update(asset_url=asset_url)
+    env.globals.update(asset_url=asset_url, chart=chart)
     return env
 
 
@@ -122,4 +123,7 @@ def render_html(source: str, context: dict[str, Any]) -> str:
         line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise TemplateRenderError(f"template error{line}: {exc.message or exc}") from None
     except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise TemplateRenderError(f"template error: {type(exc).__name__}: {exc}") from None
+        lineno = _template_line(exc)
+        line = f" (line {lineno})" if lineno else ""
+        said = str(exc) if isinstance(exc, ChartError) else f"{type(exc).__name__}: {exc}"
+        raise TemplateRenderError(f"template error{line}: {said}") from None

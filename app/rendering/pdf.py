@@ -21,6 +21,7 @@ from app.rendering.css_checks import ignored_css, ignored_css_in_html
 from app.rendering.environment import TemplateRenderError
 from app.rendering.font_families import font_faces
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
+from app.rendering.narrative import Narrative
 
 ASSET_SCHEME = "herald-asset:"
 
@@ -80,6 +81,8 @@ class RenderedPdf:
     data: bytes
     undrawn: list[str]
     render_warnings: list[str] = field(default_factory=list)
+    # The written summary attempted for this report (docs/SUMMARY.md); None when not asked.
+    narrative: Narrative | None = None
 
     @property
     def warnings(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -20,11 +21,18 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.limits import TEMPLATE, size_error
 from app.models import DataSource, ReportTemplate, Role, User, Workspace
+from app.outbound.llm import llm_configured
 from app.placeholders import RESERVED_ALIASES
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError, sandbox, sandbox_refusal
+from app.rendering.narrative import PREVIEW_STAND_IN, summary_errors, summary_settings
 from app.rendering.pdf import RenderedPdf
-from app.rendering.report import BindingError, bind_parameters, render_report_pdf
+from app.rendering.report import (
+    BindingError,
+    bind_parameters,
+    fetch_own_data,
+    render_with_data,
+)
 from app.validation_messages import IDENTIFIER_PATTERN, PATTERN_RULES
 from app.workspace_items import find_by_code, identity_errors
 
@@ -32,6 +40,14 @@ from app.workspace_items import find_by_code, identity_errors
 RESERVED_CODES = {"new", "preview"}
 # Names the preview and the run put into a template's context besides its own data sources.
 CONTEXT_NAMES = RESERVED_ALIASES | {"job_params"}
+
+
+@dataclass(frozen=True)
+class TemplatePreview(RenderedPdf):
+    """A preview's PDF, and how many rows each of the template's data sections had
+    (`row_counts`: alias → count, in the template's order)."""
+
+    row_counts: dict[str, int] = field(default_factory=dict)
 
 
 def get_template(
@@ -53,20 +69,25 @@ def save_template(
     data_sources: Sequence[Mapping[str, Any]],
     template: ReportTemplate | None = None,
     sample: Mapping[str, Any] | None = None,
+    summary: Mapping[str, Any] | None = None,
 ) -> ReportTemplate:
     """Create a template, or update `template`; nothing is saved unless all of it checks out,
     including a render in the sandbox with the `sample` parameter values (see `check_render`).
 
-    Raises ValidationFailed keyed by field (`html`, `css`, `parameters.<i>.name`, …); HTML
-    or CSS larger than HERALD_MAX_TEMPLATE_BYTES is refused before it is compiled."""
+    `summary` is the written summary's settings (`{"enabled", "prompt"}`, docs/SUMMARY.md).
+    Raises ValidationFailed keyed by field (`html`, `css`, `parameters.<i>.name`,
+    `summary_prompt`, …); HTML or CSS larger than HERALD_MAX_TEMPLATE_BYTES is refused before
+    it is compiled."""
     if user is not None:
         require(user, workspace, Role.editor)
     if template is not None and template.workspace_id != workspace.id:
         raise NotFound("report template not found")
     params = [_parameter(p) for p in parameters]
     refs = [_reference(r) for r in data_sources]
+    settings = summary_settings(summary)
     errors = {
         **_check_identity(workspace, code, name, template),
+        **summary_errors(settings),
         **check_parameters(params),
         **check_data_sources(workspace, refs),
         **(check_sizes(html, css) or check_html(html)),
@@ -79,6 +100,7 @@ def save_template(
     item.code, item.name = code, name.strip()
     item.html, item.css = html, css or ""
     item.parameters, item.data_sources = params, refs
+    item.summary = settings
     db.session.add(item)
     db.session.commit()
     return item
@@ -93,10 +115,17 @@ def preview_template(
     parameters: Sequence[Mapping[str, Any]],
     data_sources: Sequence[Mapping[str, Any]],
     sample: Mapping[str, Any],
-) -> RenderedPdf:
+    summary: Mapping[str, Any] | None = None,
+    summarise: bool = False,
+) -> TemplatePreview:
     """The PDF of a (possibly unsaved) template for sample parameter values, rendered as a run
     would: typed parameters, its own data sources fetched with them as binds, the sandbox;
-    with the characters no installed font could draw (the warning a run's entry would carry).
+    with the characters no installed font could draw (the warning a run's entry would carry)
+    and the row count of each data section.
+
+    With the summary on (`summary`, docs/SUMMARY.md), the model is asked only when
+    `summarise` is true (the person pressed "Generate summary"); otherwise the PDF shows
+    PREVIEW_STAND_IN where the summary goes, so editing never calls the endpoint.
 
     Raises ValidationFailed (bad declarations, HTML or CSS over its size limit),
     BindingError (sample values),
@@ -126,13 +155,25 @@ def preview_template(
     sources = _sources_by_code(workspace, {ref["source"] for ref in refs})
     context = {"data": {}, "job_params": {}, "run": {"id": 0}, "entry": {"id": 0, "seq": 1}}
     report = {"html": html, "css": css or "", "data_sources": refs}
+    report["summary"] = summary_settings(summary)
     snapshots = {code: source_snapshot(source) for code, source in sources.items()}
     seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
     try:
         with render_deadline(seconds):
-            return render_report_pdf(report, snapshots, values, context, values, workspace.id)
+            own_data = fetch_own_data(report, snapshots, values)
+            rendered = render_with_data(
+                report,
+                own_data,
+                values,
+                context,
+                workspace.id,
+                summarise=summarise,
+                stand_in=PREVIEW_STAND_IN if llm_configured() else "",
+            )
     except RenderDeadlineExceeded:
         raise TemplateRenderError(f"the preview took longer than {seconds} s") from None
+    counts = {alias: len(rows) for alias, rows in own_data.items()}
+    return TemplatePreview(**vars(rendered), row_counts=counts)
 
 
 def check_sizes(html: str, css: str) -> dict[str, str]:
@@ -179,7 +220,7 @@ def check_render(
     values = {p["name"]: _sample_value(p, sample.get(p["name"])) for p in params}
     given = all(sample.get(p["name"]) not in (None, "") for p in params if p["required"])
     context: dict[str, Any] = {"data": {}, "job_params": {}, "run": {"id": 0}}
-    context |= {"entry": {"id": 0, "seq": 1}, "params": values}
+    context |= {"entry": {"id": 0, "seq": 1}, "params": values, "narrative": {"text": ""}}
     sources = _sources_by_code(workspace, {r["source"] for r in refs}, strict=False)
     for ref in refs:
         context[ref["alias"]] = []

@@ -172,7 +172,7 @@ def delete_expired_files(now: datetime | None = None) -> int:
     expired = db.session.scalars(select(TemporaryFile).where(TemporaryFile.expires_at <= now)).all()
     for file in expired:
         if file.storage_key:
-            storage.local_path(file.storage_key).unlink(missing_ok=True)
+            storage.delete(file.storage_key)
     db.session.execute(delete(TemporaryFile).where(TemporaryFile.id.in_([f.id for f in expired])))
     db.session.commit()
     return len(expired)

@@ -48,16 +48,16 @@ def render_first_page(pdf: bytes, width: int = THUMBNAIL_WIDTH) -> bytes:
 
 def thumbnail(artifact: Artifact) -> str | None:
     """The storage key of the artifact's thumbnail, rendering and storing it on first use;
-    None when there is no picture to show (no stored PDF, or one PDFium cannot read), so a
-    page shows its placeholder instead of breaking."""
+    None when there is no picture to show (no stored PDF, one PDFium cannot read, or a store
+    that does not answer), so a page shows its placeholder instead of breaking."""
     if artifact.status != "generated" or not artifact.storage_key:
         return None
     if artifact.content_type != "application/pdf":  # a CSV or XLSX file has no page to show
         return None
     key = thumbnail_key(artifact)
-    if storage.local_path(key).is_file():
-        return key
     try:
+        if storage.exists(key):
+            return key
         png = render_first_page(storage.load(artifact.storage_key))
     except (OSError, ValueError, pdfium.PdfiumError) as exc:
         log.warning("no thumbnail for artifact %s: %s", artifact.id, exc)

@@ -20,6 +20,7 @@ from app.models import Artifact, Entry
 from app.placeholders import PlaceholderError, placeholder_values, substitute
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
+from app.rendering.narrative import Narrative
 from app.rendering.report import (
     BindingError,
     SectionError,
@@ -71,7 +72,12 @@ def entry_values(ctx: RunContext, entry: Entry) -> dict[str, Any]:
         repeating_alias=repeating.alias if repeating else None,
         row=entry.row,
         shared=ctx.shared,
-        extra={"run": {"id": ctx.run_id}, "entry": {"id": entry.id, "seq": entry.seq}},
+        extra={
+            "run": {"id": ctx.run_id},
+            "entry": {"id": entry.id, "seq": entry.seq},
+            # Stored at generation: a delivery (or its retry) never asks the model again.
+            "narrative": {"text": (entry.narrative or {}).get("text") or ""},
+        },
     )
 
 
@@ -107,11 +113,22 @@ class RenderedReport:
     # e.g. characters drawn as .notdef boxes, ignored CSS: the report still counts. One
     # problem each, prefixed with the report's code.
     warnings: list[str] = field(default_factory=list)
+    narrative: Narrative | None = None
 
     @property
     def pdf(self) -> bytes | None:
         """The PDF's bytes, None when it failed or was not asked for."""
         return next((f.content for f in self.files if f.format == "pdf"), None)
+
+
+def entry_narrative(rendered: list[RenderedReport]) -> dict[str, Any] | None:
+    """What an entry keeps of its reports' summaries: the text `{narrative.text}` stands for
+    (the first report's that wrote one) and each attempt's sizes; None when none was asked."""
+    attempts = [(r.report_code, r.narrative) for r in rendered if r.narrative is not None]
+    if not attempts:
+        return None
+    text = next((n.text for _, n in attempts if n.text), "")
+    return {"text": text, "reports": [n.record(code) for code, n in attempts]}
 
 
 def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
@@ -138,6 +155,9 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
                 tables,
             )
             result.warnings = [f"{template['code']}: {w}" for w in rendered.warnings]
+            result.narrative = rendered.narrative
+            if rendered.narrative is not None and rendered.narrative.warning:
+                result.warnings.append(f"{template['code']}: {rendered.narrative.warning}")
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
             name = substitute(report.filename, name_values)
             for fmt, content in rendered.files.items():
@@ -179,7 +199,8 @@ def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> lis
                 report_code=report.report_code,
                 filename=file.filename,
                 content_type=file.content_type,
-                storage_key=f"{folder}/{len(artifacts)}-{file.filename}",
+                # From ids only: the file name (from row values) is kept on the row.
+                storage_key=f"{folder}/{len(artifacts)}{FORMATS[file.format][0]}",
                 status="generated",
             )
             artifact.size = storage.save(artifact.storage_key, file.content)
@@ -216,7 +237,9 @@ def generate_entry(entry_id: int) -> None:
     warnings = [warning for report in rendered for warning in report.warnings]
     # SQL NULL rather than JSON null when there are none, so "has warnings" is IS NOT NULL.
     db.session.execute(
-        update(Entry).where(Entry.id == entry.id).values(warnings=warnings or null())
+        update(Entry)
+        .where(Entry.id == entry.id)
+        .values(warnings=warnings or null(), narrative=entry_narrative(rendered) or null())
     )
     if not any(a.status == "generated" for a in artifacts):
         _skip_deliveries(entry.id, "not sent: no report was generated")

@@ -23,6 +23,7 @@ def template_snapshot(template: ReportTemplate) -> dict[str, Any]:
         "css": template.css,
         "parameters": template.parameters,
         "data_sources": template.data_sources,
+        "summary": template.summary or {},
     }
 
 

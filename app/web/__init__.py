@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.delivery.throttle import waiting_text
 from app.extensions import login_manager
 from app.models import User
 from app.runs.outcome import run_outcome
@@ -28,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     app.add_template_filter(run_duration)
     app.add_template_global(unique_flashes)
     app.add_template_global(run_outcome)
+    app.add_template_global(waiting_text, name="delivery_waiting")
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."

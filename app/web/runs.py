@@ -272,9 +272,7 @@ def artifact_thumbnail(ws: str, artifact_id: int) -> Response:
     key = thumbnail(found)
     if key is None:
         return redirect(url_for("static", filename="thumbnail-missing.svg"))
-    response = storage.send_stored(key, "thumbnail.png", "image/png")
-    response.cache_control.private, response.cache_control.max_age = True, 3600
-    return response
+    return storage.send_stored(key, "thumbnail.png", "image/png", max_age=3600)
 
 
 @bp.get("/artifacts/<int:artifact_id>/<path:filename>")

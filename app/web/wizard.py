@@ -6,7 +6,7 @@ import copy
 from typing import Any
 from zoneinfo import available_timezones
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app import storage
@@ -265,7 +265,7 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
 @bp.post("/drafts/<int:draft_id>/send-test")
 @login_required
 def send_test(ws: str, draft_id: int) -> Response:
-    """"Send a test to me": the first entry's real email, to the signed-in user only."""
+    """ "Send a test to me": the first entry's real email, to the signed-in user only."""
     workspace, draft = _draft(ws, draft_id)
     try:
         outcome = {"test_sent_to": send_test_to_me(workspace, current_user, draft.data)}
@@ -280,10 +280,10 @@ def send_test(ws: str, draft_id: int) -> Response:
 @login_required
 def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
     _, draft = _draft(ws, draft_id)
-    path = storage.local_path(f"drafts/{draft.id}/{position}.pdf")
-    if not path.exists():
-        raise NotFound("run the dry run first")
-    return send_file(path, mimetype="application/pdf", max_age=0)
+    try:
+        return storage.send_stored(f"drafts/{draft.id}/{position}.pdf", f"{position}.pdf", None)
+    except NotFound:
+        raise NotFound("run the dry run first") from None
 
 
 @bp.post("/drafts/<int:draft_id>/save")

@@ -7,6 +7,7 @@ received (`messages`: one (envelope recipients, raw bytes) per accepted DATA).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ class ScriptedSmtp:
         self.max_size: int | None = None
         self.drop_after_data = 0
         self.messages: list[tuple[list[str], bytes]] = []
+        self.accepted_at: list[float] = []  # time.monotonic() of each accepted message
         self.data_received = 0  # every DATA read to its end, answered or not
         self.transactions = 0  # MAIL FROM commands
         self._greylisted: set[str] = set()
@@ -66,6 +68,7 @@ class ScriptedSmtp:
             if self.max_size is not None and len(envelope.original_content) > self.max_size:
                 return "552 5.3.4 Message size exceeds fixed limit"
             self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+            self.accepted_at.append(time.monotonic())
         return "250 Message accepted"
 
     @property

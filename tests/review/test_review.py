@@ -222,9 +222,9 @@ def test_expired_temporary_files_are_deleted(app, work, held):
     work()
     file = request_review_document(ws, editor, [entries_of(run_id)[0].id], "x")
     work()
-    path = storage.local_path(db.session.get(TemporaryFile, file.id).storage_key)
-    assert path.exists()
+    key = db.session.get(TemporaryFile, file.id).storage_key
+    assert storage.exists(key)
     assert delete_expired_files(now=utcnow()) == 0
     assert delete_expired_files(now=utcnow() + timedelta(hours=25)) == 1
-    assert not path.exists()
+    assert not storage.exists(key)
     assert db.session.get(TemporaryFile, file.id) is None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.demo.seed import QUERIES
 from app.extensions import db
 from app.models import Connection, DataSource, ReportTemplate
 from app.outbound.secrets import get_secrets, set_secrets
@@ -788,7 +789,7 @@ def test_a_viewer_reads_templates_and_sources_but_changes_nothing(auth, client, 
             url, template_form(kind="json", content="[]"), page="/w/demo/templates"
         )
         assert response.status_code == 403, url
-    assert count(ReportTemplate) == 1 and count(DataSource) == 4
+    assert count(ReportTemplate) == 1 and count(DataSource) == len(QUERIES)
 
 
 CONNECTION_URLS = [

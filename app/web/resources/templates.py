@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from app.datasources.parameters import PARAMETER_TYPES
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import DataSource, ReportTemplate, Role, Workspace
+from app.outbound.llm import llm_configured
 from app.rendering.service import get_template, preview_template, save_template
 from app.web.helpers import is_fragment_request, workspace_for
 from app.web.resources import (
@@ -50,6 +51,10 @@ def _template_form(values: MultiDict) -> dict[str, Any]:
             for alias, source in zip(aliases, sources, strict=False)
             if alias.strip() or source
         ],
+        "summary": {
+            "enabled": values.get("summary_enabled") == "1",
+            "prompt": _text(values, "summary_prompt"),
+        },
     }
 
 
@@ -60,7 +65,7 @@ def _samples() -> dict[str, str]:
 
 def _form_of_template(template: ReportTemplate) -> dict[str, Any]:
     fields = ("code", "name", "html", "css", "parameters", "data_sources")
-    return {field: getattr(template, field) for field in fields}
+    return {**{field: getattr(template, field) for field in fields}, "summary": template.summary}
 
 
 def _template_page(
@@ -91,6 +96,7 @@ def _template_page(
         source_codes=sources,
         samples=samples,
         preview_url=preview_url,
+        llm_configured=llm_configured(),
     ), status
 
 
@@ -105,7 +111,7 @@ def templates(ws: str) -> str:
 def template_new(ws: str):
     workspace = workspace_for(ws, Role.editor)
     if request.method == "GET":
-        empty = {"code": "", "name": "", "html": "", "css": ""}
+        empty = {"code": "", "name": "", "html": "", "css": "", "summary": None}
         return _template_page(workspace, {**empty, "parameters": [], "data_sources": []})
     form = _template_form(request.form)
     try:
@@ -133,10 +139,15 @@ def template_edit(ws: str, code: str):
     return redirect(url_for(".template_edit", ws=workspace.code, code=template.code), code=303)
 
 
-def _preview_response(workspace: Workspace, form: dict[str, Any], samples: dict) -> Response:
-    """The PDF (plain request), the iframe fragment around it (htmx), or the error fragment."""
+def _preview_response(
+    workspace: Workspace, form: dict[str, Any], samples: dict, summarise: bool = False
+) -> Response:
+    """The PDF (plain request), the iframe fragment around it (htmx), or the error fragment;
+    `summarise` asks the model for the summary ("Generate summary")."""
     try:
-        rendered = preview_template(workspace, current_user, **form, sample=samples)
+        rendered = preview_template(
+            workspace, current_user, **form, sample=samples, summarise=summarise
+        )
     except (NotFound, Forbidden):
         raise
     except Exception as exc:  # a WeasyPrint or data bug must show as a failed preview, too
@@ -155,7 +166,13 @@ def _preview_response(workspace: Workspace, form: dict[str, Any], samples: dict)
         if is_fragment_request():
             encoded = base64.b64encode(rendered.data).decode()
             response = make_response(
-                render_template("resources/_preview.html", pdf=encoded, warnings=rendered.warnings)
+                render_template(
+                    "resources/_preview.html",
+                    pdf=encoded,
+                    warnings=rendered.warnings,
+                    narrative=rendered.narrative,
+                    row_counts=rendered.row_counts,
+                )
             )
         else:
             response = make_response(rendered.data)
@@ -172,7 +189,8 @@ def template_preview(ws: str) -> Response:
     workspace = workspace_for(ws, Role.editor)
     form = _template_form(request.form)
     del form["code"], form["name"]
-    return _preview_response(workspace, form, _prefixed(request.form, "sample."))
+    summarise = request.form.get("summarise") == "1"
+    return _preview_response(workspace, form, _prefixed(request.form, "sample."), summarise)
 
 
 @bp.get("/templates/<code>/preview.pdf")
