@@ -67,3 +67,28 @@ def unique_filenames(names: Iterable[str]) -> list[str]:
         seen.add(candidate.lower())
         out.append(candidate)
     return out
+
+
+# The extensions of the files a report is made into (docs/OUTPUTS.md).
+REPORT_EXTENSIONS = (".pdf", ".csv", ".xlsx")
+
+
+def with_extension(name: str, extension: str, *, default: str = "report") -> str:
+    """`name` cleaned (`clean_filename`) with `extension` instead of a report extension it
+    ends with: one pattern such as ``statement-{entry.seq}.pdf`` names the entry's PDF, CSV
+    and XLSX files (``statement-1.pdf``, ``statement-1.csv``, ``statement-1.xlsx``)."""
+    stem = name.rstrip(" .")
+    for known in REPORT_EXTENSIONS:
+        if stem.lower().endswith(known):
+            stem = stem[: -len(known)]
+            break
+    return clean_filename(stem, default=default, extension=extension)
+
+
+def named_like(name: str, filename: str, *, default: str = "report") -> str:
+    """`name` (a delivery's file name pattern, filled) with the extension of the report file
+    `filename` (`with_extension`): a pattern ending in ``.pdf`` names a CSV ``….csv``."""
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem:
+        return clean_filename(name, default=default, extension=None)
+    return with_extension(name, "." + ext, default=default)

@@ -2,12 +2,18 @@
 
     .venv/bin/python bench/burst.py [--customers 1000] [--workers 2] [--no-naive]
         [--storage-url s3://b/p]
+    .venv/bin/python bench/burst.py --formats pdf,csv,xlsx [--rounds 2]
 
 Each contender turns the same customers into the same one-page statements; Herald and the
 naive script also email each one to a local aiosmtpd server. Prints PDFs/s and the ratios, and
 each Herald worker's RSS (VmRSS) sampled at 50, 1,000, 5,000 and 10,000 entries done.
 `--storage-url s3://bucket/prefix` stores Herald's artifacts in that bucket: on a moto S3
 server this script starts (in its own process), unless HERALD_S3_ENDPOINT_URL names one.
+
+With --formats beyond pdf, Herald alone runs the burst with the PDF only and with those
+formats (the CSV and XLSX of the statement's transactions, all attached to the email),
+alternating for --rounds rounds in the same process, and prints entries/s of each and the
+cost of the extra files (docs/OUTPUTS.md; target: CSV+XLSX add at most 10%).
 """
 
 from __future__ import annotations
@@ -184,6 +190,7 @@ def herald_burst(
     customers: int,
     workers: int,
     extra_env: dict[str, str],
+    formats: list[str] | None = None,
 ) -> dict:
     env = {
         **os.environ,
@@ -223,6 +230,8 @@ def herald_burst(
     app = create_app()
     with app.app_context():
         job = db.session.scalars(db.select(Job).filter_by(code="monthly-statements")).one()
+        if formats:
+            with_formats(job, formats)
         started = time.perf_counter()
         run_id = start_run(job, None, params={"period": PERIOD}).id
         marks = rss_marks(customers)
@@ -240,7 +249,12 @@ def herald_burst(
         elapsed = time.perf_counter() - started
     for p in procs:
         p.terminate()
-        p.wait(10)
+    for p in procs:
+        try:
+            p.wait(120)  # a warm shutdown finishes the job in hand; slow on a busy machine
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
     return {
         "pdfs": counts["total"],
         "seconds": elapsed,
@@ -255,11 +269,62 @@ def rss_marks(customers: int) -> list[int]:
     return sorted({m for m in (50, 1000, 5000, 10000) if m < customers} | {customers})
 
 
+def with_formats(job, formats: list[str]) -> None:
+    """Give the demo job's report `formats`, its tables taken from the transactions."""
+    from app.jobs.service import export_job, replace_job
+
+    definition = export_job(job)
+    for report in definition["reports"]:
+        report["formats"] = formats
+        if set(formats) - {"pdf"}:
+            report["table_sections"] = ["transactions"]
+    replace_job(job.workspace, None, job, definition)
+
+
+def compare_formats(
+    tmp_path: Path,
+    redis_url: str,
+    smtp_port: int,
+    args: argparse.Namespace,
+    formats: list[str],
+    extra_env: dict[str, str],
+) -> None:
+    """Herald's burst with the PDF only and with `formats`, alternating, in this one run."""
+    import shutil
+
+    rates: dict[str, list[float]] = {"pdf": [], ",".join(formats): []}
+    for number in range(args.rounds):
+        for label, wanted in (("pdf", ["pdf"]), (",".join(formats), formats)):
+            instance = tmp_path / f"instance-{number}-{label.replace(',', '-')}"
+            (instance / "data").mkdir(parents=True)
+            shutil.copy(tmp_path / "instance" / "data" / "northwind.db", instance / "data")
+            result = herald_burst(
+                instance, redis_url, smtp_port, args.customers, args.workers, extra_env, wanted
+            )
+            rate = result["pdfs"] / result["seconds"]
+            rates[label].append(rate)
+            print(
+                f"round {number + 1} {label:14s} {result['pdfs']:5d} entries in "
+                f"{result['seconds']:7.1f} s = {rate:6.2f} entries/s  (buckets {result['counts']})",
+                flush=True,
+            )
+    base, extra = (sum(r) / len(r) for r in rates.values())
+    print(f"customers: {args.customers}, workers: {args.workers}, rounds: {args.rounds}")
+    print(f"pdf only            {base:6.2f} entries/s (mean)")
+    print(f"{','.join(formats):18s}  {extra:6.2f} entries/s (mean)")
+    print(
+        f"{','.join(formats)} / pdf = {100 * extra / base:.0f}%   "
+        f"(extra files cost {100 * (base - extra) / base:.1f}%; target <= 10%)"
+    )
+
+
 def main() -> None:
     global PERIOD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--formats", default="pdf", help="e.g. pdf,csv,xlsx (docs/OUTPUTS.md)")
+    parser.add_argument("--rounds", type=int, default=2, help="with --formats: alternations")
     parser.add_argument(
         "--storage-url", default="", help="HERALD_STORAGE_URL for Herald (default: local disk)"
     )
@@ -270,6 +335,7 @@ def main() -> None:
         help="skip the naive serial script (the longest part of a large burst)",
     )
     args = parser.parse_args()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     from datetime import date
 
     PERIOD = date.today().replace(day=1).isoformat()
@@ -285,6 +351,9 @@ def main() -> None:
         controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
         controller.start()
         try:
+            if formats != ["pdf"]:
+                compare_formats(tmp_path, redis_url, smtp_port, args, formats, extra_env)
+                return
             herald = herald_burst(
                 instance, redis_url, smtp_port, args.customers, args.workers, extra_env
             )

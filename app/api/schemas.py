@@ -113,6 +113,8 @@ class ReportOut(Model):
     id: int
     reportCode: str
     filename: str
+    contentType: str
+    size: int
     status: Literal["generated", "failed"]
     error: str | None
     downloadUrl: str | None

@@ -149,6 +149,8 @@ def entry_out(entry: Entry, workspace_code: str, job_code: str) -> dict[str, Any
                 "id": a.id,
                 "reportCode": a.report_code,
                 "filename": a.filename,
+                "contentType": a.content_type,
+                "size": a.size,
                 "status": a.status,
                 "error": a.error,
                 "downloadUrl": download(a.id) if a.storage_key else None,

@@ -108,7 +108,11 @@ def _first_entry(
     entry = Entry(id=0, seq=1, row=rows[0])
     result.reports = render_reports(ctx, entry)
     entry.narrative = entry_narrative(result.reports)  # {narrative.text} as a run would fill it
-    attachments = [Attachment(r.report_code, r.filename, r.pdf) for r in result.reports if r.pdf]
+    attachments = [
+        Attachment(r.report_code, f.filename, f.content, f.content_type)
+        for r in result.reports
+        for f in r.files
+    ]
     return definition, attachments, entry_values(ctx, entry)
 
 

@@ -1,4 +1,4 @@
-"""The Email channel: one message per entry with each report PDF attached.
+"""The Email channel: one message per entry with each report file (PDF, CSV, XLSX) attached.
 
 Recipient fields are parsed as typed and filled from the row as data
 (`app.mail.recipients`); every address and text header is written by
@@ -30,7 +30,7 @@ from app.delivery.smtp import (
 )
 from app.delivery.throttle import acquire
 from app.extensions import db
-from app.filenames import clean_filename, unique_filenames
+from app.filenames import named_like, unique_filenames
 from app.jobs.schema import EmailDelivery
 from app.mail.headers import address_header, single_line, text_header
 from app.mail.recipients import Mailbox, fill_recipients
@@ -101,7 +101,11 @@ def compose(
     message.add_alternative(body_html, subtype="html")
     for filename, content_type, content in attachments:
         maintype, _, subtype = content_type.partition("/")
-        message.add_attachment(content, maintype, subtype or "octet-stream", filename=filename)
+        # A text attachment (a CSV) says its charset: Herald writes text files in UTF-8.
+        params = {"charset": "utf-8"} if maintype == "text" else {}
+        message.add_attachment(
+            content, maintype, subtype or "octet-stream", filename=filename, params=params
+        )
     return OutgoingEmail(message, sender, [*to, *cc, *bcc], body_html, text, list(reply_to))
 
 
@@ -115,12 +119,11 @@ def attachment_names(
     """Each report's attachment name: the delivery's pattern, else the report's file name."""
     names = []
     for file in files:
-        extension = "." + file.filename.rpartition(".")[2] if "." in file.filename else None
         name = file.filename
         if config.attachment_name:
             report = {"code": file.report_code, "name": file.report_code, "filename": file.filename}
             name = substitute(config.attachment_name, {**values, "report": report})
-        names.append(clean_filename(name, default=file.report_code, extension=extension))
+        names.append(named_like(name, file.filename, default=file.report_code))
     return unique_filenames(names)
 
 

@@ -144,7 +144,19 @@ def _reference_errors(parts: Parts, found: _Found) -> dict[str, str]:
                 errors[f"reports.{i}.bindings.{param['name']}"] = (
                     f"bind this required parameter of template '{template.code}'"
                 )
+        if problem := _section_error(report.table_sections, template):
+            errors[f"reports.{i}.table_sections"] = problem
     return errors
+
+
+def _section_error(sections: list[str], template: ReportTemplate) -> str | None:
+    """Why the picked data sections are not all the template's own (None when they are)."""
+    own = [ref["alias"] for ref in template.data_sources]
+    unknown = [s for s in sections if s not in own]
+    if not unknown:
+        return None
+    offer = f"it has {', '.join(map(repr, own))}" if own else "it has no data sections of its own"
+    return f"template '{template.code}' has no data section '{unknown[0]}'; {offer}"
 
 
 def _recipient_errors(data: Mapping[str, Any]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from app.conditions import ConditionSyntaxError, parse_condition
 from app.datasources.parameters import RELATIVE_DATES, check_size, coerce_value
 from app.errors import ValidationFailed
 from app.jobs.channels import DriveDelivery, SlackDelivery, TeamsDelivery, WebhookDelivery
+from app.jobs.outputs import CsvOptions, OutputFormat, OutputRules
 from app.jobs.strict import Strict
 from app.mail.recipients import recipient_field_error
 from app.placeholders import RESERVED_ALIASES
@@ -82,10 +83,16 @@ DEFAULT_REPORT_FILENAME = "{report.code}-{entry.seq}.pdf"
 LEGACY_REPORT_FILENAME = "{report.code}.pdf"
 
 
-class ReportRef(Strict):
+class ReportRef(OutputRules, Strict):
+    """A report of the job: its template, bindings, file name pattern and files."""
+
     template: str = Field(pattern=CODE_PATTERN)
     bindings: dict[str, Binding] = {}
     filename: str = DEFAULT_REPORT_FILENAME
+    # The files made of the report for each entry (docs/OUTPUTS.md; rules: OutputRules).
+    formats: list[OutputFormat] = Field(default=["pdf"], min_length=1)
+    table_sections: list[str] = []
+    csv: CsvOptions = CsvOptions()
 
     @field_validator("filename", mode="before")
     @classmethod

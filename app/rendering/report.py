@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.datasources.fetch import fetch_rows
@@ -11,10 +11,36 @@ from app.datasources.parameters import coerce_value
 from app.rendering.environment import render_html
 from app.rendering.narrative import narrative_context, wants_summary, write_narrative
 from app.rendering.pdf import RenderedPdf, html_to_pdf
+from app.rendering.tables import rows_to_csv, rows_to_xlsx
 
 
 class BindingError(ValueError):
     """A report parameter that could not get its value from its binding."""
+
+
+class SectionError(ValueError):
+    """A data section picked for a CSV or XLSX file that the template does not have."""
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """What a report's CSV and XLSX files hold (`app.jobs.schema.ReportRef`): the template's
+    data sections (aliases) whose rows they take, and the CSV's delimiter and BOM."""
+
+    sections: Sequence[str] = ()
+    delimiter: str = ","
+    bom: bool = False
+
+
+@dataclass
+class RenderedOutputs:
+    """One report rendered into the formats asked for: format → bytes, in the order asked
+    (`pdf`, `csv`, `xlsx`), and the PDF's warnings and summary."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    # The written summary the PDF's render asked for (app.rendering.narrative), if any.
+    narrative: Any = None
 
 
 def bind_parameters(
@@ -119,3 +145,34 @@ def render_report_pdf(
         summarise=summarise,
         stand_in=stand_in,
     )
+
+
+def render_report_outputs(
+    template: Mapping[str, Any],
+    sources: Mapping[str, Mapping[str, Any]],
+    report_params: Mapping[str, Any],
+    context: Mapping[str, Any],
+    binds: Mapping[str, Any],
+    workspace_id: int,
+    formats: Sequence[str],
+    tables: TableOptions,
+) -> RenderedOutputs:
+    """Fetch the template's own data once and make each of `formats` from it: the PDF as
+    `render_report_pdf`, a CSV of the first picked section, an XLSX with a sheet per picked
+    section. SectionError names a picked section the template has no data source for."""
+    own_data = fetch_own_data(template, sources, {**binds, **report_params})
+    missing = [s for s in tables.sections if s not in own_data]
+    if missing and any(f != "pdf" for f in formats):
+        raise SectionError(f"template '{template['code']}' has no data section '{missing[0]}'")
+    out = RenderedOutputs()
+    for fmt in formats:
+        if fmt == "pdf":
+            pdf = render_with_data(template, own_data, report_params, context, workspace_id)
+            out.files["pdf"], out.warnings = pdf.data, pdf.warnings
+            out.narrative = pdf.narrative
+        elif fmt == "csv":
+            rows = own_data[tables.sections[0]]
+            out.files["csv"] = rows_to_csv(rows, delimiter=tables.delimiter, bom=tables.bom)
+        elif fmt == "xlsx":
+            out.files["xlsx"] = rows_to_xlsx([(s, own_data[s]) for s in tables.sections])
+    return out

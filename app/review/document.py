@@ -20,6 +20,7 @@ from app.extensions import db
 from app.faults import pause_point
 from app.models import Entry, Role, Run, TemporaryFile, User, Workspace
 from app.rendering.pdf import html_to_pdf
+from app.rendering.tables import PDF_TYPE
 from app.runs.dispatch import QueueUnavailable, queue_review_document
 
 ROW_SUMMARY_FIELDS = 3
@@ -108,13 +109,14 @@ def _build(file: TemporaryFile) -> tuple[bytes, int]:
         .options(selectinload(Entry.artifacts), selectinload(Entry.run).selectinload(Run.job))
         .order_by(Entry.run_id, Entry.seq)
     ).all()
+    # The PDFs are stitched; the other files (CSV, XLSX) are listed by name in the index.
     readers = [
         (
             entry,
             [
                 (a, PdfReader(io.BytesIO(storage.load(a.storage_key))))
                 for a in entry.artifacts
-                if a.storage_key
+                if a.storage_key and a.content_type == PDF_TYPE
             ],
         )
         for entry in entries
@@ -150,10 +152,18 @@ def _index(file: TemporaryFile, readers: list, first_page: dict[int, int]) -> by
     html = current_app.jinja_env.get_template("review/document_index.html").render(
         title=file.spec.get("title", "Review document"),
         created_at=file.created_at,
-        entries=[(entry, row_summary(entry.row), reports) for entry, reports in readers],
+        entries=[
+            (entry, row_summary(entry.row), reports, _other_files(entry))
+            for entry, reports in readers
+        ],
         first_page=first_page,
     )
     return html_to_pdf(html, "", file.workspace_id).data
+
+
+def _other_files(entry: Entry) -> list[str]:
+    """Names of the entry's generated files that are not PDFs (CSV, XLSX)."""
+    return [a.filename for a in entry.artifacts if a.storage_key and a.content_type != PDF_TYPE]
 
 
 def delete_expired_files(now: datetime | None = None) -> int:

@@ -52,6 +52,8 @@ def thumbnail(artifact: Artifact) -> str | None:
     that does not answer), so a page shows its placeholder instead of breaking."""
     if artifact.status != "generated" or not artifact.storage_key:
         return None
+    if artifact.content_type != "application/pdf":  # a CSV or XLSX file has no page to show
+        return None
     key = thumbnail_key(artifact)
     try:
         if storage.exists(key):

@@ -15,13 +15,20 @@ from app.datasources.sql import QueryError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.faults import pause_point
-from app.filenames import clean_filename
+from app.filenames import with_extension
 from app.models import Artifact, Entry
 from app.placeholders import PlaceholderError, placeholder_values, substitute
 from app.rendering.deadline import RenderDeadlineExceeded, render_deadline
 from app.rendering.environment import TemplateRenderError
 from app.rendering.narrative import Narrative
-from app.rendering.report import BindingError, bind_parameters, render_report_pdf
+from app.rendering.report import (
+    BindingError,
+    SectionError,
+    TableOptions,
+    bind_parameters,
+    render_report_outputs,
+)
+from app.rendering.tables import FORMATS
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
 from app.runs.lease import lease_until
@@ -35,6 +42,7 @@ REPORT_ERRORS = (
     TemplateRenderError,
     QueryError,
     BindingError,
+    SectionError,
     PlaceholderError,
     ValidationFailed,
 )
@@ -84,18 +92,33 @@ def template_context(ctx: RunContext, entry: Entry) -> dict[str, Any]:
 
 
 @dataclass
+class OutputFile:
+    """One file made of a report: its format (pdf, csv, xlsx), name, content type, bytes."""
+
+    format: str
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
 class RenderedReport:
-    """One report of one entry: its PDF, or the error that prevented it."""
+    """One report of one entry: its files (docs/OUTPUTS.md), or the error that prevented them."""
 
     position: int
     report_code: str
     filename: str
-    pdf: bytes | None = None
+    files: list[OutputFile] = field(default_factory=list)
     error: str | None = None
     # e.g. characters drawn as .notdef boxes, ignored CSS: the report still counts. One
     # problem each, prefixed with the report's code.
     warnings: list[str] = field(default_factory=list)
     narrative: Narrative | None = None
+
+    @property
+    def pdf(self) -> bytes | None:
+        """The PDF's bytes, None when it failed or was not asked for."""
+        return next((f.content for f in self.files if f.format == "pdf"), None)
 
 
 def entry_narrative(rendered: list[RenderedReport]) -> dict[str, Any] | None:
@@ -109,7 +132,8 @@ def entry_narrative(rendered: list[RenderedReport]) -> dict[str, Any] | None:
 
 
 def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
-    """Render every report of an entry; a failing report does not stop the others."""
+    """Render every report of an entry in its formats; a failing report does not stop the
+    others."""
     values = entry_values(ctx, entry)
     context = template_context(ctx, entry)
     results = []
@@ -119,45 +143,68 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
         try:
             bindings = {name: b.model_dump() for name, b in report.bindings.items()}
             params = bind_parameters(bindings, template, ctx.params, entry.row)
-            rendered = render_report_pdf(
-                template, ctx.sources, params, context, ctx.binds, ctx.workspace_id
+            tables = TableOptions(report.table_sections, report.csv.delimiter, report.csv.bom)
+            rendered = render_report_outputs(
+                template,
+                ctx.sources,
+                params,
+                context,
+                ctx.binds,
+                ctx.workspace_id,
+                report.formats,
+                tables,
             )
-            result.pdf = rendered.data
             result.warnings = [f"{template['code']}: {w}" for w in rendered.warnings]
             result.narrative = rendered.narrative
             if rendered.narrative is not None and rendered.narrative.warning:
                 result.warnings.append(f"{template['code']}: {rendered.narrative.warning}")
             name_values = {**values, "report": {"code": template["code"], "name": template["name"]}}
             name = substitute(report.filename, name_values)
-            result.filename = clean_filename(name, default=template["code"])
+            for fmt, content in rendered.files.items():
+                extension, content_type = FORMATS[fmt]
+                filename = with_extension(name, extension, default=template["code"])
+                result.files.append(OutputFile(fmt, filename, content_type, content))
+            result.filename = result.files[0].filename
         except REPORT_ERRORS as exc:
-            result.pdf, result.error, result.warnings = None, str(exc), []
+            result.files, result.error, result.warnings = [], str(exc), []
         except Exception as exc:  # a WeasyPrint or data bug must not take other reports down
             log.exception("report %s of entry %s failed", template["code"], entry.id)
-            result.pdf, result.warnings = None, []
+            result.files, result.warnings = [], []
             result.error = f"rendering failed: {type(exc).__name__}: {exc}"
         results.append(result)
     return results
 
 
 def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> list[Artifact]:
-    artifacts = []
+    """One artifact per file of each report (a failed report: one failed artifact),
+    numbered in order: report by report, each report's formats as the job lists them."""
+    artifacts: list[Artifact] = []
+    folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
     for report in rendered:
-        artifact = Artifact(
-            entry_id=entry.id,
-            position=report.position,
-            report_code=report.report_code,
-            filename=report.filename,
-        )
-        if report.pdf is None:
-            artifact.status, artifact.error = "failed", report.error
-        else:
-            # From ids only: the file name (from row values) is kept on the row, not in a key.
-            folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
-            artifact.storage_key = f"{folder}/{report.position}.pdf"
-            artifact.size = storage.save(artifact.storage_key, report.pdf)
-            artifact.status = "generated"
-        artifacts.append(artifact)
+        if not report.files:
+            artifact = Artifact(
+                entry_id=entry.id,
+                position=len(artifacts),
+                report_code=report.report_code,
+                filename=report.filename,
+                status="failed",
+                error=report.error,
+            )
+            artifacts.append(artifact)
+            continue
+        for file in report.files:
+            artifact = Artifact(
+                entry_id=entry.id,
+                position=len(artifacts),
+                report_code=report.report_code,
+                filename=file.filename,
+                content_type=file.content_type,
+                # From ids only: the file name (from row values) is kept on the row.
+                storage_key=f"{folder}/{len(artifacts)}{FORMATS[file.format][0]}",
+                status="generated",
+            )
+            artifact.size = storage.save(artifact.storage_key, file.content)
+            artifacts.append(artifact)
     return artifacts
 
 

@@ -126,9 +126,31 @@ def reports(form: MultiDict) -> dict[str, Any]:
                 "template": template,
                 "bindings": bindings,
                 "filename": form.get(f"r-{i}-filename", "").strip() or DEFAULT_REPORT_FILENAME,
+                **_outputs(form, i),
             }
         )
     return {"reports": reports_out}
+
+
+# The delimiter select's values: a tab cannot travel as an <option> value a person reads.
+DELIMITER_CHOICES = {"comma": ",", "semicolon": ";", "tab": "\t"}
+
+
+def _outputs(form: MultiDict, i: int) -> dict[str, Any]:
+    """A report's formats, data sections and CSV options (docs/OUTPUTS.md) from its panel;
+    a form without the panel (an older page) keeps the PDF only."""
+    if not form.get(f"r-{i}-outputs"):
+        return {"formats": ["pdf"]}
+    delimiter = form.get(f"r-{i}-csv-delimiter", "comma")
+    return {
+        "formats": form.getlist(f"r-{i}-format"),
+        "table_sections": form.getlist(f"r-{i}-section"),
+        "csv": {
+            # an unknown choice is kept as typed, for the check to refuse beside the field
+            "delimiter": DELIMITER_CHOICES.get(delimiter, delimiter),
+            "bom": form.get(f"r-{i}-csv-bom") == "on",
+        },
+    }
 
 
 DELIVERY_FIELDS = ("connection", *TEMPLATED_FIELDS["email"])
@@ -299,6 +321,9 @@ PARSERS = {
 BLANK_ROWS = {
     "parameters": ("parameters", {"name": "", "type": "string", "label": "", "default": None}),
     "data-sources": ("data_sources", {"alias": "", "source": "", "repeating": False}),
-    "reports": ("reports", {"template": "", "bindings": {}, "filename": DEFAULT_REPORT_FILENAME}),
+    "reports": (
+        "reports",
+        {"template": "", "bindings": {}, "filename": DEFAULT_REPORT_FILENAME, "formats": ["pdf"]},
+    ),
     "deliveries": ("deliveries", BLANK_DELIVERIES["email"]),
 }

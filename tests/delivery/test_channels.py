@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import socket
 import time
 import urllib.parse
@@ -40,11 +41,12 @@ from app.jobs.channels import (
     TeamsDelivery,
     WebhookDelivery,
 )
-from app.models import Connection
+from app.models import Connection, ReportTemplate
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.outbound.post import retry_after_seconds, verify_signature
 from app.outbound.secrets import set_secrets
 from app.placeholders import placeholder_values
+from app.rendering.tables import XLSX_TYPE
 from app.review.redeliver import deliver_entries, retry_delivery
 from app.runs.create import start_run
 from tests import factories as make
@@ -426,7 +428,9 @@ def multipart(content_type: str, body: bytes) -> list[tuple[dict[str, str], byte
         head, separator, content = chunk.removeprefix(eol).partition(eol + eol)
         assert separator
         headers = {}
-        for line in head.decode().split(eol.decode()):
+        # A long header (an XLSX file's content type) arrives folded: unfold it (RFC 5322).
+        unfolded = re.sub(r"\r?\n[ \t]+", " ", head.decode())
+        for line in unfolded.split(eol.decode()):
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         parts.append((headers, content))
@@ -499,10 +503,11 @@ class FakeGoogle:
             request.headers["content-type"], request.body
         )
         assert meta_headers["content-type"].startswith("application/json")
-        assert media_headers["content-type"] == "application/pdf"
         metadata = json.loads(meta)
         file_id = f"file-{len(self.files) + 1}"
-        self.files.append({"id": file_id, **metadata, "content": content})
+        self.files.append(
+            {"id": file_id, **metadata, "content": content, "type": media_headers["content-type"]}
+        )
         body = {"id": file_id, "name": metadata["name"]}
         return Reply(200, json.dumps(body).encode(), "application/json")
 
@@ -567,9 +572,9 @@ def test_drive_uploads_each_report_as_its_own_file(app, google):
 
     detail = send_drive(DRIVE, values(), TWO, workspace_id, context())
 
-    assert [(f["name"], f["parents"], f["content"]) for f in fake.files] == [
-        ("5-statement-2026-10-01.pdf", ["folder-123"], PDF_A),
-        ("5-summary-2026-10-01.pdf", ["folder-123"], PDF_B),
+    assert [(f["name"], f["parents"], f["content"], f["type"]) for f in fake.files] == [
+        ("5-statement-2026-10-01.pdf", ["folder-123"], PDF_A, "application/pdf"),
+        ("5-summary-2026-10-01.pdf", ["folder-123"], PDF_B, "application/pdf"),
     ]
     assert fake.files[1]["appProperties"] == {
         "heraldRun": "41",
@@ -582,8 +587,18 @@ def test_drive_uploads_each_report_as_its_own_file(app, google):
         "folder_id": "folder-123",
         "service_account": "herald@project.iam.gserviceaccount.com",
         "files": [
-            {"id": "file-1", "name": "5-statement-2026-10-01.pdf", "report": "statement"},
-            {"id": "file-2", "name": "5-summary-2026-10-01.pdf", "report": "summary"},
+            {
+                "id": "file-1",
+                "name": "5-statement-2026-10-01.pdf",
+                "report": "statement",
+                "format": "pdf",
+            },
+            {
+                "id": "file-2",
+                "name": "5-summary-2026-10-01.pdf",
+                "report": "summary",
+                "format": "pdf",
+            },
         ],
     }
 
@@ -1012,3 +1027,43 @@ def test_a_slack_413_fails_with_the_answer(app, serve):
         send_slack(SlackDelivery(webhook_connection="s", text="x"), values(), ONE, ws.id, context())
     assert not isinstance(caught.value, TransientDeliveryError)
     assert len(server.received) == 1
+
+
+def test_drive_uploads_pdf_csv_and_xlsx_and_a_retry_uploads_only_the_rest(app, google, work):
+    """A report's CSV and XLSX are files of their own, named by the pattern with their own
+    extension; a partial upload is completed file by file (docs/OUTPUTS.md)."""
+    fake, server, key = google
+    ws = make.workspace()
+    connection(ws, "google", "archive", {"key": key}, api_endpoint=server.base)
+    make.json_source(ws, "lines", [{"item": "=cmd", "amount": "-1.5"}])
+    drive = {
+        "kind": "drive",
+        "service_account": "archive",
+        "folder_id": "folder-123",
+        "filename": "{people.name}-{report.code}.pdf",
+    }
+    job = make.people_job(ws, [{"name": "Ada"}], "<p>{{ people.name }}</p>", deliveries=[drive])
+    template = db.session.scalars(db.select(ReportTemplate).filter_by(code="letter")).one()
+    template.data_sources = [{"alias": "lines", "source": "lines"}]
+    job.reports = [
+        {**job.reports[0], "formats": ["pdf", "csv", "xlsx"], "table_sections": ["lines"]}
+    ]
+    db.session.commit()
+    server.handle = failing = UploadFails(fake, nth=2, status=503)
+    run_id = start_run(job, None).id
+    work()
+    (entry,) = entries_of(run_id)
+    (delivery,) = entry.deliveries
+    assert [f["name"] for f in delivery.detail["partial"]["files"]] == ["Ada-letter.pdf"]
+
+    deliver_entry(entry.id)
+
+    (delivery,) = entries_of(run_id)[0].deliveries
+    assert delivery.status == "sent" and failing.uploads == 4  # pdf, csv (503), csv, xlsx
+    assert [(f["name"], f["type"]) for f in fake.files] == [
+        ("Ada-letter.pdf", "application/pdf"),
+        ("Ada-letter.csv", "text/csv"),
+        ("Ada-letter.xlsx", XLSX_TYPE),
+    ]
+    assert fake.files[1]["content"] == b"item,amount\r\n'=cmd,-1.5\r\n"
+    assert [f["format"] for f in delivery.detail["files"]] == ["pdf", "csv", "xlsx"]

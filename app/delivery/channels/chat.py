@@ -77,8 +77,10 @@ def _clip(text: str, limit: int) -> str:
 
 
 def link_label(artifacts: Sequence[ReportFile], index: int) -> str:
-    """ "Open PDF" for a single report, "Open <filename>" when there are several."""
-    return "Open PDF" if len(artifacts) == 1 else f"Open {artifacts[index].filename}"
+    """ "Open PDF" (or CSV, XLSX) for a single file, "Open <filename>" when there are several."""
+    if len(artifacts) == 1:
+        return f"Open {artifacts[index].filename.rpartition('.')[2].upper() or 'PDF'}"
+    return f"Open {artifacts[index].filename}"
 
 
 def slack_payload(

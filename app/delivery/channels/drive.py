@@ -53,7 +53,7 @@ from typing import Any
 from flask import current_app
 
 from app.delivery.channels.base import DeliveryContext, ReportFile
-from app.filenames import clean_filename, unique_filenames
+from app.filenames import named_like, unique_filenames
 from app.jobs.channels import DriveDelivery
 from app.models import Connection
 from app.outbound.errors import DeliveryError, TransientDeliveryError
@@ -174,8 +174,7 @@ def file_names(
             "filename": artifact.filename,
         }
         name = substitute(config.filename, {**values, "report": report})
-        extension = "." + artifact.filename.rpartition(".")[2] if "." in artifact.filename else None
-        names.append(clean_filename(name, default=artifact.report_code, extension=extension))
+        names.append(named_like(name, artifact.filename, default=artifact.report_code))
     return unique_filenames(names)
 
 
@@ -199,11 +198,17 @@ def send_drive(
 
     from googleapiclient.http import MediaIoBaseUpload
 
-    earlier = {f.get("report"): f for f in (context.partial or {}).get("files", [])}
+    # Files uploaded by an attempt that failed later on, by their report and format (a
+    # report may have a PDF, a CSV and an XLSX; records older than formats name no format).
+    earlier = {
+        (f.get("report"), f.get("format", "pdf")): f
+        for f in (context.partial or {}).get("files", [])
+    }
     uploaded: list[dict[str, str]] = []
     for artifact, name in zip(artifacts, names, strict=True):
-        if artifact.report_code in earlier:  # uploaded by an attempt that failed later on
-            uploaded.append(earlier[artifact.report_code])
+        file_key = (artifact.report_code, _format_of(artifact))
+        if file_key in earlier:
+            uploaded.append(earlier[file_key])
             continue
         media = MediaIoBaseUpload(
             BytesIO(artifact.content),
@@ -241,6 +246,7 @@ def send_drive(
                 "id": str(created.get("id", "")),
                 "name": created.get("name", name),
                 "report": artifact.report_code,
+                "format": _format_of(artifact),
             }
         )
     return {
@@ -248,6 +254,11 @@ def send_drive(
         "service_account": key["client_email"],
         "files": uploaded,
     }
+
+
+def _format_of(artifact: ReportFile) -> str:
+    """The file's format as its extension says (pdf, csv, xlsx)."""
+    return artifact.filename.rpartition(".")[2].lower() or "pdf"
 
 
 def _classify(exc: Exception, folder_id: str, client_email: str) -> DeliveryError | None:

@@ -30,7 +30,7 @@ Request::
      "reports": [{"report_code": "statement", "filename": "statement.pdf",
                   "content_type": "application/pdf", "size": 48213,
                   "url": "<signed download link>",
-                  "content_base64": "JVBERi0..."}]}        (content_base64 only if include_pdf)
+                  "content_base64": "JVBERi0..."}]}   (each file, PDF/CSV/XLSX, if include_pdf)
 
 Verifying the signature (receiver side): take the raw request body bytes exactly as
 received (before any JSON parsing), compute
