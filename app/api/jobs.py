@@ -11,7 +11,7 @@ from flask import Response, g, request
 from app.api.blueprint import bp
 from app.api.common import body, int_arg, job_of, json_body, list_args, listed, workspace
 from app.api.errors import ApiError, invalid_parameter, invalid_request
-from app.api.schemas import MAX_FIRE_TIMES, FireTimesRequest
+from app.api.schedule_schemas import MAX_FIRE_TIMES, FireTimesRequest
 from app.api.serializers import job_summary
 from app.database import utcnow
 from app.jobs.fire_times import FirePreview, preview_rule, preview_rule_data

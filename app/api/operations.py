@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from app.access import MAX_ROW_ID
 from app.api import resources as r
+from app.api import schedule_schemas as fire
 from app.api import schemas as s
 from app.api.common import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, MAX_PER_PAGE, MAX_START, MAX_TEXT
 from app.jobs.schema import JobDefinition
@@ -77,7 +78,7 @@ IDEMPOTENCY = {
     "schema": {"type": "string", "maxLength": 200},
 }
 COUNT_AFTER = [
-    query("count", {"type": "integer", "minimum": 1, "maximum": s.MAX_FIRE_TIMES, "default": 10}),
+    query("count", {"type": "integer", "minimum": 1, "maximum": fire.MAX_FIRE_TIMES, "default": 10}),
     query("after", {"type": "string", "format": "date-time"}, "Default: now"),
 ]
 BUCKET = query("bucket", {"type": "string", "enum": list(BUCKETS)})
@@ -174,7 +175,7 @@ JOB_ROUTES: list[Operation] = [
         [WS, JOB, *COUNT_AFTER],
         None,
         200,
-        s.FireTimes,
+        fire.FireTimes,
     ),
     Operation(
         "post",
@@ -182,9 +183,9 @@ JOB_ROUTES: list[Operation] = [
         "Fire times of any rule, as `schedule preview` prints them",
         "read",
         [WS],
-        s.FireTimesRequest,
+        fire.FireTimesRequest,
         200,
-        s.FireTimes,
+        fire.FireTimes,
     ),
     Operation(
         "get",
