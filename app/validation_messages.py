@@ -233,6 +233,7 @@ def _has(node: Any, segment: Any) -> bool:
         return segment in node
     return isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node)
 
+
 # Pydantic validation-context key: the definition being read was accepted when it was saved (a
 # run's snapshot), so save-time-only checks (private webhook addresses) are not applied again.
 SAVED_DEFINITION = "saved_definition"

@@ -78,7 +78,9 @@ IDEMPOTENCY = {
     "schema": {"type": "string", "maxLength": 200},
 }
 COUNT_AFTER = [
-    query("count", {"type": "integer", "minimum": 1, "maximum": fire.MAX_FIRE_TIMES, "default": 10}),
+    query(
+        "count", {"type": "integer", "minimum": 1, "maximum": fire.MAX_FIRE_TIMES, "default": 10}
+    ),
     query("after", {"type": "string", "format": "date-time"}, "Default: now"),
 ]
 BUCKET = query("bucket", {"type": "string", "enum": list(BUCKETS)})

@@ -95,4 +95,3 @@ TEMPLATED_FIELDS: dict[str, tuple[str, ...]] = {
     "teams": ("title", "text"),
     "drive": ("filename",),
 }
-

@@ -50,9 +50,7 @@ def ignored_css(
 
 
 @lru_cache(maxsize=256)
-def _ignored_css(
-    css: str, where: str, first_line: int, faces: frozenset[str]
-) -> tuple[str, ...]:
+def _ignored_css(css: str, where: str, first_line: int, faces: frozenset[str]) -> tuple[str, ...]:
     # A burst renders one template's stylesheets once per entry: check each text once.
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
     faces = faces | font_faces(css)

@@ -197,14 +197,20 @@ def reset_interrupted(entry_id: int) -> None:
     for delivery in interrupted:
         times = (delivery.detail or {}).get("interrupted", 0) + 1
         if times > 1:
-            to, error = D.failed, (
-                f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
-                "again: the server may have accepted it, check before re-delivering"
+            to, error = (
+                D.failed,
+                (
+                    f"interrupted twice while sending (attempt {delivery.attempts}); not sent "
+                    "again: the server may have accepted it, check before re-delivering"
+                ),
             )
         else:
-            to, error = D.pending, (
-                f"interrupted while sending (attempt {delivery.attempts}); sent again "
-                "once: the first attempt may have reached the server"
+            to, error = (
+                D.pending,
+                (
+                    f"interrupted while sending (attempt {delivery.attempts}); sent again "
+                    "once: the first attempt may have reached the server"
+                ),
             )
         move_delivery(
             delivery.id,
