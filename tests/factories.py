@@ -123,3 +123,21 @@ def mailing_job(
     """`people_job` with one Email delivery to each row's `email`."""
     delivery = {"kind": "email", "to": "{people.email}", "subject": "s", "message": "m"}
     return people_job(ws, rows, html, deliveries=[delivery], **extra)
+
+
+FAILING_PEOPLE = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
+# Bob's letter cannot be rendered: a run of this job ends with one error of three entries.
+BREAKS_FOR_BOB = "<p>{{ people.name }}{% if people.name == 'Bob' %}{{ 1 / 0 }}{% endif %}</p>"
+
+
+def job_failing_for_bob(ws: Workspace, owner: User) -> Job:
+    """Job `statements` owned by `owner`: one letter per row of FAILING_PEOPLE, Bob's failing."""
+    json_source(ws, "people", FAILING_PEOPLE)
+    template(ws, "letter", BREAKS_FOR_BOB, parameters=[{"name": "person", "type": "string"}])
+    definition = {
+        "code": "statements",
+        "name": "Statements",
+        "data_sources": [{"alias": "people", "source": "people", "repeating": True}],
+        "reports": [{"template": "letter", "bindings": {"person": {"column": "name"}}}],
+    }
+    return create_job(ws, owner, definition)

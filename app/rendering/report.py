@@ -102,10 +102,13 @@ def render_with_data(
     summarise: bool = True,
     stand_in: str = "",
 ) -> RenderedPdf:
-    """Render the template in the sandbox with its fetched data sections, then the PDF.
+    """Render the template in the sandbox with its fetched data sections, then the PDF with
+    the characters no installed font could draw.
 
-    The summary (if the template asks and `summarise`) is written from `own_data` first;
-    see render_report_pdf."""
+    When the template's summary is on and `summarise` is true, the configured model writes
+    `narrative.text` from `own_data` first (docs/SUMMARY.md; a failure leaves it empty and
+    the RenderedPdf's `narrative` carries the warning). Otherwise `narrative.text` is
+    `stand_in` (the preview's placeholder) or empty."""
     narrative = None
     if summarise and wants_summary(template):
         narrative = write_narrative(template, own_data, report_params)
@@ -115,36 +118,6 @@ def render_with_data(
         render_html(template["html"], values), template.get("css", ""), workspace_id
     )
     return replace(rendered, narrative=narrative)
-
-
-def render_report_pdf(
-    template: Mapping[str, Any],
-    sources: Mapping[str, Mapping[str, Any]],
-    report_params: Mapping[str, Any],
-    context: Mapping[str, Any],
-    binds: Mapping[str, Any],
-    workspace_id: int,
-    *,
-    summarise: bool = True,
-    stand_in: str = "",
-) -> RenderedPdf:
-    """Fetch the template's own data with its parameters as binds, render it, return the PDF
-    with the characters no installed font could draw.
-
-    When the template's summary is on and `summarise` is true, the configured model writes
-    `narrative.text` from that data first (docs/SUMMARY.md; a failure leaves it empty and
-    the RenderedPdf's `narrative` carries the warning). Otherwise `narrative.text` is
-    `stand_in` (the preview's placeholder) or empty."""
-    own_data = fetch_own_data(template, sources, {**binds, **report_params})
-    return render_with_data(
-        template,
-        own_data,
-        report_params,
-        context,
-        workspace_id,
-        summarise=summarise,
-        stand_in=stand_in,
-    )
 
 
 def render_report_outputs(
@@ -158,7 +131,7 @@ def render_report_outputs(
     tables: TableOptions,
 ) -> RenderedOutputs:
     """Fetch the template's own data once and make each of `formats` from it: the PDF as
-    `render_report_pdf`, a CSV of the first picked section, an XLSX with a sheet per picked
+    `render_with_data`, a CSV of the first picked section, an XLSX with a sheet per picked
     section. SectionError names a picked section the template has no data source for."""
     own_data = fetch_own_data(template, sources, {**binds, **report_params})
     missing = [s for s in tables.sections if s not in own_data]

@@ -10,30 +10,18 @@ import pytest
 from app.delivery.error_notice import send_due_error_notices
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.jobs.service import create_job, definition_of, replace_job
+from app.jobs.service import definition_of, replace_job
 from app.runs.create import start_run
 from tests import factories as make
 from tests.helpers import reload_run
 from workers.clock import recover
-
-PEOPLE = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
-# Bob's statement cannot be rendered: the run ends with one error of three entries.
-BREAKS_FOR_BOB = "<p>{{ people.name }}{% if people.name == 'Bob' %}{{ 1 / 0 }}{% endif %}</p>"
 
 
 @pytest.fixture
 def failing(app, smtp_server):
     ws = make.workspace("acme", smtp=smtp_server.settings)
     owner = make.user("owner@example.com", ws, "editor")
-    make.json_source(ws, "people", PEOPLE)
-    make.template(ws, "letter", BREAKS_FOR_BOB, parameters=[{"name": "person", "type": "string"}])
-    definition = {
-        "code": "statements",
-        "name": "Statements",
-        "data_sources": [{"alias": "people", "source": "people", "repeating": True}],
-        "reports": [{"template": "letter", "bindings": {"person": {"column": "name"}}}],
-    }
-    job = create_job(ws, owner, definition)
+    job = make.job_failing_for_bob(ws, owner)
     return ws, owner, job
 
 

@@ -10,27 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from app.delivery.error_notice import send_due_error_notices
-from app.jobs.service import create_job
 from tests import factories as make
-
-PEOPLE = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
-# Bob's letter cannot be rendered: the run ends with one error of three entries.
-BREAKS_FOR_BOB = "<p>{{ people.name }}{% if people.name == 'Bob' %}{{ 1 / 0 }}{% endif %}</p>"
 
 
 @pytest.fixture
 def failing(app, smtp_server):
     ws = make.workspace("acme", smtp=smtp_server.settings)
     owner = make.user("owner@example.com", ws, "editor")
-    make.json_source(ws, "people", PEOPLE)
-    make.template(ws, "letter", BREAKS_FOR_BOB, parameters=[{"name": "person", "type": "string"}])
-    definition = {
-        "code": "statements",
-        "name": "Statements",
-        "data_sources": [{"alias": "people", "source": "people", "repeating": True}],
-        "reports": [{"template": "letter", "bindings": {"person": {"column": "name"}}}],
-    }
-    return create_job(ws, owner, definition)
+    return make.job_failing_for_bob(ws, owner)
 
 
 def test_a_failed_run_tells_the_named_addresses_with_a_link_to_it(
