@@ -125,4 +125,7 @@ def api_http_error(exc: HTTPException) -> Response:
         message = f"the request body is {too_large(REQUEST)}"
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
+    if exc.code == 416 and getattr(exc, "length", None) is not None:
+        # RFC 9110 §15.5.17: the size, so the client can ask again (pages keep werkzeug's).
+        headers["Content-Range"] = f"{getattr(exc, 'units', 'bytes')} */{exc.length}"
     return error_response(ApiError(exc.code or 500, message, headers=headers))

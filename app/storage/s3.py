@@ -9,6 +9,7 @@ lives that long and carries the same Content-Type and Content-Disposition.
 
 from __future__ import annotations
 
+import io
 import mimetypes
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +18,21 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from flask import Response, redirect, send_file
+from flask import Response, has_request_context, redirect, request, send_file
+from werkzeug.wsgi import wrap_file
 
 from app.storage.base import StorageError, check_key, content_disposition
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+# Request headers werkzeug's make_conditional answers (send_file's conditional=True).
+_CONDITIONS = {
+    "Range",
+    "If-Range",
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Match",
+    "If-Unmodified-Since",
+}
 
 
 def make_client(
@@ -48,6 +59,10 @@ def make_client(
     )
 
 
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 @contextmanager
 def _translated(key: str) -> Iterator[None]:
     """botocore's errors as the storage interface's: FileNotFoundError for a missing key,
@@ -57,7 +72,7 @@ def _translated(key: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
+        code = _code(exc)
         if code in _MISSING:
             raise FileNotFoundError(f"not in storage: {key}") from None
         message = error.get("Message") or code
@@ -109,27 +124,59 @@ class S3Backend:
     def response(
         self, key: str, download_name: str, mimetype: str, *, as_attachment: bool, max_age: int
     ) -> Response:
-        """The object streamed through this process, or a redirect to a presigned URL."""
+        """The object streamed through this process, or a redirect to a presigned URL.
+
+        Streamed, it answers a request's conditions as the local store's send_file does
+        (werkzeug's make_conditional on the object's ETag, Last-Modified and size): 304 on a
+        matching If-None-Match or If-Modified-Since, 412 on a failed If-Match, 206 with
+        Content-Range for one satisfiable byte range (fetched as that range from S3), and
+        RequestedRangeNotSatisfiable (416) for a range past the end. A plain GET costs one
+        GetObject; a conditional or ranged one a HeadObject first (a 304 or 416 never opens
+        the body)."""
         if self.presign_seconds > 0:
             return self._redirect(key, download_name, mimetype, as_attachment)
-        with _translated(key):
-            found = self.client.get_object(**self._object(key))
-        # werkzeug's send_file writes the headers exactly as the local store's downloads;
-        # it reads the body in chunks and closes it when the response ends.
-        response = send_file(
-            found["Body"],
-            mimetype=mimetype,
-            download_name=download_name,
-            as_attachment=as_attachment,
-            conditional=False,
-            etag=found.get("ETag", "").strip('"') or False,
-            last_modified=found.get("LastModified"),
-        )
-        response.content_length = found["ContentLength"]
+        if not (has_request_context() and _CONDITIONS.intersection(request.headers.keys())):
+            with _translated(key):
+                found = self.client.get_object(**self._object(key))
+            response = _download(found, download_name, mimetype, as_attachment)
+            response.content_length = found["ContentLength"]
+            response.accept_ranges = "bytes"  # as send_file says on every local download
+        else:
+            response = self._conditional(key, download_name, mimetype, as_attachment)
         if max_age:
             response.cache_control.no_cache = None
             response.cache_control.private, response.cache_control.max_age = True, max_age
         return response
+
+    def _conditional(
+        self, key: str, download_name: str, mimetype: str, as_attachment: bool
+    ) -> Response:
+        for attempt in range(2):
+            with _translated(key):
+                head = self.client.head_object(**self._object(key))
+            response = _download(head, download_name, mimetype, as_attachment, body=io.BytesIO())
+            size = head["ContentLength"]
+            response.content_length = size
+            # Raises RequestedRangeNotSatisfiable (416, Content-Range: bytes */size) as
+            # send_file does; sets 304, 412 or 206 and its Content-Range otherwise.
+            response.make_conditional(request, accept_ranges=True, complete_length=size)
+            if response.status_code not in (200, 206):
+                return response
+            wanted = {"IfMatch": head["ETag"]}  # the very object the headers describe
+            if response.status_code == 206 and response.content_range is not None:
+                start, stop = response.content_range.start, response.content_range.stop
+                wanted["Range"] = f"bytes={start}-{stop - 1}"
+            with _translated(key):
+                try:
+                    found = self.client.get_object(**self._object(key), **wanted)
+                except ClientError as exc:
+                    if attempt == 0 and _code(exc) == "PreconditionFailed":
+                        continue  # saved again between HEAD and GET: answer for the new one
+                    raise
+            response.response = wrap_file(request.environ, found["Body"])
+            response.direct_passthrough = True
+            return response
+        raise StorageError("S3 storage: the object kept changing during a download")
 
     def _redirect(self, key: str, download_name: str, mimetype: str, attach: bool) -> Response:
         with _translated(key):
@@ -149,3 +196,24 @@ class S3Backend:
         # The URL dies after presign_seconds: nothing may keep the redirect longer.
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _download(
+    found: dict[str, Any],
+    download_name: str,
+    mimetype: str,
+    as_attachment: bool,
+    body: Any = None,
+) -> Response:
+    """werkzeug's send_file headers for an object (`found`: a GetObject or HeadObject
+    answer), exactly as the local store's downloads, with S3's ETag and Last-Modified.
+    send_file reads the body in chunks and closes it when the response ends."""
+    return send_file(
+        found["Body"] if body is None else body,
+        mimetype=mimetype,
+        download_name=download_name,
+        as_attachment=as_attachment,
+        conditional=False,
+        etag=found.get("ETag", "").strip('"') or False,
+        last_modified=found.get("LastModified"),
+    )
