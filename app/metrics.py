@@ -8,6 +8,10 @@ a scrape (queue depth, clock lag) is not counted here but read then (app/runs/ex
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 from prometheus_client import Counter, Gauge, Histogram
 
 RUNS = Counter(
@@ -49,9 +53,10 @@ def delivery_attempted(channel: str, outcome: str) -> None:
     DELIVERY_ATTEMPTS.labels(channel=channel, outcome=outcome).inc()
 
 
-# Set to 1 by each process as it starts; "livesum" adds up the processes alive now, and a dead
-# process's file is dropped by multiprocess.mark_process_dead (gunicorn.conf.py's child_exit for
-# web workers; the worker host's exporter, workers/metrics.py, for workers and clocks).
+# Set to 1 by each process as it starts; "livesum" adds up the processes alive now. A dead
+# process's file is dropped by gunicorn.conf.py's child_exit (web workers), and at each scrape
+# by whoever serves the host's directory: /metrics (forget_dead_processes below) and the
+# worker host's exporter (workers/metrics.py) — so a SIGKILLed worker or clock stops counting.
 PROCESSES = Gauge(
     "herald_processes",
     "Herald processes alive on this host, by role (web, worker, clock)",
@@ -63,3 +68,38 @@ PROCESSES = Gauge(
 def process_started(role: str) -> None:
     """Count this process as alive in `role` ("web", "worker" or "clock") until it exits."""
     PROCESSES.labels(role=role).set(1)
+
+
+# prometheus-client's live gauge files (multiprocess mode "liveall", "livesum", "livemax",
+# "livemin", "livemostrecent"): `gauge_<mode>_<pid>.db`. Counters' files are never matched.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: checks the pid exists, sends nothing
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def forget_dead_processes(directory: str | Path) -> list[int]:
+    """Remove from `directory` (this host's PROMETHEUS_MULTIPROC_DIR) the live gauge files of
+    processes no longer running on this host — killed ones too, which never ran an exit hook
+    — so herald_processes stops counting them; counter and histogram files stay (counts
+    outlive their process). Returns the pids dropped, sorted.
+
+    What prometheus_client's mark_process_dead does, for pids found dead here, and safe
+    under concurrent scrapes (a file another scrape removed first is no error). The pid is
+    checked on this host: the directory must be this host's (docs/DEPLOY.md). The worker
+    host's exporter does the same (workers/metrics.py; it cannot import app, whose import
+    would make the exporter itself a writer there)."""
+    dropped: set[int] = set()
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        found = _LIVE_GAUGE_FILE.fullmatch(path.name)
+        if found and not _alive(pid := int(found.group(1))):
+            path.unlink(missing_ok=True)
+            dropped.add(pid)
+    return sorted(dropped)

@@ -19,6 +19,7 @@ nothing). It answers only `Authorization: Bearer $HERALD_METRICS_TOKEN`, like /m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hmac
 import os
 import re
@@ -72,10 +73,13 @@ def clear_if_unused(directory: Path) -> bool:
 def forget_dead_processes(directory: Path) -> list[int]:
     """Drop the live gauges (herald_processes) of processes that exited, killed ones included:
     `multiprocess.mark_process_dead` deletes their `gauge_live*_<pid>.db`; counters stay.
-    Returns the pids dropped."""
+    Returns the pids dropped. A web host's /metrics does the same (app.metrics); this module
+    cannot share it, as importing app would make the exporter a writer here."""
     dead = sorted(pid for pid in pids_in(directory) if not alive(pid))
     for pid in dead:
-        multiprocess.mark_process_dead(pid, str(directory))
+        # A concurrent scrape (the server is threaded) may have removed a file first.
+        with contextlib.suppress(FileNotFoundError):
+            multiprocess.mark_process_dead(pid, str(directory))
     return dead
 
 

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from app import metrics  # noqa: F401  (defines the counters before a scrape reads them)
+from app import metrics  # defines the counters before a scrape reads them
 from app.runs import health
 from app.runs.dispatch import QueueUnavailable
 
@@ -60,10 +60,13 @@ def scrape(metrics_dir: str | None) -> tuple[bytes, str]:
     """The Prometheus text exposition and its content type.
 
     `metrics_dir` is PROMETHEUS_MULTIPROC_DIR: every process's counters are summed from the
-    files there; None reads this process's own. Needs an app context (gauges ask Redis and the
-    database, and an outage shows as herald_redis_up 0 / herald_database_up 0)."""
+    files there, after the live gauges of this host's dead processes are dropped; None reads
+    this process's own. Needs an app context (gauges ask Redis and the database, and an
+    outage shows as herald_redis_up 0 / herald_database_up 0)."""
     registry = CollectorRegistry()
     if metrics_dir:
+        # A killed worker or clock of this host never says it died: drop its live gauge.
+        metrics.forget_dead_processes(metrics_dir)
         MultiProcessCollector(registry, path=metrics_dir)
     else:
         registry.register(_ThisProcess())

@@ -3,6 +3,7 @@ over real worker processes and the real clock, parsed with prometheus_client's o
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -124,3 +125,46 @@ def test_real_workers_and_the_clock_are_counted_together(
     assert value(samples, "herald_delivery_attempts_total", channel="email", outcome="failed") == 2
     assert value(samples, "herald_render_seconds_count") == 8
     assert value(samples, "herald_queue_depth", queue="generate") == 0
+
+
+def test_a_killed_worker_stops_counting_as_alive_and_its_counts_stay(
+    app, client, smtp_server, metrics_on, tmp_path
+):
+    """A SIGKILLed RQ worker (host lost, OOM killer) runs no exit hook; /metrics drops its
+    live gauge file when it scrapes, because its pid is gone from this host."""
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    app.config["METRICS_DIR"] = str(metrics_dir)
+    env = {**worker_env(app), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    ws = make.workspace(smtp=smtp_server.settings)
+    run_id = start_run(make.mailing_job(ws, ROWS), None).id
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "workers.worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        wait_for(lambda: reload_run(run_id).status == "finished")
+        wait_for(lambda: value(scrape(client), "herald_processes", role="worker") == 2)
+        killed, kept = workers
+        killed.send_signal(signal.SIGKILL)  # no chance to tidy up
+        killed.wait(20)
+        assert list(metrics_dir.glob(f"gauge_livesum_{killed.pid}.db"))  # left behind
+
+        samples = scrape(client)
+        assert value(samples, "herald_processes", role="worker") == 1  # the one still alive
+        assert not list(metrics_dir.glob(f"gauge_live*_{killed.pid}.db"))
+        assert list(metrics_dir.glob(f"gauge_livesum_{kept.pid}.db"))
+        # Counts outlive their process, whichever of the two did the work.
+        assert value(samples, "herald_entries_total", status="Completed") == 3
+        assert value(samples, "herald_render_seconds_count") == 3
+        assert value(samples, "herald_runs_total", trigger="manual", outcome="completed") == 1
+    finally:
+        for process in workers:
+            process.kill()
+        for process in workers:
+            process.wait(20)
