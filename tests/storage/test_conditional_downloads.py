@@ -120,6 +120,17 @@ def test_if_range_gives_the_range_only_for_the_same_file(client, store, editor):
     assert stale.status_code == 200 and stale.data == PDF
 
 
+def test_a_head_request_answers_the_same_without_a_body(client, store, editor):
+    page, _, _, _ = editor
+    whole = client.head(page)
+    assert whole.status_code == 200 and whole.data == b"" and whole.content_length == SIZE
+    part = client.head(page, headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.data == b""
+    assert part.headers["Content-Range"] == f"bytes 0-9/{SIZE}"
+    same = client.head(page, headers={"If-None-Match": whole.headers["ETag"]})
+    assert same.status_code == 304
+
+
 def test_a_range_past_the_end_is_416_with_the_size_on_the_page_and_the_api(client, store, editor):
     page, api, token, key = editor
     beyond = {"Range": f"bytes={SIZE}-"}
@@ -180,3 +191,29 @@ def test_s3_is_asked_for_the_range_only_and_a_304_opens_no_body(client, store, e
         assert [name for name, _ in calls] == ["HeadObject", "HeadObject"]
     finally:
         events.unregister("provide-client-params.s3", record)
+
+
+@pytest.mark.parametrize("store", ["s3"], indirect=True)
+def test_a_file_saved_again_between_s3s_head_and_get_is_sent_whole_and_new(
+    client, store, editor, bucket, s3
+):
+    """Headers and bytes always describe one version: the GET is pinned to the HEAD's ETag,
+    and when the object changed in between (S3's 412) the download starts over once."""
+    page, _, _, key = editor
+    newer = PDF[::-1]
+    events = storage.backend().client.meta.events
+    gets: list[str] = []
+
+    def save_again_first(params, **_):
+        gets.append(params.get("IfMatch", ""))
+        if len(gets) == 1:  # another process saves the file again right now
+            bucket.put_object(Bucket=BUCKET, Key=s3 + key, Body=newer)
+
+    events.register("provide-client-params.s3.GetObject", save_again_first)
+    try:
+        part = client.get(page, headers={"Range": "bytes=0-9"})
+    finally:
+        events.unregister("provide-client-params.s3.GetObject", save_again_first)
+    assert len(gets) == 2 and gets[0] != gets[1]
+    assert part.status_code == 206 and part.data == newer[:10]
+    assert part.headers["ETag"] == gets[1]
