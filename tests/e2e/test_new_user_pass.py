@@ -1,0 +1,52 @@
+"""In a real browser, what a new user running monthly statements tripped over: the wizard's
+error summary named fields by their internal path, and a run waiting for a worker showed a
+full progress bar."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.helpers import htmx_ready
+
+
+def log_in(page, live_server: str) -> None:
+    page.goto(live_server)
+    page.get_by_label("Email").fill("demo@herald.local")
+    page.get_by_label("Password").fill("herald-demo")
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_the_wizard_summary_names_each_field_as_its_form_does(page, live_server, demo):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/jobs/new")
+    page.get_by_role("button", name="Save step and continue").click()  # no Job name
+    summary = page.get_by_role("alert")
+    expect(summary.get_by_role("link", name="Job name")).to_be_visible()
+
+    page.get_by_label("Job name").fill("Statements with tables")
+    page.get_by_role("button", name="Save step and continue").click()
+    expect(page).to_have_url(re.compile(r"/parameters$"))
+    page.get_by_role("link", name=re.compile(r"Reports$")).click()
+    page.get_by_role("button", name="Add report").click()
+    htmx_ready(page.get_by_label("Template"))
+    page.get_by_label("Template").select_option("customer-statement")
+    expect(page.get_by_label("Binding of customerId")).to_be_visible()
+    page.get_by_label("Binding of customerId").select_option("value")
+    page.get_by_label("Value of customerId").fill("1")
+    page.get_by_label("Binding of period").select_option("value")
+    page.get_by_label("Value of period").fill("2026-11-01")
+    page.get_by_label("CSV", exact=True).check()
+    page.get_by_label("transactions").check()
+    page.get_by_label("monthly").check()  # a CSV file holds one table
+    page.get_by_role("button", name="Save step and continue").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("nothing was saved")
+    expect(summary).not_to_contain_text("reports.0")  # the internal path, meaningless to a person
+    link = summary.get_by_role("link", name="Report 1 · Data sections for CSV / Excel")
+    expect(link).to_be_visible()
+    link.click()  # it leads to the message beside the field
+    expect(page).to_have_url(re.compile(r"#err-reports-0-table_sections$"))
+    expect(page.locator("#err-reports-0-table_sections")).to_contain_text("pick one section")
