@@ -50,3 +50,17 @@ def test_the_wizard_summary_names_each_field_as_its_form_does(page, live_server,
     link.click()  # it leads to the message beside the field
     expect(page).to_have_url(re.compile(r"#err-reports-0-table_sections$"))
     expect(page.locator("#err-reports-0-table_sections")).to_contain_text("pick one section")
+
+
+def test_a_run_waiting_for_a_worker_says_so_and_shows_nothing_done(page, live_server, demo):
+    """No worker process: Run now makes a run nobody prepares. The run page must say plainly
+    that no worker is running, and its progress bar must not look finished."""
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/jobs/monthly-statements")
+    page.get_by_role("button", name="Run now").click()
+    expect(page).to_have_url(re.compile(r"/runs/\d+$"))
+    expect(page.locator("[data-no-worker]")).to_contain_text(
+        "No worker is running: this run's work stays queued until a worker starts"
+    )
+    expect(page.get_by_text("Preparing entries…")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Entries done")).to_have_attribute("value", "0")
