@@ -8,6 +8,8 @@ import re
 
 from playwright.sync_api import expect
 
+from app.extensions import db
+from app.models import Connection
 from tests.helpers import htmx_ready
 
 
@@ -64,3 +66,28 @@ def test_a_run_waiting_for_a_worker_says_so_and_shows_nothing_done(page, live_se
     )
     expect(page.get_by_text("Preparing entries…")).to_be_visible()
     expect(page.get_by_role("progressbar", name="Entries done")).to_have_attribute("value", "0")
+
+
+def test_an_smtp_host_with_its_port_is_flagged_and_not_saved(page, live_server, demo):
+    """`smtp.example.com:25` in Host was saved, then every send failed to resolve it."""
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/connections")
+    page.get_by_role("link", name="New SMTP server").click()
+    page.get_by_label("Name", exact=True).fill("Office relay")
+    page.get_by_label("Code").fill("office-relay")
+    page.get_by_label("Host").fill("smtp.example.com:25")
+    page.get_by_label("Port", exact=True).fill("587")
+    page.get_by_label("From address").fill("Billing <billing@example.com>")
+    page.get_by_role("button", name="Save connection").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("The connection was not saved")
+    expect(page.locator("#c-host-error")).to_have_text(
+        "enter the host name alone, e.g. smtp.example.com (the port goes in Port)"
+    )
+    assert db.session.scalar(db.select(Connection).filter_by(code="office-relay")) is None
+
+    page.get_by_label("Host").fill("smtp.example.com")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.get_by_text("Connection “Office relay” saved.")).to_be_visible()
+    saved = db.session.scalar(db.select(Connection).filter_by(code="office-relay"))
+    assert saved.settings["host"] == "smtp.example.com"
