@@ -91,3 +91,29 @@ def test_an_smtp_host_with_its_port_is_flagged_and_not_saved(page, live_server, 
     expect(page.get_by_text("Connection “Office relay” saved.")).to_be_visible()
     saved = db.session.scalar(db.select(Connection).filter_by(code="office-relay"))
     assert saved.settings["host"] == "smtp.example.com"
+
+
+def test_the_top_bar_fits_one_row_at_1280_px_and_system_looks_like_its_neighbours(
+    page, live_server, demo, app, monkeypatch, tmp_path
+):
+    """At 1280 px the bar wrapped API onto a second row, and System (admins only, outside
+    the nav) was the body's underlined blue on the dark bar."""
+    monkeypatch.setitem(
+        app.config, "OUTBOX_DIR", str(tmp_path)
+    )  # Outbox in the bar, as in ./dev run
+    log_in(page, live_server)  # the page fixture's viewport is 1280 × 900
+    page.goto(f"{live_server}/w/demo/runs")
+    bar = page.locator("header.topnav")
+    tops = [
+        round(link.bounding_box()["y"])
+        for link in bar.get_by_role("navigation", name="Main").get_by_role("link").all()
+    ]
+    assert len(tops) == 8 and len(set(tops)) == 1, tops  # Jobs … API on one row
+
+    def look(name: str) -> list[str]:
+        return bar.get_by_role("link", name=name, exact=True).evaluate(
+            "e => { const s = getComputedStyle(e); return [s.color, s.textDecorationLine]; }"
+        )
+
+    assert look("System") == look("Jobs")  # neither is the current page here
+    assert look("System")[1] == "none"
