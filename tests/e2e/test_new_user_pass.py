@@ -117,3 +117,15 @@ def test_the_top_bar_fits_one_row_at_1280_px_and_system_looks_like_its_neighbour
 
     assert look("System") == look("Jobs")  # neither is the current page here
     assert look("System")[1] == "none"
+
+
+def test_a_connection_without_a_code_is_told_the_code_is_required(page, live_server, demo):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/connections")
+    page.get_by_role("link", name="New webhook secret").click()
+    page.get_by_label("Name", exact=True).fill("Partner portal")
+    page.get_by_label("Signing secret").fill("s3cret-s3cret-s3cret-s3cret")
+    page.get_by_role("button", name="Save connection").click()
+    expect(page.get_by_role("alert")).to_contain_text("The connection was not saved")
+    expect(page.locator("#c-code-error")).to_have_text("Code is required")
+    assert db.session.scalar(db.select(Connection).filter_by(name="Partner portal")) is None
