@@ -5,6 +5,7 @@ full progress bar."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -129,3 +130,36 @@ def test_a_connection_without_a_code_is_told_the_code_is_required(page, live_ser
     expect(page.get_by_role("alert")).to_contain_text("The connection was not saved")
     expect(page.locator("#c-code-error")).to_have_text("Code is required")
     assert db.session.scalar(db.select(Connection).filter_by(name="Partner portal")) is None
+
+
+def test_the_dry_run_offers_its_files_to_open_and_download(page, live_server, demo):
+    """The dry run listed the CSV and Excel files by name only (the one way to see what a
+    customer would get was to save the job and run it for real), and its PDF link, boosted
+    by htmx, put the PDF's bytes into the page as text."""
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/jobs/monthly-statements")
+    page.get_by_role("button", name="Edit job").click()
+    page.get_by_role("link", name=re.compile(r"Reports")).click()
+    page.get_by_label("CSV", exact=True).check()
+    page.get_by_label("Excel (XLSX)").check()
+    page.get_by_label("transactions").check()
+    page.get_by_role("button", name="Save step and continue").click()
+    expect(page).to_have_url(re.compile(r"/schedule$"))
+    page.get_by_role("link", name="Review & save").click()
+    page.get_by_role("button", name="Dry run (sends nothing)").click()
+
+    dry = page.locator("#dry-run")
+    expect(dry).to_contain_text("Nothing was sent")
+    with page.expect_download() as csv_download:
+        dry.get_by_role("link", name=re.compile(r"\.csv$")).click()
+    assert csv_download.value.suggested_filename.endswith(".csv")
+    header = Path(csv_download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert "amount_cents" in header and "booked_on" in header
+    with page.expect_download() as xlsx_download:
+        dry.get_by_role("link", name=re.compile(r"\.xlsx$")).click()
+    assert xlsx_download.value.suggested_filename.endswith(".xlsx")
+    assert Path(xlsx_download.value.path()).read_bytes()[:2] == b"PK"  # a zip: an XLSX workbook
+
+    dry.get_by_role("link", name=re.compile(r"\.pdf$")).click()
+    expect(page).to_have_url(re.compile(r"/dry-run/0\.pdf$"))
+    expect(page.locator("body")).not_to_contain_text("%PDF-")  # the viewer, not raw bytes
