@@ -68,6 +68,12 @@ def test_a_run_waiting_for_a_worker_says_so_and_shows_nothing_done(page, live_se
     expect(page.get_by_text("Preparing entries…")).to_be_visible()
     expect(page.get_by_role("progressbar", name="Entries done")).to_have_attribute("value", "0")
 
+    page.get_by_role("link", name="System").click()  # the admin's next look
+    expect(
+        page.get_by_text("No worker is running: queued work waits until one starts")
+    ).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^generate 1 "))).to_be_visible()
+
 
 def test_an_smtp_host_with_its_port_is_flagged_and_not_saved(page, live_server, demo):
     """`smtp.example.com:25` in Host was saved, then every send failed to resolve it."""
