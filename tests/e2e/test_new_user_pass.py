@@ -169,3 +169,24 @@ def test_the_dry_run_offers_its_files_to_open_and_download(page, live_server, de
     dry.get_by_role("link", name=re.compile(r"\.pdf$")).click()
     expect(page).to_have_url(re.compile(r"/dry-run/0\.pdf$"))
     expect(page.locator("body")).not_to_contain_text("%PDF-")  # the viewer, not raw bytes
+
+
+def test_a_rows_buttons_sit_beside_its_title(page, live_server, demo):
+    """The wizard's "Email 1" title had its ↑ and Remove buttons on a line of their own,
+    straddling the fieldset's border."""
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/jobs/monthly-statements")
+    page.get_by_role("button", name="Edit job").click()
+    page.get_by_role("link", name=re.compile(r"Deliveries")).click()
+    page.get_by_role("button", name="Add webhook").click()
+    legend = page.locator("legend", has_text="Webhook 2")
+    for name in ("Move delivery 2 up", "Remove delivery 2"):
+        button = legend.get_by_role("button", name=name)
+        expect(button).to_be_visible()
+        overlap = button.evaluate(
+            """b => { const t = document.createRange();
+                t.selectNodeContents(b.closest("legend").firstChild);
+                const r = t.getBoundingClientRect(), s = b.getBoundingClientRect();
+                return s.top < r.bottom && s.bottom > r.top; }"""
+        )
+        assert overlap, f"{name} is not on the line of its title"
