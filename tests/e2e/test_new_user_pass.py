@@ -152,6 +152,10 @@ def test_the_dry_run_offers_its_files_to_open_and_download(page, live_server, de
     page.get_by_role("button", name="Save step and continue").click()
     expect(page).to_have_url(re.compile(r"/schedule$"))
     page.get_by_role("link", name="Review & save").click()
+    # The summary says which files each entry gets, as the job page does.
+    expect(page.locator("#review dt:text-is('Reports') + dd")).to_have_text(
+        "customer-statement (PDF, CSV, XLSX)"
+    )
     page.get_by_role("button", name="Dry run (sends nothing)").click()
 
     dry = page.locator("#dry-run")
