@@ -54,7 +54,9 @@ def identity_errors(
 ) -> dict[str, str]:
     """Problems with a code (pattern, reserved word, taken by another row) and a name."""
     errors: dict[str, str] = {}
-    if not re.match(CODE_PATTERN, code or ""):
+    if not code:
+        errors["code"] = "Code is required"  # the pattern's rules read as if a typo were made
+    elif not re.match(CODE_PATTERN, code):
         errors["code"] = f"Code {PATTERN_RULES[CODE_PATTERN]}"
     elif code in reserved:
         errors["code"] = f"'{code}' is reserved; choose another code"

@@ -3,6 +3,7 @@ for what each kind stores), and how a saved connection is summarised."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import urllib.parse
@@ -35,12 +36,31 @@ KEY_FIELDS = ("client_email", "private_key", "token_uri")
 SQL_BACKENDS = ("postgresql", "sqlite")
 
 
+_HOST_LABEL = re.compile(r"(?!-)[\w-]{1,63}(?<!-)")  # \w: names in any script (IDNA)
+
+
+def _is_host(host: str) -> bool:
+    """Whether `host` is a DNS name (labels of letters, digits, - and _; at most 253
+    characters) or an IPv4/IPv6 address, as `smtplib` connects to it: no scheme, port, path
+    or brackets."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = host.removesuffix(".")
+    return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
+
+
 def smtp_settings(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The settings of an SMTP connection from form-like values, and the errors per field."""
     errors: dict[str, str] = {}
     host = str(raw.get("host") or "").strip()
     if not host or re.search(r"\s", host):
         errors["host"] = "enter the SMTP server's host name"
+    elif not _is_host(host):
+        # `smtp.example.com:25` or `smtps://…` saved fine, then every send failed to resolve it.
+        errors["host"] = "enter the host name alone, e.g. smtp.example.com (the port goes in Port)"
     port = _integer(raw.get("port"), 1, 65535, "port", errors)
     per_minute = _integer(raw.get("max_per_minute") or 0, 0, 100_000, "max_per_minute", errors)
     # Servers must accept 100 (RFC 5321 §4.5.3.1.8); some accept fewer, some far more.

@@ -10,6 +10,7 @@ from app.models import User
 from app.runs.outcome import run_outcome
 from app.sessions import session_user
 from app.web import auth, jobs, links, outbox, resources, review, runs, system, tokens, wizard
+from app.web.field_labels import field_label
 from app.web.helpers import clip, delivery_label, inject_navigation, unique_flashes
 from app.web.outcomes import outcome_label, run_duration
 from app.web.timezones import fire_time, mail_date, when
@@ -21,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.context_processor(inject_navigation)
     app.add_template_filter(clip)
+    app.add_template_filter(field_label)
     app.add_template_filter(delivery_label)
     app.add_template_filter(when)
     app.add_template_filter(fire_time)

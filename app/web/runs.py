@@ -91,7 +91,9 @@ def _run_view(ws: str, run_id: int) -> dict:
         and dispatch.prepare_waiting(run.id, run.attempts),
         # Queued work with no worker to take it would otherwise just sit there, silently.
         "no_worker": active and health.workers_alive() is False,
-        "percent": int(100 * done / counts["total"]) if counts["total"] else 100,
+        # No entries yet while the run is still being prepared: nothing is done, so an empty
+        # bar (a full one read as "finished" while no worker had even started).
+        "percent": int(100 * done / counts["total"]) if counts["total"] else (0 if active else 100),
         "can_write": _can_write(workspace),
     }
 

@@ -257,8 +257,8 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
     except ValidationFailed as exc:
         return _review(workspace, draft, 422, errors=exc.errors)
     for report in result.reports:
-        if report.pdf:
-            storage.save(f"drafts/{draft.id}/{report.position}.pdf", report.pdf)
+        for file in report.files:  # each file the first entry would carry, to look at
+            storage.save(f"drafts/{draft.id}/{report.position}.{file.format}", file.content)
     return page_or_fragment(
         "wizard/review.html",
         "wizard/_dry_run.html",
@@ -295,6 +295,19 @@ def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
     _, draft = _draft(ws, draft_id)
     try:
         return storage.send_stored(f"drafts/{draft.id}/{position}.pdf", f"{position}.pdf", None)
+    except NotFound:
+        raise NotFound("run the dry run first") from None
+
+
+@bp.get("/drafts/<int:draft_id>/dry-run/<int:position>/<any(csv, xlsx):fmt>/<path:filename>")
+@login_required
+def dry_run_file(ws: str, draft_id: int, position: int, fmt: str, filename: str) -> Response:
+    """The CSV or XLSX file of report `position` of the last dry run, named `filename` (the
+    name the run would give it; only the download name, the stored key is fixed)."""
+    _, draft = _draft(ws, draft_id)
+    key = f"drafts/{draft.id}/{position}.{fmt}"
+    try:
+        return storage.send_stored(key, filename, None, as_attachment=True)
     except NotFound:
         raise NotFound("run the dry run first") from None
 

@@ -466,7 +466,7 @@ def test_a_draft_that_would_fail_keeps_its_work_but_cannot_become_a_job(auth, cl
 
     review = client.get(f"{base}/review").text
     assert "This definition cannot be saved yet" in review
-    assert f'href="{base}/schedule">Schedule</a>: <code>schedule</code> This one-time' in review
+    assert f'href="{base}/schedule">Schedule</a>: This one-time' in review
     saved = auth.post(f"{base}/save", page=f"{base}/review")
     assert saved.status_code == 422
     assert "This one-time schedule already fired" in saved.text
