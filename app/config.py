@@ -117,6 +117,9 @@ def settings_from_env(instance_path: Path) -> dict[str, Any]:
         # Queued work older than this with no progress is enqueued again.
         "STALE_QUEUED_SECONDS": _int("HERALD_STALE_QUEUED_SECONDS", 120),
         "MAX_ENTRY_ATTEMPTS": _int("HERALD_MAX_ENTRY_ATTEMPTS", 3),
+        # A worker process is replaced by a fresh one after this many jobs (0: never), which
+        # gives back the memory rendering gathers (workers/recycle.py).
+        "WORKER_MAX_JOBS": _int("HERALD_WORKER_MAX_JOBS", 1000),
         # SQL connections may open SQLite files in this directory only (None: instance/data).
         "SQLITE_DIR": os.environ.get("HERALD_SQLITE_DIR") or None,
         "SQL_ROW_LIMIT": _int("HERALD_SQL_ROW_LIMIT", 100_000),

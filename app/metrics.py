@@ -70,6 +70,16 @@ def process_started(role: str) -> None:
     PROCESSES.labels(role=role).set(1)
 
 
+def process_ended(pid: int) -> None:
+    """Stop counting the ended process `pid` in herald_processes, as gunicorn's child_exit does
+    for web processes (prometheus-client's mark_process_dead); a no-op without
+    PROMETHEUS_MULTIPROC_DIR. For a supervisor whose child ended (workers/recycle.py)."""
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, directory)
+
+
 # prometheus-client's live gauge files (multiprocess mode "liveall", "livesum", "livemax",
 # "livemin", "livemostrecent"): `gauge_<mode>_<pid>.db`. Counters' files are never matched.
 _LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")

@@ -1,12 +1,14 @@
 """Burst benchmark: Herald vs the naive serial script vs raw WeasyPrint in 2 processes.
 
     .venv/bin/python bench/burst.py [--customers 1000] [--workers 2] [--no-naive]
-        [--storage-url s3://b/p]
+        [--storage-url s3://b/p] [--database-url postgresql+psycopg://…/test]
+        [--raw-customers 2000]
     .venv/bin/python bench/burst.py --formats pdf,csv,xlsx [--rounds 2]
 
 Each contender turns the same customers into the same one-page statements; Herald and the
 naive script also email each one to a local aiosmtpd server. Prints PDFs/s and the ratios, and
-each Herald worker's RSS (VmRSS) sampled at 50, 1,000, 5,000 and 10,000 entries done.
+each Herald worker's RSS (VmRSS of its working process) sampled at 50, 1,000, 5,000 and
+10,000 entries done.
 `--storage-url s3://bucket/prefix` stores Herald's artifacts in that bucket: on a moto S3
 server this script starts (in its own process), unless HERALD_S3_ENDPOINT_URL names one.
 
@@ -27,7 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -55,10 +58,23 @@ class CountingHandler:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:  # ended meanwhile
+        pass
     return 0.0
+
+
+def working_rss_mb(pid: int) -> float:
+    """RSS of the process doing a worker's jobs: the forked child of `python -m workers.worker`
+    (workers/recycle.py), or the process itself when it works alone (max jobs 0)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        children = []
+    return max((rss_mb(int(child)) for child in children), default=0.0) or rss_mb(pid)
 
 
 def free_port() -> int:
@@ -183,7 +199,54 @@ def storage_env(url: str, stack: ExitStack) -> dict[str, str]:
     }
 
 
+@contextmanager
+def fresh_database(url: str) -> Iterator[str]:
+    """For a PostgreSQL `url` (`--database-url`): a new empty database beside the one named
+    (`<name>_burst_<pid>`), dropped afterwards, so the named one is never touched. For "" (the
+    default: SQLite under the instance folder), "" again."""
+    if not url:
+        yield ""
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url)
+    name = f"{given.database}_burst_{os.getpid()}"
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))  # our own name, not input
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def herald_burst(
+    instance: Path,
+    redis_url: str,
+    smtp_port: int,
+    customers: int,
+    workers: int,
+    extra_env: dict[str, str],
+    formats: list[str] | None = None,
+    database_url: str = "",
+) -> dict:
+    with fresh_database(database_url) as url:
+        return _herald_burst(
+            instance,
+            redis_url,
+            smtp_port,
+            customers,
+            workers,
+            {**extra_env, **({"DATABASE_URL": url} if url else {})},
+            formats,
+        )
+
+
+def _herald_burst(
     instance: Path,
     redis_url: str,
     smtp_port: int,
@@ -243,7 +306,7 @@ def herald_burst(
             done = counts["total"] - counts["queued"] if counts["total"] else 0
             for mark in marks:  # sampled while the workers work, not after
                 if mark not in rss_at and done >= mark:
-                    rss_at[mark] = [rss_mb(p.pid) for p in procs]
+                    rss_at[mark] = [working_rss_mb(p.pid) for p in procs]
             if counts["total"] == customers and counts["queued"] == 0:
                 break
         elapsed = time.perf_counter() - started
@@ -299,7 +362,14 @@ def compare_formats(
             (instance / "data").mkdir(parents=True)
             shutil.copy(tmp_path / "instance" / "data" / "northwind.db", instance / "data")
             result = herald_burst(
-                instance, redis_url, smtp_port, args.customers, args.workers, extra_env, wanted
+                instance,
+                redis_url,
+                smtp_port,
+                args.customers,
+                args.workers,
+                extra_env,
+                wanted,
+                args.database_url,
             )
             rate = result["pdfs"] / result["seconds"]
             rates[label].append(rate)
@@ -329,6 +399,20 @@ def main() -> None:
         "--storage-url", default="", help="HERALD_STORAGE_URL for Herald (default: local disk)"
     )
     parser.add_argument(
+        "--database-url",
+        default="",
+        help="PostgreSQL server for Herald's own database, e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test: a fresh database beside it is "
+        "created and dropped (default: SQLite in the instance folder)",
+    )
+    parser.add_argument(
+        "--raw-customers",
+        type=int,
+        default=0,
+        help="statements for the raw WeasyPrint baseline (default: all); a rate, so a sample "
+        "of a 10,000-customer burst gives the same ratio in less time",
+    )
+    parser.add_argument(
         "--no-naive",
         dest="naive",
         action="store_false",
@@ -355,13 +439,21 @@ def main() -> None:
                 compare_formats(tmp_path, redis_url, smtp_port, args, formats, extra_env)
                 return
             herald = herald_burst(
-                instance, redis_url, smtp_port, args.customers, args.workers, extra_env
+                instance,
+                redis_url,
+                smtp_port,
+                args.customers,
+                args.workers,
+                extra_env,
+                database_url=args.database_url,
             )
             herald_mails = handler.count
             naive_n, naive_s = (
                 naive_script(db_path, smtp_port, args.customers) if args.naive else (0, 0.0)
             )
-            raw_n, raw_s = raw_weasyprint(db_path, args.customers, args.workers)
+            raw_n, raw_s = raw_weasyprint(
+                db_path, args.raw_customers or args.customers, args.workers
+            )
         finally:
             controller.stop()
             redis.terminate()
@@ -369,7 +461,11 @@ def main() -> None:
     naive_rate = naive_n / naive_s if naive_s else 0.0
     raw_rate = raw_n / raw_s
     store = args.storage_url or "local disk"
-    print(f"customers: {args.customers}, workers: {args.workers}, period {PERIOD}, {store}")
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"customers: {args.customers}, workers: {args.workers}, period {PERIOD}, "
+        f"{store}, {database}"
+    )
     print(
         f"herald     {herald['pdfs']:5d} PDFs in {herald['seconds']:7.1f} s = {herald_rate:6.2f} "
         f"PDF/s  ({herald_mails} emails; buckets {herald['counts']})"

@@ -2,8 +2,10 @@
 
 SimpleWorker runs jobs in this process instead of forking one per job: a fork costs more
 than 10% of a one-page render, and one long-lived process keeps WeasyPrint's font cache warm.
-A daemon thread renews the lease of the item being worked on (app/runs/lease.py), so a lease
-only runs out when the process dies.
+It is long-lived, not endless: after HERALD_WORKER_MAX_JOBS jobs (default 1,000) a fresh
+process takes over, because rendering gathers memory that only the end of a process gives back
+(workers/recycle.py). A daemon thread renews the lease of the item being worked on
+(app/runs/lease.py), so a lease only runs out when the process dies.
 
 Redis going away is an outage of the queue, not a reason to exit: the worker waits, reconnects
 with backoff and carries on (work it held is in the database; the clock's sweep requeues it).
@@ -14,16 +16,19 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import time
+from typing import Any
 
 from flask import Flask
 from rq import SimpleWorker
 
 from app import metrics
-from app.extensions import QUEUE_NAMES, queues
+from app.extensions import QUEUE_NAMES, db, queues
 from app.logs import configure_logging
 from app.runs.dispatch import QueueUnavailable
 from app.runs.lease import start_heartbeat
+from workers.recycle import RECYCLE, supervise
 from workers.tasks import _app
 
 log = logging.getLogger("herald.worker")
@@ -48,12 +53,18 @@ def wait_for_redis(
             wait = min(wait * 2, longest)
 
 
-def work(app: Flask, *, burst: bool = False, name: str | None = None) -> None:
-    """Take jobs until stopped (or, with `burst`, until the queues are empty), riding over
-    Redis outages: RQ retries a lost connection while it waits for a job, but gives up when
-    one fails elsewhere (its heartbeat, its bookkeeping after a job); then this waits until
-    Redis answers and starts a fresh RQ worker on the same queues."""
+def work(
+    app: Flask, *, burst: bool = False, name: str | None = None, max_jobs: int | None = None
+) -> bool:
+    """Take jobs until stopped (or, with `burst`, until the queues are empty, or after
+    `max_jobs` jobs), riding over Redis outages: RQ retries a lost connection while it waits for
+    a job, but gives up when one fails elsewhere (its heartbeat, its bookkeeping after a job);
+    then this waits until Redis answers and starts a fresh RQ worker on the same queues.
+
+    Returns True when it stopped because `max_jobs` were done (the caller starts a successor),
+    False when stopped by a signal or, with `burst`, for want of work."""
     previous: HeraldWorker | None = None
+    done = 0
     while True:
         worker: HeraldWorker | None = None
         with app.app_context():
@@ -68,9 +79,17 @@ def work(app: Flask, *, burst: bool = False, name: str | None = None) -> None:
                     connection=queues.connection,
                     name=name,
                 )
-                worker.work(burst=burst, logging_level="WARNING")
-                if burst or worker.stop_signalled:
-                    return
+                left = None if max_jobs is None else max_jobs - done
+                try:
+                    worker.work(burst=burst, logging_level="WARNING", max_jobs=left)
+                finally:
+                    done += worker.jobs_done
+                if worker.stop_signalled:
+                    return False
+                if max_jobs is not None and done >= max_jobs:
+                    return True
+                if burst:
+                    return False
                 log.warning("the RQ worker quit on an error; starting it again")
                 time.sleep(FIRST_WAIT_SECONDS)  # an error that repeats does not spin
             except QueueUnavailable as exc:
@@ -93,6 +112,13 @@ class HeraldWorker(SimpleWorker):
     failure while stopping is not taken for an outage to ride over."""
 
     stop_signalled = False
+    jobs_done = 0
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self.jobs_done += 1
 
     def request_stop(self, signum: int, frame: object) -> None:
         self.stop_signalled = True
@@ -103,12 +129,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--name", default=None)
+    parser.add_argument(
+        "--max-jobs",
+        type=int,
+        default=None,
+        help="jobs per worker process before a fresh one takes over; 0: one process for ever "
+        "(default: HERALD_WORKER_MAX_JOBS, 1000)",
+    )
     args = parser.parse_args()
     configure_logging("worker")
-    metrics.process_started("worker")
     app = _app()
+    max_jobs = app.config["WORKER_MAX_JOBS"] if args.max_jobs is None else args.max_jobs
+    if max_jobs <= 0:
+        work_here(app, burst=args.burst, name=args.name)
+        return
+    sys.exit(
+        supervise(
+            lambda: (
+                RECYCLE
+                if work_here(app, burst=args.burst, name=args.name, max_jobs=max_jobs)
+                else 0
+            ),
+            on_child_exit=metrics.process_ended,
+        )
+    )
+
+
+def work_here(app: Flask, **options: Any) -> bool:
+    """Be a worker in this process: count it, renew leases, take jobs (`work`'s options)."""
+    with app.app_context():
+        # A forked child must not share the parent's database connections (none are expected:
+        # the parent only imported the app).
+        db.engine.dispose(close=False)
+    metrics.process_started("worker")
     start_heartbeat(app, app.config["HEARTBEAT_SECONDS"])
-    work(app, burst=args.burst, name=args.name)
+    return work(app, **options)
 
 
 if __name__ == "__main__":

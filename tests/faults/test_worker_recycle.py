@@ -1,0 +1,98 @@
+"""Worker recycling (workers/recycle.py): a fresh process after HERALD_WORKER_MAX_JOBS jobs, one
+signal to the parent stops both, and no child outlives its parent or is left unreplaced.
+
+Real worker processes on the test's Redis, database and SMTP server; every wait polls.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from app.runs.health import live_workers
+from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
+from tests.helpers import reload_run
+
+FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (ended, not yet reaped) counts as gone.
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def child_pid(parent: int) -> int:
+    """The pid of the working child of the worker process `parent`, once it registered."""
+    found: list[int] = []
+
+    def registered() -> bool:
+        found[:] = [w.pid for w in live_workers() if w.pid != parent and alive(w.pid)]
+        return len(found) == 1
+
+    wait_for(registered)
+    return found[0]
+
+
+def test_a_worker_hands_over_to_a_fresh_process_after_max_jobs_and_loses_nothing(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    log = tmp_path / "worker.log"
+    run_id = mailing_run(smtp_server, FIVE)
+    # Five entries: one prepare, five generate and five deliver jobs, two per process.
+    worker = workers(log=log, HERALD_WORKER_MAX_JOBS="2")
+    wait_for(lambda: reload_run(run_id).status == "finished")
+
+    assert_each_sent_once(run_id, mailbox, FIVE)
+    handovers = log.read_text().count("did its share of jobs; starting a fresh one")
+    assert handovers >= 5
+    assert worker.poll() is None  # the parent lives on
+
+
+def test_one_sigterm_to_the_parent_stops_parent_and_child(app, workers):
+    parent = workers()
+    child = child_pid(parent.pid)
+
+    parent.send_signal(signal.SIGTERM)
+
+    assert parent.wait(60) == 0
+    wait_for(lambda: not alive(child))
+
+
+def test_a_child_dies_with_its_killed_parent(app, workers):
+    parent = workers()
+    child = child_pid(parent.pid)
+
+    parent.kill()  # SIGKILL: no chance to pass anything on
+    parent.wait(10)
+
+    wait_for(lambda: not alive(child))
+
+
+def test_a_killed_child_is_replaced_and_the_next_run_completes(
+    app, workers, smtp_server, mailbox
+):
+    parent = workers()
+    child = child_pid(parent.pid)
+
+    os.kill(child, signal.SIGKILL)  # e.g. the OOM killer choosing the big process
+    wait_for(lambda: not alive(child))
+    run_id = mailing_run(smtp_server)
+    wait_for(lambda: reload_run(run_id).status == "finished")
+
+    assert_each_sent_once(run_id, mailbox)
+    assert parent.poll() is None
+    assert child_pid(parent.pid) != child
+
+
+def test_max_jobs_zero_keeps_one_process(app, workers, smtp_server, mailbox):
+    run_id = mailing_run(smtp_server)
+    worker = workers(HERALD_WORKER_MAX_JOBS="0")
+    wait_for(lambda: reload_run(run_id).status == "finished")
+
+    assert_each_sent_once(run_id, mailbox)
+    assert [w.pid for w in live_workers()] == [worker.pid]
