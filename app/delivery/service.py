@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import metrics, storage
 from app.conditions import (
@@ -102,7 +102,7 @@ def _deliver_entry(entry_id: int) -> None:
         config = ctx.definition.deliveries[delivery.position]
         if (delivery.detail or {}).get("waiting"):
             delivery.detail = without_wait(delivery.detail)  # its throttle wait is over
-        if not _cancelled(delivery.id, entry.run_id) and not _gated(delivery.id, config, values):
+        if not _gated(delivery.id, config, values):
             _attempt(
                 delivery.id,
                 config,
@@ -119,22 +119,42 @@ def _deliver_entry(entry_id: int) -> None:
     ).one()
     if waiting[1]:
         # Transient failures wait for their next attempt; the sweeper re-queues the entry then.
-        entry.lease_expires_at = waiting[0] or lease_until()
+        # (An entry cancelled meanwhile is final: it keeps no lease.)
+        db.session.execute(
+            update(Entry)
+            .where(Entry.id == entry.id, Entry.status == EntryStatus.InProgress)
+            .values(lease_expires_at=waiting[0] or lease_until())
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         return
     settle_entry(entry.id, entry.run_id)
     db.session.commit()
 
 
-def _cancelled(delivery_id: int, run_id: int) -> bool:
-    """Skip a delivery whose run was cancelled while it waited (a throttle slot, a retry):
-    cancelling stops what has not been sent, and an entry waiting for its slot has not."""
-    if db.session.scalar(select(Run.status).filter_by(id=run_id)) != RunStatus.cancelled:
+def _cancelled(delivery_id: int) -> bool:
+    """True when the delivery's entry is no longer in progress or its run was cancelled
+    since the worker took the delivery (`sending`): it is then skipped ("run cancelled")
+    and committed, and must not be sent.
+
+    Read fresh, after the last pause before the channel is called: cancelling a run commits
+    its entries as Cancelled, so a worker that already holds one sees it here and stops.
+    What remains is the moment between this read and the channel's answer (milliseconds);
+    a cancel committed inside it cannot recall a message already handed to the server."""
+    db.session.commit()  # a new transaction: see what was committed since the claim
+    entry_status, run_status = db.session.execute(
+        select(Entry.status, Run.status)
+        .join(EntryDelivery, EntryDelivery.entry_id == Entry.id)
+        .join(Run, Run.id == Entry.run_id)
+        .where(EntryDelivery.id == delivery_id)
+    ).one()
+    if entry_status == EntryStatus.InProgress and run_status != RunStatus.cancelled:
         return False
     move_delivery(
         delivery_id,
         D.skipped,
-        from_=[D.pending],
+        from_=[D.sending],
+        attempts=EntryDelivery.attempts - 1,  # nothing was attempted
         last_error="run cancelled",
         lease_expires_at=None,
         next_attempt_at=None,
@@ -183,6 +203,8 @@ def _attempt(
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
     pause_point("deliver.before_send")
+    if _cancelled(delivery_id):
+        return
     outcome = "sent"
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)
