@@ -15,6 +15,7 @@ from app.database import utcnow
 from app.delivery.dryrun import dry_run, send_test_to_me
 from app.errors import NotFound, ValidationFailed
 from app.jobs.checks import known_placeholders
+from app.jobs.draft_files import dry_run_key, save_dry_run_pdfs
 from app.jobs.drafts import (
     STEPS,
     commit_draft,
@@ -256,9 +257,7 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
         result = dry_run(workspace, current_user, draft.data)
     except ValidationFailed as exc:
         return _review(workspace, draft, 422, errors=exc.errors)
-    for report in result.reports:
-        if report.pdf:
-            storage.save(f"drafts/{draft.id}/{report.position}.pdf", report.pdf)
+    save_dry_run_pdfs(draft, {r.position: r.pdf for r in result.reports if r.pdf})
     return page_or_fragment(
         "wizard/review.html",
         "wizard/_dry_run.html",
@@ -294,7 +293,7 @@ def send_test(ws: str, draft_id: int) -> Response:
 def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
     _, draft = _draft(ws, draft_id)
     try:
-        return storage.send_stored(f"drafts/{draft.id}/{position}.pdf", f"{position}.pdf", None)
+        return storage.send_stored(dry_run_key(draft.id, position), f"{position}.pdf", None)
     except NotFound:
         raise NotFound("run the dry run first") from None
 
