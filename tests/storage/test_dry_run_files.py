@@ -38,9 +38,7 @@ def _records() -> int:
 
 
 @pytest.mark.parametrize("action", ["save", "discard"])
-def test_saving_or_discarding_a_draft_deletes_its_dry_run_pdfs(
-    auth, client, demo, store, action
-):
+def test_saving_or_discarding_a_draft_deletes_its_dry_run_pdfs(auth, client, demo, store, action):
     base, key = _dry_run(auth, client)
     again = auth.post(f"{base}/dry-run", page=f"{base}/review")  # the same PDF, replaced
     assert again.status_code == 200 and _records() == 1
@@ -51,9 +49,7 @@ def test_saving_or_discarding_a_draft_deletes_its_dry_run_pdfs(
     assert _records() == 0
 
 
-def test_an_abandoned_drafts_dry_run_pdfs_are_deleted_by_the_sweep(
-    app, auth, client, demo, store
-):
+def test_an_abandoned_drafts_dry_run_pdfs_are_deleted_by_the_sweep(app, auth, client, demo, store):
     base, key = _dry_run(auth, client)
     hours = app.config["TEMPORARY_FILE_HOURS"]
 
