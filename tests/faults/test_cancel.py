@@ -7,12 +7,15 @@ stores anything. Every wait polls with a generous timeout; nothing asserts on el
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import EntryDelivery
 from app.runs.create import cancel_run
-from tests.faults.rig import mailing_run, stop, wait_for
+from app.runs.recovery import recover_stalled_work
+from tests.faults.rig import kill, mailing_run, stop, wait_for
 from tests.helpers import entries_of, reload_run
 
 
@@ -61,3 +64,24 @@ def test_a_run_cancelled_while_it_is_prepared_makes_no_entries(
     assert mailbox.envelopes == []
     run = reload_run(run_id)
     assert (run.status, run.error) == ("cancelled", "cancelled by operator")
+
+
+def test_a_delivery_a_dead_worker_held_when_the_run_was_cancelled_ends_uncertain(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    run_id = mailing_run(smtp_server)
+    marker = tmp_path / "paused"
+    doomed = workers(HERALD_FAULT_PAUSE="deliver.before_send", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    cancel_run(reload_run(run_id), None)
+    kill(doomed)  # it never comes back to say whether it sent
+
+    # Recovery only takes back in-progress entries: without an end this stays `sending`.
+    assert recover_stalled_work(now=utcnow() + timedelta(hours=1))["cancelled_sends_ended"] == 1
+
+    held = next(d for d in _deliveries() if d.attempts == 1)
+    assert held.status == "uncertain"
+    assert held.last_error.startswith("interrupted while sending, and its run was cancelled")
+    recover_stalled_work(now=utcnow() + timedelta(hours=1))
+    assert mailbox.envelopes == []  # not sent again
+    assert [e.status for e in entries_of(run_id)] == ["Cancelled", "Cancelled"]
