@@ -18,13 +18,14 @@ from app.conditions import (
     parse_condition,
 )
 from app.database import utcnow
+from app.delivery.cancelled import stopped_by_cancel
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
 from app.delivery.retry import next_retry
 from app.delivery.throttle import Throttled, wait_for_slot, without_wait
 from app.extensions import db
 from app.faults import pause_point
-from app.models import Artifact, Entry, EntryDelivery, Run
+from app.models import Artifact, Entry, EntryDelivery
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.placeholders import PlaceholderError
 from app.runs.context import run_context
@@ -32,7 +33,7 @@ from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
 from app.runs.outcome import finish_run_if_done, settle_entry
 from app.runs.recovery import reset_interrupted
-from app.runs.states import DeliveryStatus, EntryStatus, RunStatus, move_delivery, move_entry
+from app.runs.states import DeliveryStatus, EntryStatus, move_delivery, move_entry
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
@@ -132,37 +133,6 @@ def _deliver_entry(entry_id: int) -> None:
     db.session.commit()
 
 
-def _cancelled(delivery_id: int) -> bool:
-    """True when the delivery's entry is no longer in progress or its run was cancelled
-    since the worker took the delivery (`sending`): it is then skipped ("run cancelled")
-    and committed, and must not be sent.
-
-    Read fresh, after the last pause before the channel is called: cancelling a run commits
-    its entries as Cancelled, so a worker that already holds one sees it here and stops.
-    What remains is the moment between this read and the channel's answer (milliseconds);
-    a cancel committed inside it cannot recall a message already handed to the server."""
-    db.session.commit()  # a new transaction: see what was committed since the claim
-    entry_status, run_status = db.session.execute(
-        select(Entry.status, Run.status)
-        .join(EntryDelivery, EntryDelivery.entry_id == Entry.id)
-        .join(Run, Run.id == Entry.run_id)
-        .where(EntryDelivery.id == delivery_id)
-    ).one()
-    if entry_status == EntryStatus.InProgress and run_status != RunStatus.cancelled:
-        return False
-    move_delivery(
-        delivery_id,
-        D.skipped,
-        from_=[D.sending],
-        attempts=EntryDelivery.attempts - 1,  # nothing was attempted
-        last_error="run cancelled",
-        lease_expires_at=None,
-        next_attempt_at=None,
-    )
-    db.session.commit()
-    return True
-
-
 def _gated(delivery_id: int, config: Any, values: Any) -> bool:
     """Settle a delivery whose condition is false (skipped) or cannot be decided (failed)."""
     try:
@@ -203,7 +173,7 @@ def _attempt(
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
     pause_point("deliver.before_send")
-    if _cancelled(delivery_id):
+    if stopped_by_cancel(delivery_id):
         return
     outcome = "sent"
     try:
