@@ -84,7 +84,7 @@ def test_a_cancelled_run_held_for_review_cancels_its_held_entries(
     assert mailbox.envelopes == []
 
 
-def test_a_delivery_waiting_for_its_retry_is_not_sent_after_the_cancel(app, client, work):
+def test_a_delivery_waiting_for_its_retry_is_not_sent_after_the_cancel(app, client, auth, work):
     # Greylisted: each first try is refused for now (451), a retry would be accepted.
     greylist = {row["email"] for row in ROWS}
     with scripted_smtp(greylist=greylist) as (server, settings):
@@ -104,6 +104,9 @@ def test_a_delivery_waiting_for_its_retry_is_not_sent_after_the_cancel(app, clie
     assert {(d.status, d.last_error) for d in _deliveries(run_id)} == {("skipped", "run cancelled")}
     body = _counts(client, run_id)
     assert (body["runStatus"], body["completed"], body["cancelled"]) == ("cancelled", 0, 2)
+    auth.login("editor@acme.example", make.PASSWORD)
+    page = client.get(f"/w/acme/runs/{run_id}").text
+    assert "entries (2 cancelled)" in page and 'data-bucket="completed">0<' in page
 
 
 def test_a_finished_entry_of_a_cancelled_run_stays_and_is_not_sent_again(
