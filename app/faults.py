@@ -13,9 +13,15 @@ from pathlib import Path
 
 def pause_point(name: str) -> None:
     """When `HERALD_FAULT_PAUSE` equals `name`: write `name` to the file `HERALD_FAULT_MARKER`
-    (the test waits for it), then sleep `HERALD_FAULT_PAUSE_SECONDS` (default: an hour)."""
+    (the test waits for it), then sleep `HERALD_FAULT_PAUSE_SECONDS` (default: an hour), or
+    until the test deletes the marker (it resumes the worker after acting in the pause)."""
     if os.environ.get("HERALD_FAULT_PAUSE") != name:
         return
-    if marker := os.environ.get("HERALD_FAULT_MARKER"):
+    marker = os.environ.get("HERALD_FAULT_MARKER")
+    if marker:
         Path(marker).write_text(name)
-    time.sleep(float(os.environ.get("HERALD_FAULT_PAUSE_SECONDS") or 3600))
+    until = time.monotonic() + float(os.environ.get("HERALD_FAULT_PAUSE_SECONDS") or 3600)
+    while time.monotonic() < until:
+        if marker and not Path(marker).exists():
+            return
+        time.sleep(0.05)

@@ -139,7 +139,7 @@ RUN_ROUTES: list[Operation] = [
     Operation(
         "post",
         RUNS + "/cancel",
-        "Cancel what has not started (409 once ended)",
+        "Cancel the run and every unfinished entry (409 once ended)",
         "write",
         [WS, JOB, RUN],
         None,

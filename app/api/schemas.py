@@ -105,6 +105,7 @@ class RunSummary(Model):
     scheduledFor: str | None
     entries: int
     status: BucketCounts
+    cancelled: int  # entries in no bucket
     params: dict[str, Any] | None
     error: str | None
 

@@ -53,6 +53,8 @@ def run_summary(run: Run, counts: dict[str, int] | None = None) -> dict[str, Any
         "scheduledFor": iso(run.scheduled_for),
         "entries": counts["total"],
         "status": _buckets(counts),
+        # In no bucket (DESIGN.md "Buckets"): without it the buckets would not add up.
+        "cancelled": counts["cancelled"],
         "params": run.params if run.params is not None else run.requested_params,
         "error": run.error,
     }

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import metrics, storage
 from app.conditions import (
@@ -18,13 +18,14 @@ from app.conditions import (
     parse_condition,
 )
 from app.database import utcnow
+from app.delivery.cancelled import stopped_by_cancel
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
 from app.delivery.retry import next_retry
 from app.delivery.throttle import Throttled, wait_for_slot, without_wait
 from app.extensions import db
 from app.faults import pause_point
-from app.models import Artifact, Entry, EntryDelivery, Run
+from app.models import Artifact, Entry, EntryDelivery
 from app.outbound.errors import DeliveryError, PossiblyDeliveredError, TransientDeliveryError
 from app.placeholders import PlaceholderError
 from app.runs.context import run_context
@@ -32,7 +33,7 @@ from app.runs.generate import entry_values, lease_until
 from app.runs.links import signed_artifact_url
 from app.runs.outcome import finish_run_if_done, settle_entry
 from app.runs.recovery import reset_interrupted
-from app.runs.states import DeliveryStatus, EntryStatus, RunStatus, move_delivery, move_entry
+from app.runs.states import DeliveryStatus, EntryStatus, move_delivery, move_entry
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
@@ -102,7 +103,7 @@ def _deliver_entry(entry_id: int) -> None:
         config = ctx.definition.deliveries[delivery.position]
         if (delivery.detail or {}).get("waiting"):
             delivery.detail = without_wait(delivery.detail)  # its throttle wait is over
-        if not _cancelled(delivery.id, entry.run_id) and not _gated(delivery.id, config, values):
+        if not _gated(delivery.id, config, values):
             _attempt(
                 delivery.id,
                 config,
@@ -119,28 +120,17 @@ def _deliver_entry(entry_id: int) -> None:
     ).one()
     if waiting[1]:
         # Transient failures wait for their next attempt; the sweeper re-queues the entry then.
-        entry.lease_expires_at = waiting[0] or lease_until()
+        # (An entry cancelled meanwhile is final: it keeps no lease.)
+        db.session.execute(
+            update(Entry)
+            .where(Entry.id == entry.id, Entry.status == EntryStatus.InProgress)
+            .values(lease_expires_at=waiting[0] or lease_until())
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         return
     settle_entry(entry.id, entry.run_id)
     db.session.commit()
-
-
-def _cancelled(delivery_id: int, run_id: int) -> bool:
-    """Skip a delivery whose run was cancelled while it waited (a throttle slot, a retry):
-    cancelling stops what has not been sent, and an entry waiting for its slot has not."""
-    if db.session.scalar(select(Run.status).filter_by(id=run_id)) != RunStatus.cancelled:
-        return False
-    move_delivery(
-        delivery_id,
-        D.skipped,
-        from_=[D.pending],
-        last_error="run cancelled",
-        lease_expires_at=None,
-        next_attempt_at=None,
-    )
-    db.session.commit()
-    return True
 
 
 def _gated(delivery_id: int, config: Any, values: Any) -> bool:
@@ -183,6 +173,8 @@ def _attempt(
     db.session.commit()
     attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
     pause_point("deliver.before_send")
+    if stopped_by_cancel(delivery_id):
+        return
     outcome = "sent"
     try:
         detail = CHANNELS[config.kind](config, values, files, workspace_id, context)

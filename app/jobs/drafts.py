@@ -13,6 +13,7 @@ from app.access import require
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.jobs.checks import definition_errors
+from app.jobs.draft_files import delete_dry_run_files
 from app.jobs.service import create_job, export_job, replace_job
 from app.models import Job, JobDraft, Role, User, Workspace
 from app.scheduling import ScheduleRuleError, parse_rule
@@ -151,7 +152,8 @@ def step_of(field: str) -> str:
 
 
 def commit_draft(draft: JobDraft, user: User) -> Job:
-    """Save the whole draft as the job (all checks again), then discard the draft."""
+    """Save the whole draft as the job (all checks again), then discard the draft and its
+    dry-run PDFs."""
     workspace = db.session.get(Workspace, draft.workspace_id)
     if draft.job is not None:
         job = replace_job(workspace, user, draft.job, draft.data)
@@ -160,8 +162,10 @@ def commit_draft(draft: JobDraft, user: User) -> Job:
             job = create_job(workspace, user, draft.data)
         except Conflict as exc:  # the wizard shows it beside the code field
             raise ValidationFailed({"code": str(exc)}) from None
+    draft_id = draft.id
     db.session.delete(draft)
     db.session.commit()
+    delete_dry_run_files(draft_id)
     return job
 
 
@@ -200,9 +204,11 @@ def commit_fresh_draft(draft: JobDraft, user: User) -> Job:
 
 
 def discard_draft(draft: JobDraft) -> None:
-    """Delete a draft; the job it edits (if any) stays as saved."""
+    """Delete a draft and its dry-run PDFs; the job it edits (if any) stays as saved."""
+    draft_id = draft.id
     db.session.delete(draft)
     db.session.commit()
+    delete_dry_run_files(draft_id)
 
 
 def new_job_drafts(workspace: Workspace, user: User) -> list[JobDraft]:

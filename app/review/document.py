@@ -71,7 +71,8 @@ def temporary_file(workspace_id: int, file_id: str, *, ready: bool = False) -> T
     Raises NotFound when there is none (never made, or deleted after the retention window);
     with `ready`, for a download, Conflict while it is still pending or has failed."""
     file = db.session.get(TemporaryFile, file_id)
-    if file is None or file.workspace_id != workspace_id:
+    # Only review documents are handed out by id (a draft's dry-run PDFs are its own).
+    if file is None or file.workspace_id != workspace_id or file.kind != "review-document":
         raise NotFound("temporary file not found or expired")
     if ready and (file.status != "ready" or not file.storage_key):
         raise Conflict(f"the file is {file.status}, not ready")
@@ -167,7 +168,9 @@ def _other_files(entry: Entry) -> list[str]:
 
 
 def delete_expired_files(now: datetime | None = None) -> int:
-    """Remove temporary files past their retention window, from storage and the database."""
+    """Remove temporary files past their retention window (TEMPORARY_FILE_HOURS), from
+    storage and the database: review documents, and the dry-run PDFs of abandoned drafts
+    (`app.jobs.draft_files`). Returns how many."""
     now = now or utcnow()
     expired = db.session.scalars(select(TemporaryFile).where(TemporaryFile.expires_at <= now)).all()
     for file in expired:

@@ -60,6 +60,7 @@ def retry_delivery(delivery_id: int, user: User | None) -> EntryDelivery:
         raise NotFound("delivery not found")
     delivery, entry, run = found
     _require_editor(run, user)
+    _refuse_cancelled(run)
     # A partly or possibly delivered one too: the person chose to, told why; recipients that
     # accepted an email are not sent it again (`for_manual_retry`).
     if not move_delivery(
@@ -102,6 +103,7 @@ def deliver_entries(
     entry this call approves is never also re-sent by it.
     """
     workspace = _require_editor(run, user)
+    _refuse_cancelled(run)
     found = list(_statuses(run, entry_ids))
     held = [entry_id for entry_id, status, _, _ in found if status == E.PendingReview]
     finished = [
@@ -131,6 +133,7 @@ def deliver_held_entries(run: Run, user: User) -> dict[str, int]:
 def retry_failed_deliveries(run: Run, user: User | None) -> int:
     """Retry every failed delivery of a run (each as `retry_delivery`); returns how many."""
     _require_editor(run, user)
+    _refuse_cancelled(run)
     failed = db.session.scalars(
         select(EntryDelivery.id)
         .join(Entry, Entry.id == EntryDelivery.entry_id)
@@ -165,6 +168,12 @@ def _require_editor(run: Run, user: User | None) -> Workspace:
     if user is not None:
         require(user, workspace, Role.editor)
     return workspace
+
+
+def _refuse_cancelled(run: Run) -> None:
+    """Raise ValidationFailed for a cancelled run: nothing of it is sent after the cancel."""
+    if run.status == RunStatus.cancelled:
+        raise ValidationFailed({"": "the run was cancelled: its entries are not delivered"})
 
 
 def _statuses(

@@ -17,16 +17,23 @@ from app.datasources.parameters import check_size, coerce_value
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.limits import DATA, size_error
-from app.models import Entry, Job, Role, Run, User
+from app.models import Job, Role, Run, User
 from app.outbound.secrets import encrypt_json
 from app.runs import dispatch
 from app.runs.notify import check_notify
 from app.runs.outcome import settle_run
 from app.runs.snapshot import take_snapshot
-from app.runs.states import EntryStatus, RunStatus, move_entries
+from app.runs.states import (
+    DeliveryStatus,
+    EntryStatus,
+    RunStatus,
+    move_deliveries,
+    move_run_entries,
+)
 
 TRIGGERS = ("manual", "schedule", "api")
 MAX_IDEMPOTENCY_KEY = 200
+_CHUNK = 900  # ids per IN (...) list (SQLite allows some thousands of bound values)
 
 
 def check_overrides(job: Job, params: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +206,16 @@ def _claimed_run(job: Job, key: str, digest: str | None) -> Run | None:
 
 
 def cancel_run(run: Run, user: User | None) -> int:
-    """Cancel what has not started (in-progress entries finish); return entries cancelled."""
+    """Cancel a run and every entry of it not yet finished; return how many entries ended
+    Cancelled. Raises ValidationFailed (409 in the API) when the run has already ended.
+
+    Entries not started (ParametersPrepared, Queued) and started ones (being generated, held
+    for review, waiting for a throttle slot or a delivery's retry) all end Cancelled, never
+    Completed (seed 000's entry vocabulary); the pending deliveries of started ones are
+    skipped ("run cancelled"). Nothing is sent after this commits: a worker that already
+    holds one of these entries checks before it sends (`app.delivery.service`), one still
+    rendering stops before storing (`app.runs.generate`), and a run still being prepared
+    keeps no entries (`app.runs.prepare`)."""
     if user is not None:
         require(user, run.job.workspace, Role.editor)
     who = user.email if user else "operator"
@@ -211,12 +227,17 @@ def cancel_run(run: Run, user: User | None) -> int:
     ):
         db.session.rollback()
         raise ValidationFailed({"": f"a {run.status} run cannot be cancelled"})
-    not_started = db.session.execute(
-        select(Entry.id).where(
-            Entry.run_id == run.id,
-            Entry.status.in_([EntryStatus.ParametersPrepared, EntryStatus.Queued]),
+    E = EntryStatus
+    not_started = move_run_entries(run.id, E.Cancelled, from_=[E.ParametersPrepared, E.Queued])
+    started = move_run_entries(run.id, E.Cancelled, from_=[E.InProgress, E.PendingReview])
+    for at in range(0, len(started), _CHUNK):
+        move_deliveries(
+            DeliveryStatus.skipped,
+            entry_ids=started[at : at + _CHUNK],
+            from_=[DeliveryStatus.pending],
+            last_error="run cancelled",
+            next_attempt_at=None,
+            lease_expires_at=None,
         )
-    ).scalars()
-    cancelled = move_entries(list(not_started), EntryStatus.Cancelled)
     db.session.commit()
-    return len(cancelled)
+    return len(not_started) + len(started)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, null, update
+from sqlalchemy import delete, null, select, update
 
 from app import metrics, storage
 from app.database import utcnow
@@ -229,6 +229,8 @@ def generate_entry(entry_id: int) -> None:
         db.session.rollback()
         _give_up(entry, f"rendering took longer than {seconds} s")
         return
+    if not _still_in_progress(entry.id):
+        return  # cancelled while it rendered: nothing is stored, held or delivered
     artifacts = _store(ctx, entry, rendered)
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
@@ -255,13 +257,23 @@ def generate_entry(entry_id: int) -> None:
         settle_entry(entry.id, entry.run_id)
         db.session.commit()
         return
-    db.session.execute(
+    to_delivery = db.session.execute(
         update(Entry)
-        .where(Entry.id == entry.id)
+        .where(Entry.id == entry.id, Entry.status == EntryStatus.InProgress)
         .values(stage="deliver", lease_expires_at=lease_until(), updated_at=utcnow())
     )
     db.session.commit()
-    dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+    if to_delivery.rowcount == 1:  # not when its run was cancelled meanwhile
+        dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+
+
+def _still_in_progress(entry_id: int) -> bool:
+    """Whether the entry is still this worker's to finish (not cancelled with its run); read
+    in a new transaction, after the render. Ends the one it starts."""
+    db.session.commit()
+    status = db.session.scalar(select(Entry.status).where(Entry.id == entry_id))
+    db.session.commit()
+    return status == EntryStatus.InProgress
 
 
 def _skip_deliveries(entry_id: int, reason: str) -> None:

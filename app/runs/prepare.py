@@ -120,15 +120,19 @@ def prepare_run(run_id: int) -> None:
         db.session.commit()
         return
     finished = not count
-    settle_run(
+    if not settle_run(
         run_id,
         RunStatus.finished if finished else RunStatus.running,
+        from_=[RunStatus.preparing],
         params=params,
         shared_data=shared,
         entry_count=count,
         prepared_at=utcnow(),
         error="0 rows: nothing to send" if finished else None,
-    )
+    ):
+        # Cancelled while its rows were read: its entries are never made, so never sent.
+        db.session.rollback()
+        return
     db.session.commit()
     queue_entries(run_id, count)
 

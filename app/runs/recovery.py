@@ -43,6 +43,7 @@ def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
         "runs_restarted": _restart_interrupted_preparations(now),
         "entries_requeued": _requeue_lost_entries(stale, now),
         "entries_recovered": _recover_expired_leases(now),
+        "cancelled_sends_ended": _end_cancelled_sends(now),
         "review_documents_requeued": _requeue_review_documents(
             now - timedelta(seconds=config["LEASE_SECONDS"])
         ),
@@ -149,6 +150,39 @@ def _recover_expired_leases(now: datetime) -> int:
     dispatch.enqueue_generate(regenerate)
     dispatch.enqueue_deliver(redeliver)
     return len(regenerate) + len(redeliver)
+
+
+def _end_cancelled_sends(now: datetime) -> int:
+    """End the deliveries a dead worker left `sending` on an entry cancelled since (its run
+    was cancelled): only in-progress entries are delivered again, so these would stay
+    `sending` for ever. They end `uncertain`, never sent again — the worker may have handed
+    the message over before it died. Two leases (LEASE_SECONDS) after its lease ran out, so a live
+    worker's slow send is not taken for a dead one's; a live worker that still finishes
+    afterwards cannot move the delivery back (its move is from `sending`)."""
+    stale = now - timedelta(seconds=2 * current_app.config["LEASE_SECONDS"])
+    stuck = db.session.scalars(
+        select(EntryDelivery.id)
+        .join(Entry, Entry.id == EntryDelivery.entry_id)
+        .where(
+            Entry.status == EntryStatus.Cancelled,
+            EntryDelivery.status == D.sending,
+            EntryDelivery.lease_expires_at < stale,
+        )
+        .limit(BATCH)
+    ).all()
+    for delivery_id in stuck:
+        move_delivery(
+            delivery_id,
+            D.uncertain,
+            from_=[D.sending],
+            lease_expires_at=None,
+            last_error=(
+                "interrupted while sending, and its run was cancelled: not sent again; the "
+                "server may have accepted it"
+            ),
+        )
+    db.session.commit()
+    return len(stuck)
 
 
 def _requeue_review_documents(stale: datetime) -> int:

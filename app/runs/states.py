@@ -73,6 +73,7 @@ ENTRY_TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
             E.CompletedWithErrors,
             E.GenerationFailed,
             E.DeliveryFailed,
+            E.Cancelled,  # its run cancelled while it was generated or delivered
         }
     ),
     E.PendingReview: frozenset({E.InProgress, E.Cancelled}),  # approve / reject
@@ -110,6 +111,7 @@ DELIVERY_TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
             D.partial,
             D.uncertain,
             D.pending,  # a transient error (retried later) or an interrupted worker
+            D.skipped,  # its run cancelled after the worker took it, before it was sent
         }
     ),
     # Retry (failed, partial, uncertain) and re-deliver (any settled delivery) start over.
@@ -143,6 +145,14 @@ def move_entries(
     if not ids:
         return []
     return _move_entries(Entry.id.in_(list(ids)), to, from_, fields)
+
+
+def move_run_entries(
+    run_id: int, to: EntryStatus, *, from_: Iterable[EntryStatus], **fields: Any
+) -> list[int]:
+    """`move_entries` for every entry of run `run_id` in one of `from_`: one UPDATE, without a
+    list of ids. Returns the ids moved. Does not commit."""
+    return _move_entries(Entry.run_id == run_id, to, from_, fields)
 
 
 def move_entry_range(

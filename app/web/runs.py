@@ -139,7 +139,7 @@ def cancel(ws: str, run_id: int) -> Response:
     run = get_run(workspace, run_id, current_user, Role.editor)
     try:
         cancelled = cancel_run(run, current_user)
-        flash(f"Run cancelled; {cancelled} entries will not be generated.", "success")
+        flash(f"Run cancelled; {cancelled} entries that had not finished are cancelled.", "success")
     except ValidationFailed as exc:
         flash(str(exc), "error")
     return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)

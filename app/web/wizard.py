@@ -15,6 +15,7 @@ from app.database import utcnow
 from app.delivery.dryrun import dry_run, send_test_to_me
 from app.errors import NotFound, ValidationFailed
 from app.jobs.checks import known_placeholders
+from app.jobs.draft_files import dry_run_key, save_dry_run_files
 from app.jobs.drafts import (
     STEPS,
     commit_draft,
@@ -256,9 +257,10 @@ def dry_run_view(ws: str, draft_id: int) -> Response:
         result = dry_run(workspace, current_user, draft.data)
     except ValidationFailed as exc:
         return _review(workspace, draft, 422, errors=exc.errors)
-    for report in result.reports:
-        for file in report.files:  # each file the first entry would carry, to look at
-            storage.save(f"drafts/{draft.id}/{report.position}.{file.format}", file.content)
+    # Each file the first entry would carry, to look at.
+    save_dry_run_files(
+        draft, {(r.position, f.format): f.content for r in result.reports for f in r.files}
+    )
     return page_or_fragment(
         "wizard/review.html",
         "wizard/_dry_run.html",
@@ -294,7 +296,7 @@ def send_test(ws: str, draft_id: int) -> Response:
 def dry_run_pdf(ws: str, draft_id: int, position: int) -> Response:
     _, draft = _draft(ws, draft_id)
     try:
-        return storage.send_stored(f"drafts/{draft.id}/{position}.pdf", f"{position}.pdf", None)
+        return storage.send_stored(dry_run_key(draft.id, position), f"{position}.pdf", None)
     except NotFound:
         raise NotFound("run the dry run first") from None
 
@@ -305,7 +307,7 @@ def dry_run_file(ws: str, draft_id: int, position: int, fmt: str, filename: str)
     """The CSV or XLSX file of report `position` of the last dry run, named `filename` (the
     name the run would give it; only the download name, the stored key is fixed)."""
     _, draft = _draft(ws, draft_id)
-    key = f"drafts/{draft.id}/{position}.{fmt}"
+    key = dry_run_key(draft.id, position, fmt)
     try:
         return storage.send_stored(key, filename, None, as_attachment=True)
     except NotFound:

@@ -276,7 +276,8 @@ def test_cancel_asks_first_and_cancelled_entries_offer_no_delivery(page, live_se
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator(".flash.success")).to_contain_text("Run cancelled; 2 entries")
     assert seen[0] == (
-        f"Cancel run #{run.id}? 2 entries not yet generated will not be generated or delivered."
+        f"Cancel run #{run.id}? 2 unfinished entries will be cancelled: nothing more is "
+        "generated or delivered."
     )
     expect(page.locator("#run-live .badge.outcome")).to_have_text("cancelled")
     rows = page.locator("#entries tbody tr")

@@ -36,6 +36,7 @@ ENTRY_ALLOWED = {
     (E.InProgress, E.CompletedWithErrors),
     (E.InProgress, E.GenerationFailed),
     (E.InProgress, E.DeliveryFailed),
+    (E.InProgress, E.Cancelled),
     (E.PendingReview, E.InProgress),
     (E.PendingReview, E.Cancelled),
     (E.Completed, E.InProgress),
@@ -64,6 +65,7 @@ DELIVERY_ALLOWED = {
     (D.sending, D.partial),
     (D.sending, D.uncertain),
     (D.sending, D.pending),
+    (D.sending, D.skipped),
     (D.sent, D.pending),
     (D.skipped, D.pending),
     (D.failed, D.pending),
@@ -172,11 +174,14 @@ def test_bulk_delivery_moves_take_only_the_allowed_ones(job) -> None:
     db.session.commit()
     moved = move_deliveries(D.skipped, entry_ids=[entries[0].id])
     db.session.commit()
-    assert moved == 1  # only the pending one may be skipped
+    # Only the pending one and the one being sent (its run cancelled before it went) may be
+    # skipped.
+    assert moved == 2
     statuses = {
         (d.entry_id, d.position): d.status for d in db.session.scalars(db.select(EntryDelivery))
     }
     assert statuses[(entries[0].id, 0)] == D.skipped  # was pending
+    assert statuses[(entries[0].id, 1)] == D.skipped  # was sending
     assert sorted(s for (e, _), s in statuses.items() if e == entries[1].id) == sorted(D)
     with pytest.raises(ValueError):
         move_deliveries(D.skipped)
