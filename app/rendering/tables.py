@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -43,6 +44,29 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 MAX_SHEET_NAME = 31
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
+# Excel's worksheet limits ("Excel specifications and limits", Microsoft): 1,048,576 rows
+# (the header takes one), 16,384 columns, 32,767 characters in a cell. XlsxWriter skips a
+# cell beyond them and cuts a longer text short without a word, so they are checked here.
+MAX_XLSX_ROWS = 1_048_576 - 1
+MAX_XLSX_COLUMNS = 16_384
+MAX_XLSX_CELL = 32_767
+# A UTF-16 surrogate on its own (JSON allows "\udcff"; Python's decoders make them from
+# bytes that are not UTF-8) cannot be written as UTF-8: it becomes U+FFFD, the Unicode
+# replacement character, as a browser shows bytes it cannot read.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class TableError(ValueError):
+    """Rows that do not fit the file asked for (an XLSX limit); the message names the
+    section, and the row and column where one cell is at fault."""
+
+
+def clean_text(text: str) -> str:
+    """`text` that encodes as UTF-8: a surrogate pair is joined into its character and a
+    lone surrogate replaced by U+FFFD; any other text is returned as it is."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def columns_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -91,8 +115,11 @@ def rows_to_csv(
     writer.writerow([neutralise(c) for c in columns])
     for row in rows:
         writer.writerow([_csv_cell(row.get(c)) for c in columns])
-    text = out.getvalue()
-    return ("\ufeff" + text if bom else text).encode("utf-8")
+    text = ("\ufeff" if bom else "") + out.getvalue()
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate somewhere: rare, so not looked for first
+        return clean_text(text).encode("utf-8")
 
 
 def spreadsheet_value(value: Any) -> Any:
@@ -107,7 +134,9 @@ def spreadsheet_value(value: Any) -> Any:
     if is_plain_number(text):
         if re.fullmatch(r"-?[0-9]+", text):
             return int(text) if len(text.lstrip("-")) <= _MAX_INT_DIGITS else text
-        return float(text)
+        number = float(text)
+        # "1e400" overflows to infinity, which XlsxWriter writes as an error formula.
+        return number if math.isfinite(number) else text
     if _DATE.fullmatch(text):
         try:
             return date.fromisoformat(text)
@@ -149,7 +178,11 @@ def _width(value: Any) -> int:
 
 def rows_to_xlsx(sections: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) -> bytes:
     """One workbook with a sheet per (name, rows) section: a bold header row frozen in place,
-    numbers as numbers, dates in a date format, columns as wide as their content (6–60)."""
+    numbers as numbers, dates in a date format, columns as wide as their content (6–60).
+
+    Raises TableError for what an XLSX sheet cannot hold (more than 1,048,575 rows or 16,384
+    columns, a cell over 32,767 characters), naming the section, row and column: XlsxWriter
+    would drop or cut it without a word."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(
         buffer,
@@ -164,15 +197,18 @@ def rows_to_xlsx(sections: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) ->
     header = workbook.add_format({"bold": True})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     datetime_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    for name, (_, rows) in zip(sheet_names([s[0] for s in sections]), sections, strict=True):
+    for name, (section, rows) in zip(sheet_names([s[0] for s in sections]), sections, strict=True):
         sheet = workbook.add_worksheet(name)
         columns = columns_of(rows)
+        _check_size(section, len(rows), len(columns))
         widths = [len(c) for c in columns]
         for col, column in enumerate(columns):
-            sheet.write_string(0, col, column, header)
+            sheet.write_string(0, col, _sheet_text(column, section, 0, column), header)
         for r, row in enumerate(rows, start=1):
             for col, column in enumerate(columns):
                 value = spreadsheet_value(row.get(column))
+                if isinstance(value, str):
+                    value = _sheet_text(value, section, r, column)
                 widths[col] = max(widths[col], _width(value) if value is not None else 0)
                 _write(sheet, r, col, value, date_format, datetime_format)
         for col, width in enumerate(widths):
@@ -180,6 +216,33 @@ def rows_to_xlsx(sections: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) ->
         sheet.freeze_panes(1, 0)
     workbook.close()
     return buffer.getvalue()
+
+
+def _check_size(section: str, rows: int, columns: int) -> None:
+    if rows > MAX_XLSX_ROWS:
+        raise TableError(
+            f"section '{section}' has {rows:,} rows; an XLSX sheet holds at most "
+            f"{MAX_XLSX_ROWS:,} below its header (a CSV file has no such limit)"
+        )
+    if columns > MAX_XLSX_COLUMNS:
+        raise TableError(
+            f"section '{section}' has {columns:,} columns; an XLSX sheet holds at most "
+            f"{MAX_XLSX_COLUMNS:,}"
+        )
+
+
+def _sheet_text(text: str, section: str, row: int, column: str) -> str:
+    """`text` for a cell (lone surrogates replaced); TableError when it is longer than a
+    cell holds. Excel counts UTF-16 units, so a character beyond U+FFFF counts twice."""
+    text = clean_text(text)
+    units = len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+    if units > MAX_XLSX_CELL:
+        where = "the column name" if row == 0 else f"row {row:,}"
+        raise TableError(
+            f"section '{section}', {where}, column '{clean_text(column)[:60]}': "
+            f"{units:,} characters; an XLSX cell holds at most {MAX_XLSX_CELL:,}"
+        )
+    return text
 
 
 def _write(sheet: Any, row: int, col: int, value: Any, date_fmt: Any, datetime_fmt: Any) -> None:
