@@ -151,7 +151,7 @@ def _stream(
             # Options of this statement only: the read-only BEGIN must not run as a cursor.
             streamed = {"stream_results": True, "yield_per": batch}
             result = conn.execute(statement, binds, execution_options=streamed)
-            columns = list(result.keys())
+            columns = distinct_columns(list(result.keys()))
             for rows in result.partitions(batch):
                 if deadline is not None:
                     deadline.renew()
@@ -203,6 +203,9 @@ def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | 
         try:
             columns = list(conn.execute(statement, nulls).keys())
             conn.rollback()
+            if engine.dialect.name == "sqlite":
+                columns = _sqlite_subquery_names(columns)
+            distinct_columns(columns)
         except DBAPIError as exc:
             if nulls and _bind_types_matter(exc):
                 return None
@@ -210,6 +213,35 @@ def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | 
         except SQLAlchemyError as exc:
             raise QueryError(_short_error(exc)) from None
     return columns
+
+
+def distinct_columns(columns: list[str]) -> list[str]:
+    """`columns` when no two share a name; QueryError naming the first repeated one when
+    they do. A row is a dict keyed by column name, so of `SELECT a.id, b.id` only the last
+    `id` would survive and the report would show the wrong value without a word."""
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise QueryError(
+                f"the query returns more than one column named '{column}': "
+                f"give each its own name (… AS {column}_2)"
+            )
+        seen.add(column)
+    return columns
+
+
+def _sqlite_subquery_names(columns: list[str]) -> list[str]:
+    # SQLite renames a subquery's column whose name repeats one before it (without case)
+    # to `name:1`, `name:2`…; the query run on its own keeps the name, so this one does.
+    seen: set[str] = set()
+    out = []
+    for column in columns:
+        base, colon, number = column.rpartition(":")
+        if colon and number.isdigit() and base.casefold() in seen:
+            column = base
+        seen.add(column.casefold())
+        out.append(column)
+    return out
 
 
 def _bind_types_matter(exc: DBAPIError) -> bool:
