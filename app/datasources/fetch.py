@@ -112,10 +112,17 @@ def parse_csv(content: str) -> list[dict[str, Any]]:
     return list(iter_csv_rows(content, ",", strict=False)[1])
 
 
+def _no_constant(token: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity; RFC 8259 JSON has no such
+    # values and PostgreSQL's json type refuses them where a run stores its rows.
+    raise QueryError(f"invalid JSON: {token} is not a JSON value (write null or a string)")
+
+
 def parse_json_rows(content: str) -> list[dict[str, Any]]:
-    """Rows of an inline JSON data source: a list of objects (or one object)."""
+    """Rows of an inline JSON data source: a list of objects (or one object). QueryError
+    for text that is not JSON (RFC 8259), including Python's NaN and Infinity tokens."""
     try:
-        value = json.loads(content)
+        value = json.loads(content, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise QueryError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
     if isinstance(value, dict):

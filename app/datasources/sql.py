@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -87,9 +88,19 @@ def _build_engine(url: URL, timeout_seconds: int) -> Engine:
     raise QueryError(f"unsupported database '{backend}' (use postgresql or sqlite)")
 
 
+# JSON (RFC 8259) has no NaN or infinity, and PostgreSQL's json type refuses Python's
+# `NaN` token: a run whose rows held one could not store its entries. They are kept as the
+# text PostgreSQL itself prints for them.
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return _NON_FINITE[str(float(value)).lower()]
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE[str(value)]
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes | memoryview):
