@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.datasources.sql import (
     iter_query,
     query_columns,
 )
+from app.datasources.text import clean_value
 from app.extensions import db
 from app.models import Connection
 from app.outbound.secrets import get_secrets
@@ -112,6 +114,9 @@ def parse_csv(content: str) -> list[dict[str, Any]]:
     return list(iter_csv_rows(content, ",", strict=False)[1])
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _no_constant(token: str) -> Any:
     # Python's json module reads NaN, Infinity and -Infinity; RFC 8259 JSON has no such
     # values and PostgreSQL's json type refuses them where a run stores its rows.
@@ -129,4 +134,5 @@ def parse_json_rows(content: str) -> list[dict[str, Any]]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         raise QueryError("JSON data must be an object or a list of objects")
-    return value
+    # A lone surrogate escape ("\udcff") is the one way JSON holds text UTF-8 cannot.
+    return clean_value(value) if _SURROGATE_ESCAPE.search(content) else value

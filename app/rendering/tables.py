@@ -18,6 +18,8 @@ from typing import Any
 
 import xlsxwriter
 
+from app.datasources.text import clean_text
+
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TYPE = "application/pdf"
@@ -50,23 +52,11 @@ _MIN_WIDTH, _MAX_WIDTH = 6, 60
 MAX_XLSX_ROWS = 1_048_576 - 1
 MAX_XLSX_COLUMNS = 16_384
 MAX_XLSX_CELL = 32_767
-# A UTF-16 surrogate on its own (JSON allows "\udcff"; Python's decoders make them from
-# bytes that are not UTF-8) cannot be written as UTF-8: it becomes U+FFFD, the Unicode
-# replacement character, as a browser shows bytes it cannot read.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class TableError(ValueError):
     """Rows that do not fit the file asked for (an XLSX limit); the message names the
     section, and the row and column where one cell is at fault."""
-
-
-def clean_text(text: str) -> str:
-    """`text` that encodes as UTF-8: a surrogate pair is joined into its character and a
-    lone surrogate replaced by U+FFFD; any other text is returned as it is."""
-    if text.isascii() or _SURROGATE.search(text) is None:
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def columns_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:
