@@ -105,7 +105,14 @@ def rows_to_csv(
     writer.writerow([neutralise(c) for c in columns])
     for row in rows:
         writer.writerow([_csv_cell(row.get(c)) for c in columns])
-    text = ("\ufeff" if bom else "") + out.getvalue()
+    text = out.getvalue()
+    if text.startswith("ID"):
+        # Excel takes a file starting with the letters "ID" for a SYLK file and refuses it
+        # ("SYLK: File format is not valid", Microsoft KB 215591). Any field may be quoted
+        # (RFC 4180), and a first field starting "ID" holds nothing that needs escaping.
+        first = neutralise(columns[0])
+        text = f'"{first}"' + text[len(first) :]
+    text = ("\ufeff" if bom else "") + text
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate somewhere: rare, so not looked for first

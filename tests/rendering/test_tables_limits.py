@@ -91,3 +91,14 @@ def test_number_text_too_large_for_a_float_stays_text():
         "-1e400",
         1e300,
     ]
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_a_first_column_named_id_is_quoted_so_excel_does_not_take_the_file_for_sylk(bom):
+    data = rows_to_csv([{"ID": 1, "name": "Ann"}, {"ID": 2, "name": "Bob"}], bom=bom)
+    assert not data.lstrip(b"\xef\xbb\xbf").startswith(b"ID")
+    assert data.lstrip(b"\xef\xbb\xbf") == b'"ID",name\r\n1,Ann\r\n2,Bob\r\n'
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert table == [["ID", "name"], ["1", "Ann"], ["2", "Bob"]]
+    assert rows_to_csv([{"IDENT": 1}]) == b'"IDENT"\r\n1\r\n'
+    assert rows_to_csv([{"id": 1}]) == b"id\r\n1\r\n"  # lower case is no SYLK header
