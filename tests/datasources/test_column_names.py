@@ -1,5 +1,6 @@
-"""Columns that share a name: a row is a dict keyed by column, so `SELECT a.id, b.id` would
-keep only the last `id` and a report would show the wrong value without a word."""
+"""Columns that share a name: a row is a dict keyed by column, so `SELECT a.id, b.id` (or a
+JSON object with a key twice) would keep only the last `id` and a report would show the wrong
+value without a word."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import sqlite3
 import pytest
 from sqlalchemy.engine import make_url
 
+from app.datasources.fetch import parse_json_rows
 from app.datasources.sql import QueryError, connection_url, query_columns, run_query
+from app.extensions import queues
+from app.runs.create import start_run
+from app.runs.prepare import prepare_run
+from tests.helpers import entries_of, reload_run
+from tests.runs.test_prepare_odd_rows import json_job
 
 
 @pytest.fixture
@@ -56,3 +63,21 @@ def test_on_postgresql_a_repeated_column_name_fails_too(app):
         query_columns(url, sql, timeout_seconds=2)
     with pytest.raises(QueryError, match="more than one column named 'id'"):
         run_query(url, sql, {}, row_limit=10, timeout_seconds=2)
+
+
+@pytest.mark.parametrize(
+    "content", ['[{"id": 1, "name": "a", "id": 2}]', '{"id": 1, "meta": {"k": 1, "k": 2}}']
+)
+def test_a_json_object_with_one_key_twice_is_refused_naming_it(content):
+    # json.loads keeps the last of the two without a word.
+    with pytest.raises(QueryError, match="has the key '(id|k)' more than once"):
+        parse_json_rows(content)
+
+
+def test_a_stored_json_source_with_a_repeated_key_fails_the_run(app):
+    run_id = start_run(json_job('[{"name": "a", "email": "a@example.com", "name": "b"}]'), None).id
+    queues.queue("generate").empty()  # the prepare job: run here instead
+    prepare_run(run_id)
+    run = reload_run(run_id)
+    assert (run.status, entries_of(run_id)) == ("failed", [])
+    assert "key 'name' more than once" in run.error
