@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +14,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.datasources.isolation import DatabaseRefused, checked_url
+from app.datasources.values import json_value
 from app.errors import ValidationFailed
 
 
@@ -88,26 +86,6 @@ def _build_engine(url: URL, timeout_seconds: int) -> Engine:
     raise QueryError(f"unsupported database '{backend}' (use postgresql or sqlite)")
 
 
-# JSON (RFC 8259) has no NaN or infinity, and PostgreSQL's json type refuses Python's
-# `NaN` token: a run whose rows held one could not store its entries. They are kept as the
-# text PostgreSQL itself prints for them.
-_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            return _NON_FINITE[str(float(value)).lower()]
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return _NON_FINITE[str(value)]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes | memoryview):
-        return None
-    return value
-
-
 def run_query(
     url: URL,
     query: str,
@@ -172,7 +150,7 @@ def _stream(
                         raise QueryError(
                             f"query returned more than {row_limit} rows (the row limit)"
                         )
-                    yield {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+                    yield {c: json_value(v) for c, v in zip(columns, row, strict=True)}
                 if deadline is not None:
                     deadline.renew()
             conn.rollback()
