@@ -52,6 +52,7 @@ _MIN_WIDTH, _MAX_WIDTH = 6, 60
 MAX_XLSX_ROWS = 1_048_576 - 1
 MAX_XLSX_COLUMNS = 16_384
 MAX_XLSX_CELL = 32_767
+_FIRST_DAY, _LAST_MOMENT = datetime(1900, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
 
 
 class TableError(ValueError):
@@ -125,7 +126,9 @@ def spreadsheet_value(value: Any) -> Any:
     of more than 15 digits stay text, as Excel keeps only 15 significant digits."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_MAX_INT_DIGITS:
         return str(value)  # Excel would round it to 15 digits
-    if value is None or isinstance(value, bool | int | float | date):
+    if isinstance(value, date):
+        return value if _in_excel_calendar(value) else value.isoformat()
+    if value is None or isinstance(value, bool | int | float):
         return value
     text = str(value)
     if is_plain_number(text):
@@ -134,17 +137,24 @@ def spreadsheet_value(value: Any) -> Any:
         number = float(text)
         # "1e400" overflows to infinity, which XlsxWriter writes as an error formula.
         return number if math.isfinite(number) else text
-    if _DATE.fullmatch(text):
+    parse = date.fromisoformat if _DATE.fullmatch(text) else None
+    if parse is None and _DATETIME.fullmatch(text):
+        parse = datetime.fromisoformat
+    if parse is not None:
         try:
-            return date.fromisoformat(text)
-        except ValueError:
+            moment = parse(text)
+        except ValueError:  # 2026-13-01: only looks like a date
             return text
-    if _DATETIME.fullmatch(text):
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            return text
+        return moment if _in_excel_calendar(moment) else text
     return text
+
+
+def _in_excel_calendar(value: date) -> bool:
+    # Excel's dates run from 1900-01-01 to 9999-12-31 ("Excel specifications and limits");
+    # outside them the serial is negative or too large and the cell shows only ####.
+    if isinstance(value, datetime):
+        return _FIRST_DAY <= value.replace(tzinfo=None) <= _LAST_MOMENT
+    return _FIRST_DAY.date() <= value
 
 
 def sheet_names(names: Sequence[str]) -> list[str]:
@@ -250,8 +260,18 @@ def _write(sheet: Any, row: int, col: int, value: Any, date_fmt: Any, datetime_f
     elif isinstance(value, int | float):
         sheet.write_number(row, col, value)
     elif isinstance(value, datetime):
-        sheet.write_datetime(row, col, value.replace(tzinfo=None), datetime_fmt)
+        _write_moment(sheet, row, col, value.replace(tzinfo=None), datetime_fmt)
     elif isinstance(value, date):
-        sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), date_fmt)
+        _write_moment(sheet, row, col, datetime(value.year, value.month, value.day), date_fmt)
     else:
         sheet.write_string(row, col, str(value))
+
+
+def _write_moment(sheet: Any, row: int, col: int, moment: datetime, fmt: Any) -> None:
+    if moment.date() == _FIRST_DAY.date():
+        # XlsxWriter takes a datetime on 1900-01-01 for a bare time of day (serial 0, shown
+        # as 1900-01-00); that day is serial 1.
+        since_midnight = moment - _FIRST_DAY
+        sheet.write_number(row, col, 1 + since_midnight.total_seconds() / 86_400, fmt)
+    else:
+        sheet.write_datetime(row, col, moment, fmt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -102,3 +103,22 @@ def test_a_first_column_named_id_is_quoted_so_excel_does_not_take_the_file_for_s
     assert table == [["ID", "name"], ["1", "Ann"], ["2", "Bob"]]
     assert rows_to_csv([{"IDENT": 1}]) == b'"IDENT"\r\n1\r\n'
     assert rows_to_csv([{"id": 1}]) == b"id\r\n1\r\n"  # lower case is no SYLK header
+
+
+def test_dates_outside_excels_calendar_stay_text_and_its_first_day_is_right():
+    row = {
+        "old": "1800-01-01",
+        "first": "1900-01-01",
+        "first_noon": "1900-01-01T12:00:00",
+        "last": "9999-12-31",
+        "too_late": "9999-12-31T23:59:59.999999",
+        "year_one": date(1, 1, 1),
+    }
+    sheet = openpyxl.load_workbook(io.BytesIO(rows_to_xlsx([("s", [row])])))["s"]
+    cells = {sheet.cell(1, c).value: sheet.cell(2, c) for c in range(1, len(row) + 1)}
+    assert cells["old"].value == "1800-01-01" and cells["old"].data_type == "s"
+    assert cells["too_late"].value == "9999-12-31T23:59:59.999999"
+    assert cells["year_one"].value == "0001-01-01"
+    assert cells["first"].value == datetime(1900, 1, 1)  # serial 1, not 0 ("1900-01-00")
+    assert cells["first_noon"].value == datetime(1900, 1, 1, 12)
+    assert cells["last"].value == datetime(9999, 12, 31) and cells["last"].is_date
