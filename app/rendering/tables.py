@@ -122,8 +122,9 @@ def rows_to_csv(
 
 def spreadsheet_value(value: Any) -> Any:
     """The typed cell value of a row value: int/float for numbers (also canonical number
-    text), date/datetime for ISO dates and times, bool, None, else the text itself. Integers
-    of more than 15 digits stay text, as Excel keeps only 15 significant digits."""
+    text), date/datetime for ISO dates and times inside Excel's calendar (1900-01-01 to
+    9999-12-31), bool, None, else the text itself. Integers of more than 15 digits stay text,
+    as Excel keeps only 15 significant digits; so does number text too large for a float."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_MAX_INT_DIGITS:
         return str(value)  # Excel would round it to 15 digits
     if isinstance(value, date):
