@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.datasources.sql import (
     iter_query,
     query_columns,
 )
+from app.datasources.text import clean_value
 from app.extensions import db
 from app.models import Connection
 from app.outbound.secrets import get_secrets
@@ -112,14 +114,39 @@ def parse_csv(content: str) -> list[dict[str, Any]]:
     return list(iter_csv_rows(content, ",", strict=False)[1])
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _one_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of two equal keys without a word (RFC 8259 leaves it open): a
+    # row {"id": 1, "id": 2} would lose a value nobody sees was there.
+    row = dict(pairs)
+    if len(row) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise QueryError(f"invalid JSON: an object has the key '{key}' more than once")
+            seen.add(key)
+    return row
+
+
+def _no_constant(token: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity; RFC 8259 JSON has no such
+    # values and PostgreSQL's json type refuses them where a run stores its rows.
+    raise QueryError(f"invalid JSON: {token} is not a JSON value (write null or a string)")
+
+
 def parse_json_rows(content: str) -> list[dict[str, Any]]:
-    """Rows of an inline JSON data source: a list of objects (or one object)."""
+    """Rows of an inline JSON data source: a list of objects (or one object). QueryError
+    for text that is not JSON (RFC 8259), including Python's NaN and Infinity tokens, and
+    for an object holding one key twice."""
     try:
-        value = json.loads(content)
+        value = json.loads(content, parse_constant=_no_constant, object_pairs_hook=_one_each)
     except json.JSONDecodeError as exc:
         raise QueryError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from None
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         raise QueryError("JSON data must be an object or a list of objects")
-    return value
+    # A lone surrogate escape ("\udcff") is the one way JSON holds text UTF-8 cannot.
+    return clean_value(value) if _SURROGATE_ESCAPE.search(content) else value

@@ -6,8 +6,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.datasources.isolation import DatabaseRefused, checked_url
+from app.datasources.values import json_value
 from app.errors import ValidationFailed
 
 
@@ -87,16 +86,6 @@ def _build_engine(url: URL, timeout_seconds: int) -> Engine:
     raise QueryError(f"unsupported database '{backend}' (use postgresql or sqlite)")
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes | memoryview):
-        return None
-    return value
-
-
 def run_query(
     url: URL,
     query: str,
@@ -151,7 +140,7 @@ def _stream(
             # Options of this statement only: the read-only BEGIN must not run as a cursor.
             streamed = {"stream_results": True, "yield_per": batch}
             result = conn.execute(statement, binds, execution_options=streamed)
-            columns = list(result.keys())
+            columns = distinct_columns(list(result.keys()))
             for rows in result.partitions(batch):
                 if deadline is not None:
                     deadline.renew()
@@ -161,7 +150,7 @@ def _stream(
                         raise QueryError(
                             f"query returned more than {row_limit} rows (the row limit)"
                         )
-                    yield {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
+                    yield {c: json_value(v) for c, v in zip(columns, row, strict=True)}
                 if deadline is not None:
                     deadline.renew()
             conn.rollback()
@@ -203,6 +192,9 @@ def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | 
         try:
             columns = list(conn.execute(statement, nulls).keys())
             conn.rollback()
+            if engine.dialect.name == "sqlite":
+                columns = _sqlite_subquery_names(columns)
+            distinct_columns(columns)
         except DBAPIError as exc:
             if nulls and _bind_types_matter(exc):
                 return None
@@ -210,6 +202,35 @@ def query_columns(url: URL, query: str, *, timeout_seconds: int) -> list[str] | 
         except SQLAlchemyError as exc:
             raise QueryError(_short_error(exc)) from None
     return columns
+
+
+def distinct_columns(columns: list[str]) -> list[str]:
+    """`columns` when no two share a name; QueryError naming the first repeated one when
+    they do. A row is a dict keyed by column name, so of `SELECT a.id, b.id` only the last
+    `id` would survive and the report would show the wrong value without a word."""
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise QueryError(
+                f"the query returns more than one column named '{column}': "
+                f"give each its own name (… AS {column}_2)"
+            )
+        seen.add(column)
+    return columns
+
+
+def _sqlite_subquery_names(columns: list[str]) -> list[str]:
+    # SQLite renames a subquery's column whose name repeats one before it (without case)
+    # to `name:1`, `name:2`…; the query run on its own keeps the name, so this one does.
+    seen: set[str] = set()
+    out = []
+    for column in columns:
+        base, colon, number = column.rpartition(":")
+        if colon and number.isdigit() and base.casefold() in seen:
+            column = base
+        seen.add(column.casefold())
+        out.append(column)
+    return out
 
 
 def _bind_types_matter(exc: DBAPIError) -> bool:

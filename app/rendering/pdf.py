@@ -15,6 +15,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from app.datasources.text import clean_text
 from app.extensions import db
 from app.models import Asset
 from app.rendering.css_checks import ignored_css, ignored_css_in_html
@@ -160,7 +161,10 @@ def base_stylesheet() -> CSS:
 
 
 def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
-    """Render HTML (and optional CSS) to a PDF, noting the characters no font could draw."""
+    """Render HTML (and optional CSS) to a PDF, noting the characters no font could draw.
+    A lone surrogate (from a request's JSON, say) is drawn as U+FFFD: WeasyPrint cannot
+    encode one and would fail the whole report."""
+    html, css = clean_text(html), clean_text(css or "")
     fetcher = WorkspaceFetcher(workspace_id)
     config = font_config()
     stylesheets = [base_stylesheet()]

@@ -28,7 +28,7 @@ from app.rendering.report import (
     bind_parameters,
     render_report_outputs,
 )
-from app.rendering.tables import FORMATS
+from app.rendering.tables import FORMATS, TableError
 from app.runs import dispatch
 from app.runs.context import RunContext, run_context
 from app.runs.lease import lease_until
@@ -43,6 +43,7 @@ REPORT_ERRORS = (
     QueryError,
     BindingError,
     SectionError,
+    TableError,
     PlaceholderError,
     ValidationFailed,
 )

@@ -90,17 +90,26 @@ def _restart_interrupted_preparations(now: datetime) -> int:
 
 
 def _requeue_lost_entries(stale: datetime, now: datetime) -> int:
+    # Oldest first, and an entry found still waiting in its queue is marked as seen now: a
+    # backlog of more than BATCH waiting entries (a large burst) would otherwise fill every
+    # sweep's batch, and entries really lost behind it (a worker killed while queueing a
+    # run's chunks) would never be looked at.
     entries = db.session.execute(
         select(Entry.id, Entry.attempts)
         .where(
             Entry.status.in_([EntryStatus.ParametersPrepared, EntryStatus.Queued]),
             Entry.updated_at < stale,
         )
+        .order_by(Entry.updated_at, Entry.id)
         .limit(BATCH)
     ).all()
     job_ids = [dispatch.generate_job_id(i, a) for i, a in entries]
     waiting = dispatch.jobs_waiting(job_ids)
     lost = [(i, a) for (i, a), here in zip(entries, waiting, strict=True) if not here]
+    seen = [i for (i, _), here in zip(entries, waiting, strict=True) if here]
+    if seen:
+        db.session.execute(update(Entry).where(Entry.id.in_(seen)).values(updated_at=now))
+        db.session.commit()
     if not lost:
         return 0
     ids = [i for i, _ in lost]
