@@ -255,6 +255,32 @@ class Auth:
         return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
 
 
+def process_alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, ended but not yet reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
+
+
+def working_pid(worker: subprocess.Popen) -> int:
+    """The pid of the process doing the jobs of `python -m workers.worker` started as `worker`:
+    the child it forks (workers/recycle.py). Waits until there is one."""
+    found: list[int] = []
+
+    def forked() -> bool:
+        try:
+            children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text()
+        except FileNotFoundError:
+            children = ""
+        found[:] = [int(pid) for pid in children.split()]
+        return len(found) == 1
+
+    wait_for(forked)
+    return found[0]
+
+
 def start_worker(app: Flask) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "workers.worker"],

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.runs.create import start_run
 from tests import factories as make
-from tests.helpers import reload_run, worker_env
+from tests.helpers import process_alive, reload_run, worker_env, working_pid
 from tests.helpers import wait_for as _wait_for
 from tests.served import gunicorn
 from workers.metrics import clear_if_unused, pids_in
@@ -112,9 +112,11 @@ def test_the_exporter_serves_what_a_worker_on_its_host_counted(
         wait_for(lambda: reload_run(run_id).status == "finished")
         samples = scrape(exporter)
         assert value(samples, "herald_processes", role="worker") == 1
+        counted = working_pid(worker)  # the child doing the jobs counts, not its parent
     finally:
         worker.send_signal(signal.SIGKILL)  # killed, not stopped: no chance to tidy up
         worker.wait(20)
+    wait_for(lambda: not process_alive(counted))  # the child dies with its parent
 
     samples = scrape(exporter)
     assert value(samples, "herald_render_seconds_count") == 4
@@ -126,8 +128,8 @@ def test_the_exporter_serves_what_a_worker_on_its_host_counted(
     assert value(samples, "herald_runs_total", trigger="manual", outcome="completed_with_errors")
     # The killed worker no longer counts as alive; its counts stay.
     assert value(samples, "herald_processes", role="worker") == 0
-    assert worker.pid in pids_in(metrics_dir)
-    assert not list(metrics_dir.glob(f"gauge_live*_{worker.pid}.db"))
+    assert counted in pids_in(metrics_dir)
+    assert not list(metrics_dir.glob(f"gauge_live*_{counted}.db"))
 
 
 def _counting_process(metrics_dir: Path, *, stay: bool) -> subprocess.Popen:

@@ -12,22 +12,14 @@ from pathlib import Path
 
 from app.runs.health import live_workers
 from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
+from tests.helpers import process_alive as alive
 from tests.helpers import reload_run
 
 FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (ended, not yet reaped) counts as gone.
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
 def child_pid(parent: int) -> int:
-    """The pid of the working child of the worker process `parent`, once it registered."""
+    """The pid of the working child of the worker process `parent`, once it registered in RQ."""
     found: list[int] = []
 
     def registered() -> bool:
@@ -73,9 +65,7 @@ def test_a_child_dies_with_its_killed_parent(app, workers):
     wait_for(lambda: not alive(child))
 
 
-def test_a_killed_child_is_replaced_and_the_next_run_completes(
-    app, workers, smtp_server, mailbox
-):
+def test_a_killed_child_is_replaced_and_the_next_run_completes(app, workers, smtp_server, mailbox):
     parent = workers()
     child = child_pid(parent.pid)
 

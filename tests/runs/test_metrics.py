@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.runs.create import start_run
 from tests import factories as make
-from tests.helpers import reload_run, worker_env
+from tests.helpers import process_alive, reload_run, worker_env, working_pid
 from tests.helpers import wait_for as _wait_for
 
 ROWS = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
@@ -150,15 +150,16 @@ def test_a_killed_worker_stops_counting_as_alive_and_its_counts_stay(
     try:
         wait_for(lambda: reload_run(run_id).status == "finished")
         wait_for(lambda: value(scrape(client), "herald_processes", role="worker") == 2)
-        killed, kept = workers
-        killed.send_signal(signal.SIGKILL)  # no chance to tidy up
-        killed.wait(20)
-        assert list(metrics_dir.glob(f"gauge_livesum_{killed.pid}.db"))  # left behind
+        killed, kept = (working_pid(w) for w in workers)  # the processes that count
+        workers[0].send_signal(signal.SIGKILL)  # no chance to tidy up; its child dies with it
+        workers[0].wait(20)
+        wait_for(lambda: not process_alive(killed))
+        assert list(metrics_dir.glob(f"gauge_livesum_{killed}.db"))  # left behind
 
         samples = scrape(client)
         assert value(samples, "herald_processes", role="worker") == 1  # the one still alive
-        assert not list(metrics_dir.glob(f"gauge_live*_{killed.pid}.db"))
-        assert list(metrics_dir.glob(f"gauge_livesum_{kept.pid}.db"))
+        assert not list(metrics_dir.glob(f"gauge_live*_{killed}.db"))
+        assert list(metrics_dir.glob(f"gauge_livesum_{kept}.db"))
         # Counts outlive their process, whichever of the two did the work.
         assert value(samples, "herald_entries_total", status="Completed") == 3
         assert value(samples, "herald_render_seconds_count") == 3

@@ -15,7 +15,7 @@ from app.extensions import QUEUE_NAMES, queues
 from app.runs.create import start_run
 from app.runs.health import CLOCK_TICK_KEY
 from tests import factories as make
-from tests.helpers import drain, job, start_worker, wait_for, worker_env
+from tests.helpers import drain, job, start_worker, wait_for, worker_env, working_pid
 
 
 @pytest.fixture
@@ -75,13 +75,14 @@ def test_the_system_page_lists_a_real_worker_and_the_real_clock(app, client, aut
         stderr=subprocess.DEVNULL,
     )
     processes.append(clock)
-    wait_for(lambda: f"<td data-pid>{worker.pid}</td>" in client.get("/system").get_data(True))
+    pid = working_pid(worker)  # the child the worker process forks to do the jobs
+    wait_for(lambda: f"<td data-pid>{pid}</td>" in client.get("/system").get_data(True))
     wait_for(lambda: queues.connection.exists(CLOCK_TICK_KEY))
 
     page = client.get("/system").get_data(as_text=True)
     assert "No worker is running" not in page
     row = re.search(r'<tr data-worker="[^"]+">(.*?)</tr>', page, re.S)[1]
-    assert f"<td data-pid>{worker.pid}</td>" in row
+    assert f"<td data-pid>{pid}</td>" in row
     assert "deliver, generate" in row
     assert f"(pid {clock.pid})" in page
     lag = float(re.search(r'data-clock-lag="([0-9.]+)"', page)[1])
