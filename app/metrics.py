@@ -86,13 +86,19 @@ _LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` runs on this host. A zombie (ended, not yet reaped: e.g. a killed
+    worker's child whose new parent, a container's init, does not reap) is not running."""
     try:
         os.kill(pid, 0)  # signal 0: checks the pid exists, sends nothing
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: alive
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no procfs (not Linux), or it ended meanwhile
+        return True
+    return state != "Z"
 
 
 def forget_dead_processes(directory: str | Path) -> list[int]:

@@ -259,25 +259,30 @@ def process_alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie, ended but not yet reaped, counts as gone)."""
     try:
         os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (ProcessLookupError, FileNotFoundError):
         return False
 
 
 def working_pid(worker: subprocess.Popen) -> int:
     """The pid of the process doing the jobs of `python -m workers.worker` started as `worker`:
-    the child it forks (workers/recycle.py). Waits until there is one."""
+    the child it forks (workers/recycle.py), once RQ runs in it (RQ titles it `rq:worker:…`;
+    any short-lived helper process the parent starts while loading is not it)."""
     found: list[int] = []
 
-    def forked() -> bool:
+    def working() -> bool:
         try:
             children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text()
-        except FileNotFoundError:
-            children = ""
-        found[:] = [int(pid) for pid in children.split()]
+            found[:] = [
+                int(pid)
+                for pid in children.split()
+                if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"rq:worker:")
+            ]
+        except FileNotFoundError:  # the worker, or a child, ended meanwhile
+            found.clear()
         return len(found) == 1
 
-    wait_for(forked)
+    wait_for(working)
     return found[0]
 
 

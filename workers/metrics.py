@@ -43,14 +43,19 @@ def pids_in(directory: Path) -> set[int]:
 
 
 def alive(pid: int) -> bool:
-    """Whether a process `pid` exists on this host (signal 0 checks without sending)."""
+    """Whether process `pid` runs on this host. A zombie (ended, not yet reaped: e.g. a killed
+    worker's child whose new parent, a container's init, does not reap) is not running."""
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: checks the pid exists, sends nothing
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: alive
         return True
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no procfs (not Linux), or it ended meanwhile
+        return True
+    return state != "Z"
 
 
 def clear_if_unused(directory: Path) -> bool:
