@@ -138,6 +138,7 @@ def world(app: Flask, smtp_server: Any, work: Any) -> World:
             "draft_id": draft.id,
             "step": "configuration",
             "position": 0,
+            "fmt": "csv",
             "token_id": token.id,
             "action": "approve",
             "name": "x.eml",

@@ -251,10 +251,12 @@ def test_completed_entries_are_sent_again_only_when_explicitly_asked(ws, editor,
     counts = deliver_entries(reload_run(run_id), [ada.id], editor)
     assert counts == {"approved": 0, "redelivered": 1, "skipped": 0}
     work()
-    assert [env[0] for env in mailbox.envelopes] == [
-        *sorted(env[0] for env in mailbox.envelopes[:2]),
-        "ada@example.com",
-    ]
+    sent = [env[0] for env in mailbox.envelopes]
+    # The first two in either order (two entries delivered together), then Ada's again.
+    assert (sorted(sent[:2]), sent[2:]) == (
+        ["ada@example.com", "bob@example.com"],
+        ["ada@example.com"],
+    )
     ada, bob = entries_of(run_id)
     assert (ada.status, ada.deliveries[0].attempts) == ("Completed", 2)
     assert (bob.status, bob.deliveries[0].attempts) == ("Completed", 1)

@@ -100,8 +100,14 @@ def test_dry_run_lists_the_csv_and_xlsx_and_attaches_them(auth, client, demo, ma
         assert post_step(auth, base, step, STEP_DATA[step]).status_code == 303
     dry = auth.post(f"{base}/dry-run", page=f"{base}/review")
     assert dry.status_code == 200 and "Nothing was sent." in dry.text
-    assert re.search(r"<li>customer-statement-1\.csv <span class=\"muted\">\(CSV, ", dry.text)
-    assert re.search(r"<li>customer-statement-1\.xlsx <span class=\"muted\">\(XLSX, ", dry.text)
+    for name, fmt in (("customer-statement-1.csv", "csv"), ("customer-statement-1.xlsx", "xlsx")):
+        link = re.search(rf'<a href="([^"]+/dry-run/0/{fmt}/{re.escape(name)})" download', dry.text)
+        assert link, name  # each file listed, to download
+        listed = rf"{re.escape(name)}</a> <span class=\"muted\">\({fmt.upper()}, "
+        assert re.search(listed, dry.text)
+        download = client.get(link[1])
+        assert download.status_code == 200
+        assert download.data.startswith(b"PK") if fmt == "xlsx" else b"\r\n" in download.data
     assert (
         "<dt>Attachments</dt><dd>customer-statement-1.pdf, customer-statement-1.csv, "
         "customer-statement-1.xlsx</dd>" in dry.text
