@@ -34,12 +34,16 @@ def _context() -> Iterator[None]:
         yield
 
 
+def _done(what: str, item_id: int) -> None:
+    # One line per step: with HERALD_LOG_FORMAT=json it carries the run and entry ids.
+    logging.getLogger("herald.worker").info("%s %s done", what, item_id)
+
+
 def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
     """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile."""
     with _context(), holding(kind, item_id), working_on(**{f"{kind}_id": item_id}):
         func(item_id)
-        # One line per job: with HERALD_LOG_FORMAT=json it carries the run and entry ids.
-        logging.getLogger("herald.worker").info("%s %s done", func.__name__, item_id)
+        _done(func.__name__, item_id)
 
 
 def prepare_run(run_id: int) -> None:
@@ -47,7 +51,15 @@ def prepare_run(run_id: int) -> None:
 
 
 def generate_entry(entry_id: int) -> None:
-    _run(generate, "entry", entry_id)
+    """Generate an entry and, when it goes on to delivery, deliver it in this same job: its
+    files are still in memory, and a second job would cost a trip through Redis and a fresh
+    start (the `deliver` queue carries retries, approvals, redeliveries and the sweep's)."""
+    with _context(), holding("entry", entry_id), working_on(entry_id=entry_id):
+        contents = generate(entry_id)
+        _done("generate_entry", entry_id)
+        if contents is not None:
+            deliver(entry_id, contents)
+            _done("deliver_entry", entry_id)
 
 
 def deliver_entry(entry_id: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -41,14 +42,17 @@ D = DeliveryStatus
 CHANNELS = {"email": send_email, **CHANNEL_SENDERS}
 
 
-def deliver_entry(entry_id: int) -> None:
+def deliver_entry(entry_id: int, contents: Mapping[str, bytes] | None = None) -> None:
     """Attempt every due pending delivery of an entry in its delivery stage.
+
+    `contents`: stored files' bytes by storage key, when the caller has them in memory (it
+    just generated them); the rest are read from storage.
 
     An exception escaping the job (a lost stored PDF, a bug) is counted on the entry's pending
     deliveries before it is re-raised for RQ's failed-job registry; see `_count_job_error`.
     """
     try:
-        _deliver_entry(entry_id)
+        _deliver_entry(entry_id, contents or {})
     except Exception as exc:
         db.session.rollback()
         try:
@@ -59,12 +63,24 @@ def deliver_entry(entry_id: int) -> None:
         raise
 
 
-def _deliver_entry(entry_id: int) -> None:
-    entry = db.session.get(Entry, entry_id)
-    if entry is None or entry.status != EntryStatus.InProgress or entry.stage != "deliver":
-        return
-    entry.lease_expires_at = lease_until()
+def _deliver_entry(entry_id: int, contents: Mapping[str, bytes]) -> None:
+    taken = db.session.execute(
+        update(Entry)
+        .where(
+            Entry.id == entry_id,
+            Entry.status == EntryStatus.InProgress,
+            Entry.stage == "deliver",
+        )
+        .values(lease_expires_at=lease_until())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    entry = db.session.get(Entry, entry_id) if taken.rowcount == 1 else None
+    if entry is None:
+        return
+    # A snapshot as taken (every later change is an UPDATE statement): the commits between
+    # the sends do not expire it, so reading its row or run never queries it again.
+    db.session.expunge(entry)
     ctx = run_context(entry.run_id)
     values = entry_values(ctx, entry)
     artifacts = db.session.scalars(
@@ -81,7 +97,14 @@ def _deliver_entry(entry_id: int) -> None:
     ).all()
     files = (
         [
-            Attachment(a.report_code, a.filename, storage.load(a.storage_key), a.content_type)
+            Attachment(
+                a.report_code,
+                a.filename,
+                contents[a.storage_key]
+                if a.storage_key in contents
+                else storage.load(a.storage_key),
+                a.content_type,
+            )
             for a in artifacts
         ]
         if due

@@ -29,7 +29,6 @@ from app.rendering.report import (
     render_report_outputs,
 )
 from app.rendering.tables import FORMATS, TableError
-from app.runs import dispatch
 from app.runs.context import RunContext, run_context
 from app.runs.lease import lease_until
 from app.runs.outcome import finish_run_if_done, settle_entry
@@ -61,7 +60,13 @@ def claim_for_generation(entry_id: int) -> Entry | None:
         error=None,
     )
     db.session.commit()
-    return db.session.get(Entry, entry_id) if moved else None
+    if not moved:
+        return None
+    entry = db.session.get(Entry, entry_id)
+    # A snapshot as claimed (every later change is an UPDATE statement): the commits that
+    # follow do not expire it, so reading its row or id never queries it again.
+    db.session.expunge(entry)
+    return entry
 
 
 def entry_values(ctx: RunContext, entry: Entry) -> dict[str, Any]:
@@ -176,10 +181,14 @@ def render_reports(ctx: RunContext, entry: Any) -> list[RenderedReport]:
     return results
 
 
-def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> list[Artifact]:
+def _store(
+    ctx: RunContext, entry: Entry, rendered: list[RenderedReport]
+) -> tuple[list[Artifact], dict[str, bytes]]:
     """One artifact per file of each report (a failed report: one failed artifact),
-    numbered in order: report by report, each report's formats as the job lists them."""
+    numbered in order: report by report, each report's formats as the job lists them; and
+    the bytes stored, by storage key."""
     artifacts: list[Artifact] = []
+    contents: dict[str, bytes] = {}
     folder = f"ws{ctx.workspace_id}/run{ctx.run_id}/entry{entry.id}"
     for report in rendered:
         if not report.files:
@@ -205,20 +214,28 @@ def _store(ctx: RunContext, entry: Entry, rendered: list[RenderedReport]) -> lis
                 status="generated",
             )
             artifact.size = storage.save(artifact.storage_key, file.content)
+            contents[artifact.storage_key] = file.content
             artifacts.append(artifact)
-    return artifacts
+    return artifacts, contents
 
 
-def generate_entry(entry_id: int) -> None:
-    """Render an entry's reports; then hold it for review, deliver it, or end it."""
+def generate_entry(entry_id: int) -> dict[str, bytes] | None:
+    """Render an entry's reports; then hold it for review, end it, or move it to delivery.
+
+    Returns the files of an entry moved to delivery (their bytes by storage key), for the
+    caller to deliver in the same job (`workers.tasks.generate_entry`) without reading them
+    back from storage; None when there is nothing to deliver (held, ended, cancelled, or not
+    this worker's). An entry moved to delivery that is then not delivered (the process dies)
+    keeps its lease only until the heartbeat stops: the clock's sweep queues its delivery.
+    """
     pause_point("generate.before_claim")
     entry = claim_for_generation(entry_id)
     if entry is None:
-        return
+        return None
     ctx = run_context(entry.run_id)
     if entry.attempts > current_app.config["MAX_ENTRY_ATTEMPTS"]:
         _give_up(entry, f"gave up after {entry.attempts - 1} interrupted attempts")
-        return
+        return None
     pause_point("generate")
     # Render with no transaction open: SQLite would hold its write lock through the render.
     seconds = current_app.config["RENDER_TIMEOUT_SECONDS"]
@@ -229,10 +246,10 @@ def generate_entry(entry_id: int) -> None:
         # Stopped wherever it was: the worker is free again, the entry ends saying why.
         db.session.rollback()
         _give_up(entry, f"rendering took longer than {seconds} s")
-        return
+        return None
     if not _still_in_progress(entry.id):
-        return  # cancelled while it rendered: nothing is stored, held or delivered
-    artifacts = _store(ctx, entry, rendered)
+        return None  # cancelled while it rendered: nothing is stored, held or delivered
+    artifacts, contents = _store(ctx, entry, rendered)
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
     db.session.add_all(artifacts)
@@ -248,24 +265,23 @@ def generate_entry(entry_id: int) -> None:
         _skip_deliveries(entry.id, "not sent: no report was generated")
         settle_entry(entry.id, entry.run_id)
         db.session.commit()
-        return
+        return None
     if ctx.definition.hold_for_review:
         move_entry(entry.id, EntryStatus.PendingReview, from_=[EntryStatus.InProgress])
         finish_run_if_done(entry.run_id)
         db.session.commit()
-        return
+        return None
     if not ctx.definition.deliveries:
         settle_entry(entry.id, entry.run_id)
         db.session.commit()
-        return
+        return None
     to_delivery = db.session.execute(
         update(Entry)
         .where(Entry.id == entry.id, Entry.status == EntryStatus.InProgress)
         .values(stage="deliver", lease_expires_at=lease_until(), updated_at=utcnow())
     )
     db.session.commit()
-    if to_delivery.rowcount == 1:  # not when its run was cancelled meanwhile
-        dispatch.enqueue_deliver([(entry.id, entry.attempts)])
+    return contents if to_delivery.rowcount == 1 else None  # None: cancelled meanwhile
 
 
 def _still_in_progress(entry_id: int) -> bool:

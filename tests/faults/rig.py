@@ -90,3 +90,22 @@ def mailing_run(smtp_server: Any, rows: list[dict] = ROWS) -> int:
     """Start a run of a job mailing one PDF to each row; return its id."""
     ws = make.workspace(smtp=smtp_server.settings)
     return start_run(make.mailing_job(ws, rows), None).id
+
+
+def run_waiting_for_delivery(smtp_server: Any, rows: list[dict] = ROWS) -> int:
+    """A run of a job mailing one PDF to each row, generated here and approved, so each entry's
+    delivery job waits in the `deliver` queue for a worker (a job going straight to delivery
+    is delivered by the job that generated it); return the run's id."""
+    from rq import SimpleWorker
+
+    from app.extensions import queues
+    from app.review.decisions import approve_entries
+
+    ws = make.workspace(smtp=smtp_server.settings)
+    run_id = start_run(make.mailing_job(ws, rows, hold_for_review=True), None).id
+    SimpleWorker([queues.queue("generate")], connection=queues.connection).work(
+        burst=True, logging_level="WARNING"
+    )
+    reviewer = make.user("reviewer@example.com", ws)
+    approve_entries(ws, reviewer, [e.id for e in entries_of(run_id)])
+    return run_id

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import shutil
 
-from rq import SimpleWorker
-
-from app.extensions import db, queues
+from app.extensions import db
 from app.models import EntryDelivery
-from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
-from tests import factories as make
-from tests.faults.rig import ROWS, finish_with_recovery, wait_for
+from tests.faults.rig import ROWS, finish_with_recovery, run_waiting_for_delivery, wait_for
 from tests.helpers import entries_of
 
 RETRY_DELAYS = "0,0"  # three tries in all
@@ -25,12 +21,8 @@ RETRY_DELAYS = "0,0"  # three tries in all
 def test_a_delivery_job_that_keeps_raising_fails_its_deliveries_after_the_budget(
     app, workers, smtp_server, mailbox
 ):
-    ws = make.workspace(smtp=smtp_server.settings)
-    run_id = start_run(make.mailing_job(ws, ROWS), None).id
-    # Render here (the generate queue only); the delivery jobs stay queued for the worker.
-    SimpleWorker([queues.queue("generate")], connection=queues.connection).work(
-        burst=True, logging_level="WARNING"
-    )
+    # Rendered and approved here; the delivery jobs wait in the queue for the worker.
+    run_id = run_waiting_for_delivery(smtp_server)
     assert {(e.status, e.stage) for e in entries_of(run_id)} == {("InProgress", "deliver")}
     shutil.rmtree(app.config["STORAGE_DIR"])  # the stored PDFs are gone
 
@@ -53,11 +45,7 @@ def test_a_delivery_job_that_keeps_raising_fails_its_deliveries_after_the_budget
 def test_a_delivery_job_that_raises_once_is_tried_again_and_sends_once(
     app, workers, smtp_server, mailbox, tmp_path
 ):
-    ws = make.workspace(smtp=smtp_server.settings)
-    run_id = start_run(make.mailing_job(ws, ROWS), None).id
-    SimpleWorker([queues.queue("generate")], connection=queues.connection).work(
-        burst=True, logging_level="WARNING"
-    )
+    run_id = run_waiting_for_delivery(smtp_server)
     storage = app.config["STORAGE_DIR"]
     saved = tmp_path / "saved"
     shutil.move(storage, saved)  # the storage is unavailable for a while
