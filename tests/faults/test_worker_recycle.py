@@ -86,3 +86,17 @@ def test_max_jobs_zero_keeps_one_process(app, workers, smtp_server, mailbox):
 
     assert_each_sent_once(run_id, mailbox)
     assert [w.pid for w in live_workers()] == [worker.pid]
+
+
+def test_a_stop_while_a_killed_child_awaits_its_successor_starts_none(app, workers, tmp_path: Path):
+    log = tmp_path / "worker.log"
+    parent = workers(log=log)
+    child = child_pid(parent.pid)
+
+    os.kill(child, signal.SIGKILL)
+    # The parent reaped it and now pauses before forking a successor: the stop comes then.
+    wait_for(lambda: "was killed by signal 9; starting another" in log.read_text())
+    parent.send_signal(signal.SIGTERM)
+
+    assert parent.wait(60) == 0  # before: a successor was forked, never told, working on
+    assert [w.pid for w in live_workers() if alive(w.pid)] == []
