@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -165,10 +166,13 @@ def base_stylesheet() -> CSS:
 
 @dataclass(frozen=True)
 class ParsedCss:
-    """A template's CSS parsed once, and the warnings parsing it gave ("CSS: …")."""
+    """A template's CSS parsed once, the warnings parsing it gave ("CSS: …"), and the
+    @counter-style rules it defines (WeasyPrint gathers them at parse time, apart from the
+    sheet; each render starts from a copy, to which the HTML's own rules are added)."""
 
     sheet: CSS
     warnings: tuple[str, ...]
+    counter_styles: CounterStyle
 
 
 # A parsed stylesheet takes ~100 times its text in memory (450 KB of CSS: ~43 MB), so what is
@@ -195,11 +199,17 @@ def reusable_css(css: str, workspace_id: int) -> ParsedCss | None:
 
 def _parsed_css(css: str, workspace_id: int) -> ParsedCss | None:
     fetcher = WorkspaceFetcher(workspace_id)
+    counter_styles = CounterStyle()
     with _weasyprint_warnings() as warnings:
-        sheet = CSS(string=css, font_config=font_config(), url_fetcher=fetcher)
+        sheet = CSS(
+            string=css,
+            font_config=font_config(),
+            counter_style=counter_styles,
+            url_fetcher=fetcher,
+        )
     if fetcher.calls:
         return None
-    return ParsedCss(sheet, tuple(f"CSS: {m}" for m in warnings))
+    return ParsedCss(sheet, tuple(f"CSS: {m}" for m in warnings), counter_styles)
 
 
 def kept_css_chars() -> int:
@@ -216,17 +226,32 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     config = font_config()
     stylesheets = [base_stylesheet()]
     parsed = reusable_css(css, workspace_id) if css else None  # its warnings are its own
+    # The CSS field's @counter-style rules reach the document only through the same
+    # CounterStyle passed to the render: a sheet parsed with its own was silently plain.
+    counter_styles = CounterStyle(parsed.counter_styles if parsed else {})
     with _weasyprint_warnings() as render_warnings:
         if parsed is not None:
             stylesheets.append(parsed.sheet)
             render_warnings.extend(parsed.warnings)
         elif css:
-            stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
+            stylesheets.append(
+                CSS(
+                    string=css,
+                    font_config=config,
+                    counter_style=counter_styles,
+                    url_fetcher=fetcher,
+                )
+            )
             # Said while reading the template's CSS field: its lines are that field's lines.
             render_warnings[:] = [f"CSS: {m}" for m in render_warnings]
         document = HTML(string=html, url_fetcher=fetcher)
         finder = NotdefFinder()
-        data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
+        data = document.write_pdf(
+            stylesheets=stylesheets,
+            font_config=config,
+            counter_style=counter_styles,
+            finisher=finder,
+        )
     if fetcher.missing:  # a report without its logo or chart is wrong, not merely plain
         names = ", ".join(f"'{n}'" for n in fetcher.missing)
         raise TemplateRenderError(

@@ -73,3 +73,31 @@ def test_the_css_kept_adds_up_to_no_more_than_its_budget_least_recently_used_fir
     assert kept_css_chars() <= KEPT_CSS_CHARS
     assert reusable_css(texts[-1], ws.id) is kept[-1]  # the latest still kept
     assert reusable_css(texts[0], ws.id) is not kept[0]  # the oldest went to make room
+
+
+COUNTED = "<ol><li>aa</li><li>bb</li></ol>"
+
+
+def test_a_counter_style_of_the_css_field_numbers_the_list_on_every_render(app):
+    ws = make.workspace()
+    asset = Asset(workspace_id=ws.id, name="x.css", content_type="text/css", content=b"p{}")
+    db.session.add(asset)
+    db.session.commit()
+    thumbs = "@counter-style thumbs { system: cyclic; symbols: 'Z'; suffix: ' ' }"
+    kept = f"{thumbs} ol {{ list-style: thumbs }}"
+    fetching = f'@import url("herald-asset:x.css"); {kept}'
+
+    for css in (kept, kept, fetching, fetching):
+        text = pdf_text(html_to_pdf(COUNTED, css, ws.id).data)
+        assert "Z" in text and "1." not in text  # before: plain "1." and "2.", no warning
+    assert reusable_css(kept, ws.id) is not None and reusable_css(fetching, ws.id) is None
+
+
+def test_a_counter_style_of_one_documents_html_is_not_kept_for_the_next(app):
+    ws = make.workspace()
+    css = "ol { margin: 0 }"  # kept; the HTML's rule joins a copy of its counter styles
+    stars = "<style>@counter-style stars { system: cyclic; symbols: 'Q' }</style>"
+    use = "<style>ol { list-style: stars }</style>"
+
+    assert "Q" in pdf_text(html_to_pdf(stars + use + COUNTED, css, ws.id).data)
+    assert "Q" not in pdf_text(html_to_pdf(use + COUNTED, css, ws.id).data)
