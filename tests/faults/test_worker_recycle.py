@@ -13,7 +13,7 @@ from pathlib import Path
 from app.runs.health import live_workers
 from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
 from tests.helpers import process_alive as alive
-from tests.helpers import reload_run
+from tests.helpers import reload_run, working_pid
 
 FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]
 
@@ -43,6 +43,8 @@ def test_a_worker_hands_over_to_a_fresh_process_after_max_jobs_and_loses_nothing
     handovers = log.read_text().count("did its share of jobs; starting a fresh one")
     assert handovers >= 5
     assert worker.poll() is None  # the parent lives on
+    # Each process that handed over left RQ's registry: no ghost worker on /system.
+    assert [w.pid for w in live_workers()] == [working_pid(worker)]
 
 
 def test_one_sigterm_to_the_parent_stops_parent_and_child(app, workers):
