@@ -39,16 +39,44 @@ def sqlite_dir(app: Any) -> Path:
     return Path(app.config.get("SQLITE_DIR") or Path(app.instance_path) / "data")
 
 
+class SettingError(ValueError):
+    """A setting in the environment that cannot be used; the message names the variable, what
+    it holds and what it should hold, for an operator to correct before starting again."""
+
+
 def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    """The whole number of 0 or more in environment variable `name`, or `default` when unset or
+    empty (as the size limits are).
+
+    Raises SettingError for text or a negative number: every count, port and duration here would
+    otherwise fail later, far from its cause, or (a negative job count) quietly mean "off"."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise SettingError(f"{name} must be 0 or more, not {value}")
+    return value
+
+
+def _size(name: str) -> int:
+    """Bytes in environment variable `name` (parse_size's forms); SettingError otherwise."""
+    text = os.environ[name]
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise SettingError(
+            f"{name} must be a size of 1 byte or more, such as 16MB, 512KB or 1000, not {text!r}"
+        ) from None
 
 
 def size_limits() -> dict[str, int | None]:
     """The size limits (app/limits.py) in bytes, each from its HERALD_MAX_* variable."""
     sizes: dict[str, int | None] = {
-        limit.key: parse_size(os.environ[limit.setting])
-        if os.environ.get(limit.setting)
-        else limit.default
+        limit.key: _size(limit.setting) if os.environ.get(limit.setting) else limit.default
         for limit in LIMITS
     }
     # Flask refuses a body over MAX_CONTENT_LENGTH with 413 before a view reads it. Form

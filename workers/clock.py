@@ -22,7 +22,7 @@ from app.runs.dispatch import QueueUnavailable
 from app.runs.health import record_clock_tick
 from app.runs.recovery import recover_stalled_work
 from app.runs.scheduled import earliest_next_fire, fire_due_jobs
-from workers.tasks import _app
+from workers.tasks import process_app
 
 log = logging.getLogger("herald.clock")
 MAX_SLEEP_SECONDS = 2.0
@@ -67,8 +67,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     configure_logging("clock")
+    app = process_app("clock")
     metrics.process_started("clock")
-    app = _app()
     if args.once:
         with app.app_context():
             fire(args.now)

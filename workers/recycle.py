@@ -55,9 +55,9 @@ def supervise(
     reason other than RECYCLE; return that status for this process to exit with.
 
     A child killed by a signal other than the one passed on (e.g. the OOM killer's SIGKILL) is
-    replaced after a 1 s pause; a child exiting with an error status ends the parent with that
-    status, leaving restart policy to the process manager as before. `on_child_exit(pid)` runs
-    after each child ends (metrics: drop its live gauges)."""
+    replaced after a 1 s pause, unless a stop came meanwhile; a child exiting with an error
+    status ends the parent with that status, leaving restart policy to the process manager as
+    before. `on_child_exit(pid)` runs after each child ends (metrics: drop its live gauges)."""
     parent_pid = os.getpid()
     child = 0
     stopping = False
@@ -69,14 +69,23 @@ def supervise(
             with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 os.kill(child, signum)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    stops = {signal.SIGTERM, signal.SIGINT}
+    for signum in stops:
         signal.signal(signum, pass_on)
     while True:
+        # A stop that came while no child ran (the pause before replacing a killed one, the
+        # hand-over) had no one to pass it to: no successor then. The stops are held back from
+        # the fork until `child` names the new process, so none falls between the two.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        if stopping:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            return 0
         child = os.fork()
         if child == 0:  # pragma: no cover - measured in the child, which never returns
             os.setpgid(0, 0)
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in stops:
                 signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
             die_with_parent(parent_pid)
             status = 1
             try:
@@ -88,6 +97,7 @@ def supervise(
             finally:
                 logging.shutdown()
                 os._exit(status)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)  # one held back is passed on now
         _, wait_status = os.waitpid(child, 0)
         ended, child = child, 0
         if on_child_exit is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -10,6 +11,7 @@ from functools import cache
 from flask import Flask, current_app, has_app_context
 
 from app import create_app
+from app.config import SettingError
 from app.delivery.service import deliver_entry as deliver
 from app.logs import working_on
 from app.review.document import build_review_document as build
@@ -21,6 +23,16 @@ from app.runs.prepare import prepare_run as prepare
 @cache
 def _app() -> Flask:
     return create_app()
+
+
+def process_app(process: str) -> Flask:
+    """The app for a worker or clock process `process` starting up. A setting it cannot use
+    (app/config.py SettingError) ends the process with that one line, status 1, before any
+    work: an operator's typo, not a fault to print a traceback for."""
+    try:
+        return _app()
+    except SettingError as exc:
+        sys.exit(f"herald {process}: {exc}")
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from app.logs import configure_logging
 from app.runs.dispatch import QueueUnavailable
 from app.runs.lease import start_heartbeat
 from workers.recycle import RECYCLE, supervise
-from workers.tasks import _app
+from workers.tasks import process_app
 
 log = logging.getLogger("herald.worker")
 FIRST_WAIT_SECONDS = 0.5
@@ -125,20 +125,31 @@ class HeraldWorker(SimpleWorker):
         super().request_stop(signum, frame)
 
 
+def job_count(text: str) -> int:
+    """`--max-jobs`'s value: a whole number of 0 or more; argparse says the error and exits."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, not {text!r}")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--name", default=None)
     parser.add_argument(
         "--max-jobs",
-        type=int,
+        type=job_count,
         default=None,
         help="jobs per worker process before a fresh one takes over; 0: one process for ever "
         "(default: HERALD_WORKER_MAX_JOBS, 1000)",
     )
     args = parser.parse_args()
     configure_logging("worker")
-    app = _app()
+    app = process_app("worker")
     max_jobs = app.config["WORKER_MAX_JOBS"] if args.max_jobs is None else args.max_jobs
     if max_jobs <= 0:
         work_here(app, burst=args.burst, name=args.name)

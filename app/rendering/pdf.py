@@ -9,9 +9,10 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 
 from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -23,6 +24,7 @@ from app.rendering.environment import TemplateRenderError
 from app.rendering.font_families import font_faces
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
 from app.rendering.narrative import Narrative
+from app.rendering.weighed_cache import WeighedCache
 
 ASSET_SCHEME = "herald-asset:"
 
@@ -164,27 +166,55 @@ def base_stylesheet() -> CSS:
 
 @dataclass(frozen=True)
 class ParsedCss:
-    """A template's CSS parsed once, and the warnings parsing it gave ("CSS: …")."""
+    """A template's CSS parsed once, the warnings parsing it gave ("CSS: …"), and the
+    @counter-style rules it defines (WeasyPrint gathers them at parse time, apart from the
+    sheet; each render starts from a copy, to which the HTML's own rules are added)."""
 
     sheet: CSS
     warnings: tuple[str, ...]
+    counter_styles: CounterStyle
 
 
-@lru_cache(maxsize=64)
+# A parsed stylesheet takes ~100 times its text in memory (450 KB of CSS: ~43 MB), so what is
+# kept is bounded by the length of the CSS texts: 64 of the largest a template may have, kept
+# by count, were gigabytes in every worker and web process. 256 K characters keep dozens of
+# ordinary templates' CSS (1-10 KB each) in ~25 MB; a larger text is parsed for each render.
+KEPT_CSS_CHARS = 256 * 1024
+_kept_css: WeighedCache[tuple[str, int], ParsedCss | None] = WeighedCache(
+    KEPT_CSS_CHARS, lambda key: len(key[0])
+)
+
+
 def reusable_css(css: str, workspace_id: int) -> ParsedCss | None:
     """The CSS field `css` of a template in workspace `workspace_id`, parsed once per process:
     every entry of a run shares its template's CSS, and parsing it was ~6% of a one-page
     statement's render. None when parsing fetched anything (an @import or @font-face naming an
-    asset, which can be replaced or deleted): such CSS is parsed afresh for each render.
+    asset, which can be replaced or deleted): such CSS is parsed afresh for each render. Kept
+    while the CSS texts kept add up to KEPT_CSS_CHARS characters, least recently used first out.
 
     A parsed stylesheet is reused across documents as the base stylesheet is: WeasyPrint only
     reads it while rendering."""
+    return _kept_css.get((css, workspace_id), lambda: _parsed_css(css, workspace_id))
+
+
+def _parsed_css(css: str, workspace_id: int) -> ParsedCss | None:
     fetcher = WorkspaceFetcher(workspace_id)
+    counter_styles = CounterStyle()
     with _weasyprint_warnings() as warnings:
-        sheet = CSS(string=css, font_config=font_config(), url_fetcher=fetcher)
+        sheet = CSS(
+            string=css,
+            font_config=font_config(),
+            counter_style=counter_styles,
+            url_fetcher=fetcher,
+        )
     if fetcher.calls:
         return None
-    return ParsedCss(sheet, tuple(f"CSS: {m}" for m in warnings))
+    return ParsedCss(sheet, tuple(f"CSS: {m}" for m in warnings), counter_styles)
+
+
+def kept_css_chars() -> int:
+    """The characters of CSS text whose parsed form this process keeps now."""
+    return _kept_css.weight
 
 
 def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
@@ -196,17 +226,32 @@ def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
     config = font_config()
     stylesheets = [base_stylesheet()]
     parsed = reusable_css(css, workspace_id) if css else None  # its warnings are its own
+    # The CSS field's @counter-style rules reach the document only through the same
+    # CounterStyle passed to the render: a sheet parsed with its own was silently plain.
+    counter_styles = CounterStyle(parsed.counter_styles if parsed else {})
     with _weasyprint_warnings() as render_warnings:
         if parsed is not None:
             stylesheets.append(parsed.sheet)
             render_warnings.extend(parsed.warnings)
         elif css:
-            stylesheets.append(CSS(string=css, font_config=config, url_fetcher=fetcher))
+            stylesheets.append(
+                CSS(
+                    string=css,
+                    font_config=config,
+                    counter_style=counter_styles,
+                    url_fetcher=fetcher,
+                )
+            )
             # Said while reading the template's CSS field: its lines are that field's lines.
             render_warnings[:] = [f"CSS: {m}" for m in render_warnings]
         document = HTML(string=html, url_fetcher=fetcher)
         finder = NotdefFinder()
-        data = document.write_pdf(stylesheets=stylesheets, font_config=config, finisher=finder)
+        data = document.write_pdf(
+            stylesheets=stylesheets,
+            font_config=config,
+            counter_style=counter_styles,
+            finisher=finder,
+        )
     if fetcher.missing:  # a report without its logo or chart is wrong, not merely plain
         names = ", ".join(f"'{n}'" for n in fetcher.missing)
         raise TemplateRenderError(

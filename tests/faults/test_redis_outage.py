@@ -5,6 +5,7 @@ The suite's real redis-server is killed (SIGKILL) and started again, empty, on t
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -24,7 +25,15 @@ from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.helpers import CSRF, Api, reload_run, seed_demo_with, token_for, worker_env
+from tests.helpers import (
+    CSRF,
+    Api,
+    reload_run,
+    seed_demo_with,
+    token_for,
+    worker_env,
+    working_pid,
+)
 from tests.helpers import wait_for as _wait_for
 
 JOB = "/api/v1/ws/demo/jobs/monthly-statements"
@@ -251,3 +260,32 @@ def test_a_delivery_retried_while_redis_is_down_goes_out_once_when_it_is_back(
     work()
     assert reload_run(run_id).status == "finished"
     assert [envelope for envelope in mailbox.envelopes] == [["ada@example.com"]]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_a_worker_waiting_for_redis_stops_cleanly_on_one_signal(
+    app, redis_server, tmp_path: Path, stop_signal: signal.Signals
+):
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "workers.worker"],
+            env=worker_env(app),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        working_pid(worker)  # RQ runs: the outage comes while it waits for work
+        redis_server.stop()
+        # RQ retrying its wait for a job, or workers.worker waiting itself; then Ctrl+C
+        # or a process manager's stop, to the parent.
+        wait_for(lambda: noticed_outage(log))
+        worker.send_signal(stop_signal)
+
+        assert worker.wait(60) == 0  # before: SIGINT was a traceback and status 1
+        assert "Traceback" not in log.read_text()
+    finally:
+        redis_server.start()
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)

@@ -13,7 +13,7 @@ from pathlib import Path
 from app.runs.health import live_workers
 from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
 from tests.helpers import process_alive as alive
-from tests.helpers import reload_run
+from tests.helpers import reload_run, working_pid
 
 FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]
 
@@ -44,6 +44,8 @@ def test_a_worker_hands_over_to_a_fresh_process_after_max_jobs_and_loses_nothing
     # The last hand-over follows the last job, so it may come after the run has finished.
     wait_for(lambda: log.read_text().count("did its share of jobs; starting a fresh one") >= 3)
     assert worker.poll() is None  # the parent lives on
+    # Each process that handed over left RQ's registry: no ghost worker on /system.
+    assert [w.pid for w in live_workers()] == [working_pid(worker)]
 
 
 def test_one_sigterm_to_the_parent_stops_parent_and_child(app, workers):
@@ -87,3 +89,17 @@ def test_max_jobs_zero_keeps_one_process(app, workers, smtp_server, mailbox):
 
     assert_each_sent_once(run_id, mailbox)
     assert [w.pid for w in live_workers()] == [worker.pid]
+
+
+def test_a_stop_while_a_killed_child_awaits_its_successor_starts_none(app, workers, tmp_path: Path):
+    log = tmp_path / "worker.log"
+    parent = workers(log=log)
+    child = child_pid(parent.pid)
+
+    os.kill(child, signal.SIGKILL)
+    # The parent reaped it and now pauses before forking a successor: the stop comes then.
+    wait_for(lambda: "was killed by signal 9; starting another" in log.read_text())
+    parent.send_signal(signal.SIGTERM)
+
+    assert parent.wait(60) == 0  # before: a successor was forked, never told, working on
+    assert [w.pid for w in live_workers() if alive(w.pid)] == []
