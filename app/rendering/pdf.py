@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
+from cachetools import LRUCache
 from weasyprint import CSS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.text.fonts import FontConfiguration
@@ -24,7 +26,6 @@ from app.rendering.environment import TemplateRenderError
 from app.rendering.font_families import font_faces
 from app.rendering.glyphs import NotdefFinder, undrawn_warning
 from app.rendering.narrative import Narrative
-from app.rendering.weighed_cache import WeighedCache
 
 ASSET_SCHEME = "herald-asset:"
 
@@ -180,9 +181,12 @@ class ParsedCss:
 # by count, were gigabytes in every worker and web process. 256 K characters keep dozens of
 # ordinary templates' CSS (1-10 KB each) in ~25 MB; a larger text is parsed for each render.
 KEPT_CSS_CHARS = 256 * 1024
-_kept_css: WeighedCache[tuple[str, int], ParsedCss | None] = WeighedCache(
-    KEPT_CSS_CHARS, lambda key: len(key[0])
+# Weighed by the key's CSS text: cachetools passes the value to getsizeof, so the text is
+# stored beside the parsed sheet. A text longer than the budget is never kept.
+_kept_css: LRUCache[tuple[str, int], tuple[str, ParsedCss | None]] = LRUCache(
+    KEPT_CSS_CHARS, getsizeof=lambda kept: len(kept[0])
 )
+_kept_css_lock = threading.Lock()  # a web process renders previews on several threads
 
 
 def reusable_css(css: str, workspace_id: int) -> ParsedCss | None:
@@ -194,7 +198,15 @@ def reusable_css(css: str, workspace_id: int) -> ParsedCss | None:
 
     A parsed stylesheet is reused across documents as the base stylesheet is: WeasyPrint only
     reads it while rendering."""
-    return _kept_css.get((css, workspace_id), lambda: _parsed_css(css, workspace_id))
+    key = (css, workspace_id)
+    with _kept_css_lock:
+        kept = _kept_css.get(key)
+    if kept is not None:
+        return kept[1]
+    parsed = _parsed_css(css, workspace_id)  # outside the lock: parsing takes milliseconds
+    with _kept_css_lock, contextlib.suppress(ValueError):  # ValueError: larger than the budget
+        _kept_css[key] = (css, parsed)
+    return parsed
 
 
 def _parsed_css(css: str, workspace_id: int) -> ParsedCss | None:
@@ -214,7 +226,8 @@ def _parsed_css(css: str, workspace_id: int) -> ParsedCss | None:
 
 def kept_css_chars() -> int:
     """The characters of CSS text whose parsed form this process keeps now."""
-    return _kept_css.weight
+    with _kept_css_lock:
+        return int(_kept_css.currsize)
 
 
 def html_to_pdf(html: str, css: str, workspace_id: int) -> RenderedPdf:
