@@ -9,8 +9,6 @@ a scrape (queue depth, clock lag) is not counted here but read then (app/runs/ex
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -55,8 +53,8 @@ def delivery_attempted(channel: str, outcome: str) -> None:
 
 # Set to 1 by each process as it starts; "livesum" adds up the processes alive now. A dead
 # process's file is dropped by gunicorn.conf.py's child_exit (web workers), and at each scrape
-# by whoever serves the host's directory: /metrics (forget_dead_processes below) and the
-# worker host's exporter (workers/metrics.py) — so a SIGKILLed worker or clock stops counting.
+# by whoever serves the host's directory: /metrics and the worker host's exporter (both with
+# herald_procs.liveness.forget_dead_processes) — so a SIGKILLed worker or clock stops counting.
 PROCESSES = Gauge(
     "herald_processes",
     "Herald processes alive on this host, by role (web, worker, clock)",
@@ -78,44 +76,3 @@ def process_ended(pid: int) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid, directory)
-
-
-# prometheus-client's live gauge files (multiprocess mode "liveall", "livesum", "livemax",
-# "livemin", "livemostrecent"): `gauge_<mode>_<pid>.db`. Counters' files are never matched.
-_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` runs on this host. A zombie (ended, not yet reaped: e.g. a killed
-    worker's child whose new parent, a container's init, does not reap) is not running."""
-    try:
-        os.kill(pid, 0)  # signal 0: checks the pid exists, sends nothing
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):  # no procfs (not Linux), or it ended meanwhile
-        return True
-    return state != "Z"
-
-
-def forget_dead_processes(directory: str | Path) -> list[int]:
-    """Remove from `directory` (this host's PROMETHEUS_MULTIPROC_DIR) the live gauge files of
-    processes no longer running on this host — killed ones too, which never ran an exit hook
-    — so herald_processes stops counting them; counter and histogram files stay (counts
-    outlive their process). Returns the pids dropped, sorted.
-
-    What prometheus_client's mark_process_dead does, for pids found dead here, and safe
-    under concurrent scrapes (a file another scrape removed first is no error). The pid is
-    checked on this host: the directory must be this host's (docs/DEPLOY.md). The worker
-    host's exporter does the same (workers/metrics.py; it cannot import app, whose import
-    would make the exporter itself a writer there)."""
-    dropped: set[int] = set()
-    for path in Path(directory).glob("gauge_live*_*.db"):
-        found = _LIVE_GAUGE_FILE.fullmatch(path.name)
-        if found and not _alive(pid := int(found.group(1))):
-            path.unlink(missing_ok=True)
-            dropped.add(pid)
-    return sorted(dropped)

@@ -255,15 +255,6 @@ class Auth:
         return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
 
 
-def process_alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, ended but not yet reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (ProcessLookupError, FileNotFoundError):
-        return False
-
-
 def working_pid(worker: subprocess.Popen) -> int:
     """The pid of the process doing the jobs of `python -m workers.worker` started as `worker`:
     the child it forks (workers/recycle.py), once RQ runs in it (RQ titles it `rq:worker:…`;

@@ -20,11 +20,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.runs.create import start_run
+from herald_procs.liveness import alive as process_alive
+from herald_procs.liveness import pids_in
 from tests import factories as make
-from tests.helpers import process_alive, reload_run, worker_env, working_pid
+from tests.helpers import reload_run, worker_env, working_pid
 from tests.helpers import wait_for as _wait_for
 from tests.served import gunicorn
-from workers.metrics import clear_if_unused, pids_in
+from workers.metrics import clear_if_unused
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "scrape-the-worker-host"

@@ -19,10 +19,8 @@ nothing). It answers only `Authorization: Bearer $HERALD_METRICS_TOKEN`, like /m
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hmac
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,30 +30,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, make_wsgi_app, multiprocess
 
+from herald_procs.liveness import alive, forget_dead_processes, pids_in
+
 DEFAULT_PORT = 9464
-FILE_PID = re.compile(r"_(\d+)\.db$")  # counter_1234.db, gauge_livesum_1234.db, ...
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def pids_in(directory: Path) -> set[int]:
-    """Process ids named by the multiprocess files in `directory` (`<kind>_<pid>.db`)."""
-    return {int(m.group(1)) for p in directory.glob("*.db") if (m := FILE_PID.search(p.name))}
-
-
-def alive(pid: int) -> bool:
-    """Whether process `pid` runs on this host. A zombie (ended, not yet reaped: e.g. a killed
-    worker's child whose new parent, a container's init, does not reap) is not running."""
-    try:
-        os.kill(pid, 0)  # signal 0: checks the pid exists, sends nothing
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):  # no procfs (not Linux), or it ended meanwhile
-        return True
-    return state != "Z"
 
 
 def clear_if_unused(directory: Path) -> bool:
@@ -73,19 +51,6 @@ def clear_if_unused(directory: Path) -> bool:
     for path in files:
         path.unlink(missing_ok=True)
     return True
-
-
-def forget_dead_processes(directory: Path) -> list[int]:
-    """Drop the live gauges (herald_processes) of processes that exited, killed ones included:
-    `multiprocess.mark_process_dead` deletes their `gauge_live*_<pid>.db`; counters stay.
-    Returns the pids dropped. A web host's /metrics does the same (app.metrics); this module
-    cannot share it, as importing app would make the exporter a writer here."""
-    dead = sorted(pid for pid in pids_in(directory) if not alive(pid))
-    for pid in dead:
-        # A concurrent scrape (the server is threaded) may have removed a file first.
-        with contextlib.suppress(FileNotFoundError):
-            multiprocess.mark_process_dead(pid, str(directory))
-    return dead
 
 
 def exporter(directory: Path, token: str) -> WsgiApp:

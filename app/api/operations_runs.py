@@ -139,7 +139,7 @@ RUN_ROUTES: list[Operation] = [
     Operation(
         "post",
         RUNS + "/cancel",
-        "Cancel the run and every unfinished entry (409 once ended)",
+        "Cancel the run and every unfinished entry, held ones too (409 once ended, none held)",
         "write",
         [WS, JOB, RUN],
         None,

@@ -17,7 +17,7 @@ from app.datasources.parameters import check_size, coerce_value
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.limits import DATA, size_error
-from app.models import Job, Role, Run, User
+from app.models import Entry, Job, Role, Run, User
 from app.outbound.secrets import encrypt_json
 from app.runs import dispatch
 from app.runs.notify import check_notify
@@ -207,7 +207,9 @@ def _claimed_run(job: Job, key: str, digest: str | None) -> Run | None:
 
 def cancel_run(run: Run, user: User | None) -> int:
     """Cancel a run and every entry of it not yet finished; return how many entries ended
-    Cancelled. Raises ValidationFailed (409 in the API) when the run has already ended.
+    Cancelled. Raises ValidationFailed (409 in the API) when the run has already ended,
+    unless entries of it are still held for review: those end Cancelled, and the finished run
+    with them.
 
     Entries not started (ParametersPrepared, Queued) and started ones (being generated, held
     for review, waiting for a throttle slot or a delivery's retry) all end Cancelled, never
@@ -219,12 +221,12 @@ def cancel_run(run: Run, user: User | None) -> int:
     if user is not None:
         require(user, run.job.workspace, Role.editor)
     who = user.email if user else "operator"
-    if not settle_run(
-        run.id,
-        RunStatus.cancelled,
-        from_=[RunStatus.pending, RunStatus.preparing, RunStatus.running],
-        error=f"cancelled by {who}",
-    ):
+    cancellable = [RunStatus.pending, RunStatus.preparing, RunStatus.running]
+    if _held_for_review(run.id):
+        # Every entry settled, so the run reads finished; its held entries still wait to be
+        # sent, and cancelling is how they are dropped all at once.
+        cancellable.append(RunStatus.finished)
+    if not settle_run(run.id, RunStatus.cancelled, from_=cancellable, error=f"cancelled by {who}"):
         db.session.rollback()
         raise ValidationFailed({"": f"a {run.status} run cannot be cancelled"})
     E = EntryStatus
@@ -241,3 +243,11 @@ def cancel_run(run: Run, user: User | None) -> int:
         )
     db.session.commit()
     return len(not_started) + len(started)
+
+
+def _held_for_review(run_id: int) -> bool:
+    """Whether any entry of the run waits in the review queue (PendingReview)."""
+    held = select(Entry.id).where(
+        Entry.run_id == run_id, Entry.status == EntryStatus.PendingReview.value
+    )
+    return db.session.execute(select(held.exists())).scalar_one()

@@ -8,9 +8,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from app import metrics  # defines the counters before a scrape reads them
+from app import metrics  # noqa: F401  (defines the counters before a scrape reads them)
 from app.runs import health
 from app.runs.dispatch import QueueUnavailable
+from herald_procs.liveness import forget_dead_processes
 
 
 class _ThisProcess:
@@ -66,7 +67,7 @@ def scrape(metrics_dir: str | None) -> tuple[bytes, str]:
     registry = CollectorRegistry()
     if metrics_dir:
         # A killed worker or clock of this host never says it died: drop its live gauge.
-        metrics.forget_dead_processes(metrics_dir)
+        forget_dead_processes(metrics_dir)
         MultiProcessCollector(registry, path=metrics_dir)
     else:
         registry.register(_ThisProcess())

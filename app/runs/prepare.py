@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import insert, literal, select
+from sqlalchemy.exc import OperationalError
 
 from app.database import utcnow
 from app.datasources.fetch import fetch_rows, iter_rows
@@ -89,7 +91,8 @@ def chunk_size() -> int:
 
 
 def prepare_run(run_id: int) -> None:
-    """Turn a pending run into queued entries, or fail it with a message that says why.
+    """Turn a pending run into queued entries, or fail it with a message that says why (for an
+    unexpected exception: its type and message, see `failure`).
 
     The rows stream from the Repeating source into entries `chunk_size()` at a time, all in
     one transaction: a run that fails midway (the row limit, a bad line) or a worker killed
@@ -119,6 +122,16 @@ def prepare_run(run_id: int) -> None:
         settle_run(run_id, RunStatus.failed, error=str(exc))
         db.session.commit()
         return
+    except OperationalError:
+        raise  # Herald's database went away: the recovery sweep prepares the run again
+    except Exception as exc:
+        # Anything else would fail the same way on every attempt; left to the sweep, the run
+        # failed only after the last one, as "interrupted N times", hiding what went wrong.
+        db.session.rollback()
+        log.exception("preparing run %s failed", run_id)
+        settle_run(run_id, RunStatus.failed, from_=[RunStatus.preparing], error=failure(exc))
+        db.session.commit()
+        return
     finished = not count
     if not settle_run(
         run_id,
@@ -135,6 +148,19 @@ def prepare_run(run_id: int) -> None:
         return
     db.session.commit()
     queue_entries(run_id, count)
+
+
+# The credentials of a URL in an error message (`scheme://user:password@host`).
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
+_MAX_ERROR = 500
+
+
+def failure(exc: BaseException) -> str:
+    """The run error for an unexpected exception: "preparation failed: <type>: <message>",
+    with any credentials of a URL in it masked and clipped to 500 characters."""
+    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", f"{type(exc).__name__}: {exc}")
+    text = f"preparation failed: {text}"
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 1] + "…"
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -96,7 +96,12 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
         }
     ),
     RunStatus.running: frozenset({RunStatus.finished, RunStatus.cancelled}),
-    RunStatus.finished: frozenset({RunStatus.running}),  # a retried or approved delivery
+    RunStatus.finished: frozenset(
+        {
+            RunStatus.running,  # a retried or approved delivery
+            RunStatus.cancelled,  # its entries held for review dropped (app.runs.create)
+        }
+    ),
     RunStatus.failed: frozenset(),
     RunStatus.cancelled: frozenset(),
 }

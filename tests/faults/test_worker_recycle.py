@@ -11,8 +11,8 @@ import signal
 from pathlib import Path
 
 from app.runs.health import live_workers
+from herald_procs.liveness import alive
 from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
-from tests.helpers import process_alive as alive
 from tests.helpers import reload_run, working_pid
 
 FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]

@@ -84,6 +84,83 @@ def test_a_cancelled_run_held_for_review_cancels_its_held_entries(
     assert mailbox.envelopes == []
 
 
+def _held_run(ws) -> int:
+    """A held run whose every entry is generated and waits in the review queue: the run
+    reads finished (nothing queued), yet nothing has been sent."""
+    run_id = start_run(make.mailing_job(ws, ROWS, hold_for_review=True), None).id
+    _work_jobs(3)  # the run's preparation and both entries
+    assert [e.status for e in entries_of(run_id)] == ["PendingReview"] * 2
+    assert reload_run(run_id).status == "finished"
+    return run_id
+
+
+def _after_the_cancel(client, run_id: int, editor, work, mailbox) -> None:
+    """Held entries Cancelled, their deliveries skipped, gone from the review queue; an
+    approval afterwards is refused and nothing is ever sent."""
+    assert [e.status for e in entries_of(run_id)] == ["Cancelled"] * 2
+    assert {(d.status, d.last_error) for d in _deliveries(run_id)} == {("skipped", "run cancelled")}
+    body = _counts(client, run_id)
+    assert (body["runStatus"], body["review"], body["cancelled"]) == ("cancelled", 0, 2)
+    api = Api(client, token_for("editor@acme.example", "acme", ["jobs:read"]))
+    assert api.get("/api/v1/ws/acme/review").get_json()["items"] == []
+    with pytest.raises(ValidationFailed, match="cancelled"):
+        deliver_held_entries(reload_run(run_id), editor)
+    work()
+    assert mailbox.envelopes == []
+
+
+def test_the_api_cancels_a_run_whose_entries_all_wait_for_review(
+    app, client, work, smtp_server, mailbox
+):
+    ws = make.workspace("acme", smtp=smtp_server.settings)
+    editor = make.user("editor@acme.example", ws, "editor")
+    run_id = _held_run(ws)
+    api = Api(client, token_for("editor@acme.example", "acme", ["jobs:read", "jobs:write"]))
+    review = api.get("/api/v1/ws/acme/review").get_json()["items"]
+    assert [item["jobRunId"] for item in review] == [run_id, run_id]
+
+    response = api.post(f"/api/v1/ws/acme/jobs/test-job/runs/{run_id}/cancel")
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["cancelledNow"] == 2
+    _after_the_cancel(client, run_id, editor, work, mailbox)
+    # Ended now, with nothing held: a second cancel is refused.
+    again = api.post(f"/api/v1/ws/acme/jobs/test-job/runs/{run_id}/cancel")
+    assert again.status_code == 409
+
+
+def test_the_run_page_cancels_a_run_whose_entries_all_wait_for_review(
+    app, client, auth, work, smtp_server, mailbox
+):
+    ws = make.workspace("acme", smtp=smtp_server.settings)
+    editor = make.user("editor@acme.example", ws, "editor")
+    run_id = _held_run(ws)
+    auth.login("editor@acme.example", make.PASSWORD)
+    page = f"/w/acme/runs/{run_id}"
+    assert "Cancel run" in client.get(page).text
+    assert f"/runs/{run_id}" in client.get("/w/acme/review").text  # the queue lists them
+
+    response = auth.post(f"{page}/cancel", page=page, follow_redirects=True)
+
+    assert "Run cancelled; 2 entries" in response.text
+    assert "Cancel run" not in response.text
+    assert f"/runs/{run_id}" not in client.get("/w/acme/review").text
+    _after_the_cancel(client, run_id, editor, work, mailbox)
+
+
+def test_a_finished_run_with_nothing_held_still_cannot_be_cancelled(
+    app, work, smtp_server, mailbox
+):
+    ws = make.workspace("acme", smtp=smtp_server.settings)
+    run_id = start_run(make.mailing_job(ws, ROWS), None).id
+    work()
+    assert reload_run(run_id).status == "finished"
+    with pytest.raises(ValidationFailed, match="a finished run cannot be cancelled"):
+        cancel_run(reload_run(run_id), None)
+    assert [e.status for e in entries_of(run_id)] == ["Completed"] * 2
+    assert reload_run(run_id).status == "finished"
+
+
 def test_a_delivery_waiting_for_its_retry_is_not_sent_after_the_cancel(app, client, auth, work):
     # Greylisted: each first try is refused for now (451), a retry would be accepted.
     greylist = {row["email"] for row in ROWS}

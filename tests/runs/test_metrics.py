@@ -13,8 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.runs.create import start_run
+from herald_procs.liveness import alive as process_alive
 from tests import factories as make
-from tests.helpers import process_alive, reload_run, worker_env, working_pid
+from tests.helpers import reload_run, worker_env, working_pid
 from tests.helpers import wait_for as _wait_for
 
 ROWS = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]

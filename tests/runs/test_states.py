@@ -55,6 +55,7 @@ RUN_ALLOWED = {
     (R.running, R.finished),
     (R.running, R.cancelled),
     (R.finished, R.running),
+    (R.finished, R.cancelled),  # its entries held for review cancelled
 }
 DELIVERY_ALLOWED = {
     (D.pending, D.sending),
