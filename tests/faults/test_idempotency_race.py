@@ -12,8 +12,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from app.demo.data import DEMO_CUSTOMER_WITHOUT_EMAIL
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run
 from tests.faults.rig import assert_no_duplicates, wait_for
@@ -23,6 +25,9 @@ from tests.served import gunicorn
 RUNS = "/api/v1/ws/demo/jobs/monthly-statements/runs"
 CONCURRENT = 20
 KEY = "statements-2026-10"
+# The race is over the run, not its size: the fewest demo customers that include the one
+# without an address still give several emails to duplicate, at a quarter of 30 PDFs' cost.
+CUSTOMERS = DEMO_CUSTOMER_WITHOUT_EMAIL
 
 
 def post(url: str, token: str, body: dict, key: str) -> tuple[int, dict]:
@@ -66,6 +71,7 @@ def count_runs() -> int:
     return db.session.scalar(select(func.count()).select_from(Run))
 
 
+@pytest.mark.customers(CUSTOMERS)
 def test_concurrent_requests_with_one_key_make_one_run_and_send_each_email_once(
     app, demo, workers, mailbox
 ):
@@ -94,6 +100,6 @@ def test_concurrent_requests_with_one_key_make_one_run_and_send_each_email_once(
         .join(Entry, Entry.id == EntryDelivery.entry_id)
         .where(Entry.run_id == run_id, EntryDelivery.status == "sent")
     ).all()
-    assert len(sent) == 29  # the demo's 30 customers, one without an address
+    assert len(sent) == CUSTOMERS - 1  # one customer has no address
     assert len(mailbox.messages) == len(sent)
     assert_no_duplicates(mailbox)
