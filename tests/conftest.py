@@ -172,8 +172,8 @@ def demo(app: Flask, smtp_server: SmtpServer, request: pytest.FixtureRequest):
     """The demo workspace with 30 customers, mailing to the test SMTP server.
 
     `@pytest.mark.customers(n)` seeds n instead: a run renders one PDF per customer (~0.3 s
-    each), so a test about runs, not about a full demo, pays for fewer. With n >= 7 the demo's
-    customer without an email address (`DEMO_CUSTOMER_WITHOUT_EMAIL`) is still among them.
+    each), so a test about runs, not about a full demo, pays for fewer (`helpers.FEW_CUSTOMERS`
+    still includes the customer without an email address).
     """
     marker = request.node.get_closest_marker("customers")
     return seed_demo_with(smtp_server.settings, customers=marker.args[0] if marker else 30)

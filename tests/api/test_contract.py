@@ -7,18 +7,15 @@ from datetime import timedelta
 import pytest
 
 from app.database import utcnow
-from app.demo.data import DEMO_CUSTOMER_WITHOUT_EMAIL
 from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Run, User, Workspace
 from tests import factories as make
+from tests.helpers import FEW_CUSTOMERS as FEW
 from tests.helpers import Api, token_for
 from tests.known_failures import _never_fires, broken_definition, example_params, saved_jobs
 
 JOBS = "/api/v1/ws/demo/jobs"
 RUNS = JOBS + "/monthly-statements/runs"
-# The fewest demo customers that still include the one without an email address: a run of
-# them has completed entries and one failed delivery, at a quarter of the 30 PDFs' rendering.
-FEW = DEMO_CUSTOMER_WITHOUT_EMAIL
 
 
 def assert_envelope(response, status: int, code: str) -> dict:

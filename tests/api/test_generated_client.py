@@ -13,13 +13,11 @@ import time
 
 import pytest
 
-from app.demo.data import DEMO_CUSTOMER_WITHOUT_EMAIL
-from tests.helpers import start_worker, token_for
+from tests.helpers import FEW_CUSTOMERS, start_worker, token_for
 from tests.served import gunicorn
 
-# The script's steps, not the run's size, are under test: the fewest demo customers that
-# include the one without an address (a completed and a failed entry to count).
-CUSTOMERS = DEMO_CUSTOMER_WITHOUT_EMAIL
+# The script's steps, not the run's size, are under test.
+CUSTOMERS = FEW_CUSTOMERS
 POLLS = 3000  # × 0.1 s: a bound on waiting for the worker, not a performance threshold
 # The generator knows binary bodies as application/octet-stream; reports are PDFs.
 CONFIG = "content_type_overrides:\n  application/pdf: application/octet-stream\n"

@@ -15,19 +15,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.demo.data import DEMO_CUSTOMER_WITHOUT_EMAIL
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Run
 from tests.faults.rig import assert_no_duplicates, wait_for
-from tests.helpers import reload_run, token_for
+from tests.helpers import FEW_CUSTOMERS, reload_run, token_for
 from tests.served import gunicorn
 
 RUNS = "/api/v1/ws/demo/jobs/monthly-statements/runs"
 CONCURRENT = 20
 KEY = "statements-2026-10"
-# The race is over the run, not its size: the fewest demo customers that include the one
-# without an address still give several emails to duplicate, at a quarter of 30 PDFs' cost.
-CUSTOMERS = DEMO_CUSTOMER_WITHOUT_EMAIL
+# The race is over the run, not its size: a few customers still give several emails to repeat.
+CUSTOMERS = FEW_CUSTOMERS
 
 
 def post(url: str, token: str, body: dict, key: str) -> tuple[int, dict]:
