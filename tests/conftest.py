@@ -168,9 +168,15 @@ def work(app: Flask):
 
 
 @pytest.fixture
-def demo(app: Flask, smtp_server: SmtpServer):
-    """The demo workspace with 30 customers, mailing to the test SMTP server."""
-    return seed_demo_with(smtp_server.settings, customers=30)
+def demo(app: Flask, smtp_server: SmtpServer, request: pytest.FixtureRequest):
+    """The demo workspace with 30 customers, mailing to the test SMTP server.
+
+    `@pytest.mark.customers(n)` seeds n instead: a run renders one PDF per customer (~0.3 s
+    each), so a test about runs, not about a full demo, pays for fewer (`helpers.FEW_CUSTOMERS`
+    still includes the customer without an email address).
+    """
+    marker = request.node.get_closest_marker("customers")
+    return seed_demo_with(smtp_server.settings, customers=marker.args[0] if marker else 30)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Membership, PersonalAccessToken, Run, User, Workspace
 from tests import factories as make
+from tests.helpers import FEW_CUSTOMERS as FEW
 from tests.helpers import Api, token_for
 from tests.known_failures import _never_fires, broken_definition, example_params, saved_jobs
 
@@ -214,6 +215,7 @@ def test_unknown_urls_and_methods_under_the_api_are_json(api):
     assert_envelope(api.delete(RUNS), 405, "method_not_allowed")
 
 
+@pytest.mark.customers(FEW)
 def test_deliver_approves_held_entries_once(api, work, mailbox):
     job = api.get(JOBS + "/monthly-statements").get_json()["definition"]
     job["hold_for_review"] = True
@@ -223,17 +225,17 @@ def test_deliver_approves_held_entries_once(api, work, mailbox):
     run_id = api.post(RUNS, {"params": {"period": "2026-10-01"}}).get_json()["jobRunId"]
     work()
     status = api.get(f"{RUNS}/{run_id}/status").get_json()
-    assert status["status"]["review"] == 30 and status["finished"] is True
+    assert status["status"]["review"] == FEW and status["finished"] is True
     assert status["stage"] == "awaiting_review"
     assert mailbox.messages == []
     first = api.post(f"{RUNS}/{run_id}/deliver")
-    assert first.status_code == 200 and first.get_json() == {"queued": 30}
+    assert first.status_code == 200 and first.get_json() == {"queued": FEW}
     assert api.post(f"{RUNS}/{run_id}/deliver").get_json() == {"queued": 0}
     work()
-    assert len(mailbox.messages) == 29
+    assert len(mailbox.messages) == FEW - 1
     assert api.post(f"{RUNS}/{run_id}/deliver").get_json() == {"queued": 0}
     work()
-    assert len(mailbox.messages) == 29
+    assert len(mailbox.messages) == FEW - 1
 
 
 def test_generate_review_document_then_download(api, work):
@@ -252,6 +254,7 @@ def test_generate_review_document_then_download(api, work):
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
 
 
+@pytest.mark.customers(FEW)
 def test_runs_list_and_run_detail_page(api, work):
     ids = [api.post(RUNS, {}).get_json()["jobRunId"] for _ in range(3)]
     work()
@@ -280,6 +283,7 @@ def test_an_entry_carries_its_warnings(api, work, demo):
     ]
 
 
+@pytest.mark.customers(FEW)
 def test_retry_a_failed_delivery_and_all_failed(api, reader, work):
     first, second = (api.post(RUNS, {}).get_json()["jobRunId"] for _ in range(2))
     work()

@@ -11,9 +11,13 @@ import subprocess
 import sys
 import time
 
-from tests.helpers import start_worker, token_for
+import pytest
+
+from tests.helpers import FEW_CUSTOMERS, start_worker, token_for
 from tests.served import gunicorn
 
+# The script's steps, not the run's size, are under test.
+CUSTOMERS = FEW_CUSTOMERS
 POLLS = 3000  # × 0.1 s: a bound on waiting for the worker, not a performance threshold
 # The generator knows binary bodies as application/octet-stream; reports are PDFs.
 CONFIG = "content_type_overrides:\n  application/pdf: application/octet-stream\n"
@@ -45,6 +49,7 @@ def generate_client(client, directory) -> None:
     )
 
 
+@pytest.mark.customers(CUSTOMERS)
 def test_the_generated_client_runs_seed_000s_script(app, client, demo, mailbox, tmp_path):
     generate_client(client, tmp_path)
     sys.path.insert(0, str(tmp_path))
@@ -73,7 +78,7 @@ def test_the_generated_client_runs_seed_000s_script(app, client, demo, mailbox, 
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m.split(".")[0] == "herald_client"]:
             del sys.modules[name]
-    assert len(mailbox.messages) == 29
+    assert len(mailbox.messages) == CUSTOMERS - 1
 
 
 def script(herald, models, ops, base: str, token: str) -> None:
@@ -94,11 +99,11 @@ def script(herald, models, ops, base: str, token: str) -> None:
         if status.finished:
             break
         time.sleep(0.1)
-    assert status.finished and status.entries == 30
-    assert (status.status.completed, status.status.errors) == (29, 1)
+    assert status.finished and status.entries == CUSTOMERS
+    assert (status.status.completed, status.status.errors) == (CUSTOMERS - 1, 1)
 
     page = ops["get_jobs_runs_entries"].sync(**where, job_run_id=run_id, limit=50)
-    assert page.total == 30 and len(page.items) == 30
+    assert page.total == CUSTOMERS and len(page.items) == CUSTOMERS
     entry = page.items[0]
     report = entry.reports[0]
     download = ops["get_jobs_runs_entries_artifacts_one"].sync_detailed(

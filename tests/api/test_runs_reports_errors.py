@@ -14,7 +14,7 @@ from app.runs.recovery import recover_stalled_work
 from tests import factories as make
 from tests.api.test_contract import JOBS, RUNS, assert_envelope
 from tests.delivery.test_channels import LocalServer, Reply
-from tests.helpers import Api, token_for
+from tests.helpers import FEW_CUSTOMERS, Api, token_for
 
 PEOPLE = [{"name": "Ada", "email": "ada@example.com"}, {"name": "Bob", "email": "bob@example.com"}]
 LETTERS = JOBS + "/letters/runs"
@@ -98,6 +98,7 @@ def test_reports_by_id_and_a_jobs_latest_reports(api, app, demo, work):
     assert_envelope(stranger.get(f"/api/v1/ws/other/reports/{artifacts[0].id}"), 404, "not_found")
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_state_conflicts_are_409_with_a_reason(api, work):
     run_id = api.post(RUNS, {}).get_json()["jobRunId"]
     body = assert_envelope(api.delete(JOBS + "/monthly-statements"), 409, "conflict")
@@ -147,6 +148,7 @@ def token_for_user(user, workspace) -> str:
     return token_for(user.email, workspace.code, ["jobs:read"])
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_a_job_summary_says_why_its_last_run_went_wrong(api, work):
     job = JOBS + "/monthly-statements"
     assert api.get(job).get_json()["lastErrorMessage"] is None

@@ -6,12 +6,14 @@ import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from app.extensions import db
 from app.models import Artifact, EntryDelivery
 from app.rendering.environment import money
 from app.runs.buckets import bucket_counts
 from app.runs.create import start_run
-from tests.helpers import attachments, entries_of, job, pdf_text, reload_run
+from tests.helpers import FEW_CUSTOMERS, attachments, entries_of, job, pdf_text, reload_run
 
 
 def demo_customers(app) -> list[dict]:
@@ -63,6 +65,7 @@ def test_demo_job_emails_each_customer_their_own_statement(app, demo, work, mail
         assert money(closing_balance(app, customer["id"], "2026-10-01")) in text
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_empty_email_fails_only_that_delivery_with_a_reason(app, demo, work, mailbox):
     run_id = start_run(job(demo), None).id
     work()
@@ -80,6 +83,7 @@ def test_empty_email_fails_only_that_delivery_with_a_reason(app, demo, work, mai
     assert len(mailbox.messages) == len(entries) - 1
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_run_without_override_uses_start_of_month_in_the_schedule_zone(app, demo, work):
     run_id = start_run(job(demo), None).id
     work()

@@ -12,7 +12,7 @@ from app.models import Run
 from app.runs.create import start_run
 from app.runs.prepare import prepare_run
 from tests import factories as make
-from tests.helpers import entries_of, free_port, job
+from tests.helpers import FEW_CUSTOMERS, entries_of, free_port, job
 
 
 def test_pages_need_a_login(client, demo):
@@ -85,6 +85,7 @@ def test_run_now_with_an_override_runs_and_shows_every_entry(auth, client, demo,
     assert pdf.data.startswith(b"%PDF")
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_errors_bucket_filter_lists_only_failed_entries(auth, client, demo, work):
     auth.login()
     run_id = start_run(job(demo), None).id

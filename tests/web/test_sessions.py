@@ -14,7 +14,7 @@ from flask import g
 from app.config import settings_from_env
 from app.extensions import db
 from app.models import User
-from tests.helpers import csrf_from
+from tests.helpers import FEW_CUSTOMERS, csrf_from
 from tests.served import gunicorn
 
 DEMO = "demo@herald.local"
@@ -187,6 +187,7 @@ def test_every_response_carries_the_security_headers(app, client, auth, demo):
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)|<style|\son[a-z]+=|\sstyle=|hx-on", re.IGNORECASE)
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_pages_have_no_inline_scripts_handlers_or_styles(app, client, auth, demo, work):
     from app.runs.create import start_run
     from tests.helpers import job

@@ -15,7 +15,7 @@ from app.extensions import QUEUE_NAMES, queues
 from app.runs.create import start_run
 from app.runs.health import CLOCK_TICK_KEY
 from tests import factories as make
-from tests.helpers import drain, job, start_worker, wait_for, worker_env, working_pid
+from tests.helpers import FEW_CUSTOMERS, drain, job, start_worker, wait_for, worker_env, working_pid
 
 
 @pytest.fixture
@@ -122,6 +122,7 @@ def test_redis_down_the_page_says_so_and_still_answers(client, auth, demo, redis
     assert '<li data-check="database">Database: <span class="badge status-finished">answers' in page
 
 
+@pytest.mark.customers(FEW_CUSTOMERS)
 def test_a_run_page_says_plainly_when_no_worker_is_alive(app, client, auth, demo):
     auth.login()
     run_id = start_run(job(demo), None, params={"period": "2026-10-01"}).id
