@@ -14,6 +14,7 @@ with backoff and carries on (work it held is in the database; the clock's sweep 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -150,6 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("worker")
     app = process_app("worker")
+    keep_for_life()  # before the children are forked: they share these pages untouched
     max_jobs = app.config["WORKER_MAX_JOBS"] if args.max_jobs is None else args.max_jobs
     if max_jobs <= 0:
         work_here(app, burst=args.burst, name=args.name)
@@ -174,7 +176,21 @@ def work_here(app: Flask, **options: Any) -> bool:
         db.engine.dispose(close=False)
     metrics.process_started("worker")
     start_heartbeat(app, app.config["HEARTBEAT_SECONDS"])
+    keep_for_life()
     return work(app, **options)
+
+
+def keep_for_life() -> None:
+    """Move every object this process has made so far (the app, its imports, the worker's
+    setup: ~200,000 objects) out of the garbage collector's sight for the rest of its life.
+
+    A render allocates enough to set off dozens of full collections per hundred statements,
+    and each full collection walks every live object: with the startup heap frozen a statement
+    renders ~15% faster (bench/render_heap.py). Before a fork it also keeps the collector from
+    writing to the shared pages, as CPython's gc.freeze() documentation advises. Objects made
+    later (caches included) are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 if __name__ == "__main__":
