@@ -25,6 +25,7 @@ from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
+from tests.faults.rig import start_process
 from tests.helpers import (
     CSRF,
     Api,
@@ -167,13 +168,7 @@ def test_a_worker_process_waits_for_redis_and_then_does_the_work(
     app, api, redis_server, mailbox, tmp_path: Path
 ):
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.worker"],
-            env=worker_env(app),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_process(app, "workers.worker", log)
     try:
         first = api.post(JOB + "/runs", {}).get_json()["jobRunId"]
         wait_for(lambda: reload_run(first).status == "finished")
@@ -267,13 +262,7 @@ def test_a_worker_waiting_for_redis_stops_cleanly_on_one_signal(
     app, redis_server, tmp_path: Path, stop_signal: signal.Signals
 ):
     log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.worker"],
-            env=worker_env(app),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_process(app, "workers.worker", log)
     try:
         working_pid(worker)  # RQ runs: the outage comes while it waits for work
         redis_server.stop()
