@@ -200,11 +200,6 @@ def storage_env(url: str, stack: ExitStack) -> dict[str, str]:
     }
 
 
-def database_env(url: str) -> dict[str, str]:
-    """Environment pointing Herald at database `url` ("": its SQLite default)."""
-    return {"DATABASE_URL": url} if url else {}
-
-
 @contextmanager
 def fresh_database(url: str) -> Iterator[str]:
     """For a PostgreSQL `url` (`--database-url`): a new empty database beside the one named
@@ -238,81 +233,88 @@ def herald_burst(
     workers: int,
     extra_env: dict[str, str],
     formats: list[str] | None = None,
+    database_url: str = "",
 ) -> dict:
-    env = {
-        **os.environ,
-        "HERALD_INSTANCE_PATH": str(instance),
-        "REDIS_URL": redis_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        **extra_env,
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run(
-        [*flask, "demo", "seed", "--customers", str(customers)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "workers.worker"],
+    """One Herald burst; with `database_url` (PostgreSQL) in a fresh database beside it
+    (`fresh_database`), else in SQLite under `instance`."""
+    with fresh_database(database_url) as url:
+        env = {
+            **os.environ,
+            "HERALD_INSTANCE_PATH": str(instance),
+            "REDIS_URL": redis_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            **extra_env,
+            **({"DATABASE_URL": url} if url else {}),
+        }
+        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+        subprocess.run(
+            [*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+        subprocess.run(
+            [*flask, "demo", "seed", "--customers", str(customers)],
             env=env,
             cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            check=True,
+            capture_output=True,
         )
-        for _ in range(workers)
-    ]
-    time.sleep(3)  # workers import and connect
-    os.environ.update(env)
-    from app import create_app
-    from app.extensions import db
-    from app.models import Job
-    from app.runs.buckets import bucket_counts
-    from app.runs.create import start_run
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "workers.worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        time.sleep(3)  # workers import and connect
+        os.environ.update(env)
+        from app import create_app
+        from app.extensions import db
+        from app.models import Job
+        from app.runs.buckets import bucket_counts
+        from app.runs.create import start_run
 
-    app = create_app()
-    with app.app_context():
-        job = db.session.scalars(db.select(Job).filter_by(code="monthly-statements")).one()
-        if formats:
-            with_formats(job, formats)
-        started = time.perf_counter()
-        run_id = start_run(job, None, params={"period": PERIOD}).id
-        marks = rss_marks(customers)
-        rss_at: dict[int, list[float]] = {}
-        # Each worker's largest working-process RSS since the previous mark: a recycled
-        # worker's RSS saws between a fresh child and one about to hand over, so one sample
-        # at a mark says more about where in that cycle it fell than about growth.
-        peak = [0.0] * len(procs)
-        while True:
-            time.sleep(1.0)  # counting entries costs CPU the two workers share
-            peak = [max(m, working_rss_mb(p.pid)) for m, p in zip(peak, procs, strict=True)]
-            db.session.expire_all()
-            counts = bucket_counts(run_id)
-            done = counts["total"] - counts["queued"] if counts["total"] else 0
-            for mark in marks:  # sampled while the workers work, not after
-                if mark not in rss_at and done >= mark:
-                    rss_at[mark], peak = peak, [0.0] * len(procs)
-            if counts["total"] == customers and counts["queued"] == 0:
-                break
-        elapsed = time.perf_counter() - started
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(120)  # a warm shutdown finishes the job in hand; slow on a busy machine
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    return {
-        "pdfs": counts["total"],
-        "seconds": elapsed,
-        "counts": counts,
-        "rss_at": rss_at,
-    }
+        app = create_app()
+        with app.app_context():
+            job = db.session.scalars(db.select(Job).filter_by(code="monthly-statements")).one()
+            if formats:
+                with_formats(job, formats)
+            started = time.perf_counter()
+            run_id = start_run(job, None, params={"period": PERIOD}).id
+            marks = rss_marks(customers)
+            rss_at: dict[int, list[float]] = {}
+            # Each worker's largest working-process RSS since the previous mark: a recycled
+            # worker's RSS saws between a fresh child and one about to hand over, so one sample
+            # at a mark says more about where in that cycle it fell than about growth.
+            peak = [0.0] * len(procs)
+            while True:
+                time.sleep(1.0)  # counting entries costs CPU the two workers share
+                peak = [max(m, working_rss_mb(p.pid)) for m, p in zip(peak, procs, strict=True)]
+                db.session.expire_all()
+                counts = bucket_counts(run_id)
+                done = counts["total"] - counts["queued"] if counts["total"] else 0
+                for mark in marks:  # sampled while the workers work, not after
+                    if mark not in rss_at and done >= mark:
+                        rss_at[mark], peak = peak, [0.0] * len(procs)
+                if counts["total"] == customers and counts["queued"] == 0:
+                    break
+            elapsed = time.perf_counter() - started
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(120)  # a warm shutdown finishes the job in hand; slow on a busy machine
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return {
+            "pdfs": counts["total"],
+            "seconds": elapsed,
+            "counts": counts,
+            "rss_at": rss_at,
+        }
 
 
 def rss_marks(customers: int) -> list[int]:
@@ -350,16 +352,16 @@ def compare_formats(
             instance = tmp_path / f"instance-{number}-{label.replace(',', '-')}"
             (instance / "data").mkdir(parents=True)
             shutil.copy(tmp_path / "instance" / "data" / "northwind.db", instance / "data")
-            with fresh_database(args.database_url) as url:
-                result = herald_burst(
-                    instance,
-                    redis_url,
-                    smtp_port,
-                    args.customers,
-                    args.workers,
-                    {**extra_env, **database_env(url)},
-                    wanted,
-                )
+            result = herald_burst(
+                instance,
+                redis_url,
+                smtp_port,
+                args.customers,
+                args.workers,
+                extra_env,
+                wanted,
+                args.database_url,
+            )
             rate = result["pdfs"] / result["seconds"]
             rates[label].append(rate)
             print(
@@ -431,15 +433,15 @@ def main() -> None:
             # long burst, and the ratio uses the mean of the two; their spread is printed.
             raw_customers = args.raw_customers or args.customers
             raw_before = raw_weasyprint(db_path, raw_customers, args.workers)
-            with fresh_database(args.database_url) as url:
-                herald = herald_burst(
-                    instance,
-                    redis_url,
-                    smtp_port,
-                    args.customers,
-                    args.workers,
-                    {**extra_env, **database_env(url)},
-                )
+            herald = herald_burst(
+                instance,
+                redis_url,
+                smtp_port,
+                args.customers,
+                args.workers,
+                extra_env,
+                database_url=args.database_url,
+            )
             herald_mails = handler.count
             naive_n, naive_s = (
                 naive_script(db_path, smtp_port, args.customers) if args.naive else (0, 0.0)
