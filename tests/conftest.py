@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app.embedded_redis import start_redis
+from herald_procs.liveness import alive
 from tests.helpers import (
     Auth,
     LocalServer,
@@ -25,6 +30,47 @@ from tests.helpers import (
     free_port,
     seed_demo_with,
 )
+
+# Every process a test starts inherits this mark, so one that outlives its test is found even
+# after its parent died and it was handed to init.
+SESSION_MARK = f"HERALD_TEST_SESSION={uuid.uuid4().hex}"
+os.environ["HERALD_TEST_SESSION"] = SESSION_MARK.partition("=")[2]
+# Herald's own long-running processes: the worker parent (python -m workers.worker), its working
+# child (titled rq:worker:… by RQ), the clock and gunicorn.
+HERALD_PROCESSES = (b"workers.worker", b"workers.clock", b"rq:worker", b"gunicorn")
+
+
+def herald_processes_of_this_session() -> dict[int, str]:
+    """{pid: command line} of Herald's processes started by this test session that still run
+    (zombies excluded), this pytest process excepted (RQ retitles it while `drain` works)."""
+    found: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if SESSION_MARK.encode() not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+        if any(name in command for name in HERALD_PROCESSES) and alive(int(entry.name)):
+            found[int(entry.name)] = command.replace(b"\0", b" ").decode(errors="replace")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test() -> Iterator[None]:
+    """Fail the test that leaves a worker, clock or web server running: on the suite's shared
+    Redis such a process takes later tests' jobs (a worker paused at a fault point holds them).
+    The leftovers are killed so the next test starts clean."""
+    yield
+    deadline = time.monotonic() + 10  # a stopped process may still be tidying up
+    while (left := herald_processes_of_this_session()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes outlived the test: {left}"
 
 
 class RedisServer:

@@ -45,11 +45,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 60, interval: float = 0.1) -> None:
-    """Poll `predicate` every `interval` seconds until it is true; fail after `timeout` seconds."""
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 60,
+    interval: float = 0.1,
+    explain: Callable[[], str] | None = None,
+) -> None:
+    """Poll `predicate` every `interval` seconds until it is true; fail after `timeout` seconds,
+    with what `explain()` returns then (e.g. the output of the processes waited for)."""
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
+        if time.monotonic() >= deadline:
+            raise AssertionError(
+                "condition not reached in time" + (f"\n{explain()}" if explain else "")
+            )
         time.sleep(interval)
 
 
@@ -284,13 +293,44 @@ def working_pid(worker: subprocess.Popen) -> int:
     return found[0]
 
 
-def start_worker(app: Flask) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.worker"],
-        env=worker_env(app),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_process(
+    app: Flask, module: str, log: Path | None = None, *, cwd: Path | None = None, **env: str
+) -> subprocess.Popen:
+    """Start `python -m module` (workers.worker, workers.clock) sharing the test's database,
+    Redis and storage; extra environment as keyword arguments; its output to `log` if given
+    (read it with `output_of` when a wait fails), else discarded."""
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=cwd,
+            env={**worker_env(app), **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        if log is not None:
+            out.close()
+
+
+def start_worker(
+    app: Flask, log: Path | None = None, *, cwd: Path | None = None, **env: str
+) -> subprocess.Popen:
+    """A real worker process (`python -m workers.worker`): see `start_process`."""
+    return start_process(app, "workers.worker", log, cwd=cwd, **env)
+
+
+def output_of(*logs: Path) -> Callable[[], str]:
+    """For `wait_for(..., explain=)`: the last lines each process wrote to its log."""
+
+    def explain() -> str:
+        return "\n".join(
+            f"--- {log.name}:\n{log.read_text(errors='replace')[-4000:]}"
+            for log in logs
+            if log.exists()
+        )
+
+    return explain
 
 
 # --- a small recording HTTP server (webhook and chat receivers) ---------------------------

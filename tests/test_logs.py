@@ -5,35 +5,32 @@ from __future__ import annotations
 import io
 import json
 import logging
-import subprocess
-import sys
-import time
 
 from app.logs import log_handler
 from app.runs.create import start_run
 from tests import factories as make
-from tests.helpers import Api, entries_of, job, reload_run, token_for, worker_env
+from tests.helpers import (
+    Api,
+    entries_of,
+    job,
+    output_of,
+    reload_run,
+    start_worker,
+    token_for,
+    wait_for,
+)
 
 
 def test_a_real_worker_logs_json_lines_with_run_and_entry_ids(app, smtp_server, tmp_path):
     ws = make.workspace(smtp=smtp_server.settings)
     run_id = start_run(make.mailing_job(ws, [{"name": "Ada", "email": "ada@example.com"}]), None).id
     log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log_file:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "workers.worker"],
-            env={**worker_env(app), "HERALD_LOG_FORMAT": "json"},
-            stdout=log_file,
-            stderr=log_file,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while reload_run(run_id).status != "finished":
-                assert time.monotonic() < deadline, "the run did not finish"
-                time.sleep(0.1)
-        finally:
-            worker.terminate()
-            worker.wait(20)
+    worker = start_worker(app, log_path, HERALD_LOG_FORMAT="json")
+    try:
+        wait_for(lambda: reload_run(run_id).status == "finished", 120, explain=output_of(log_path))
+    finally:
+        worker.terminate()
+        worker.wait(20)
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
     (entry,) = entries_of(run_id)
     done = {line["message"]: line for line in lines if line["message"].endswith(" done")}

@@ -23,7 +23,7 @@ from app.runs.create import start_run
 from herald_procs.liveness import alive as process_alive
 from herald_procs.liveness import pids_in
 from tests import factories as make
-from tests.helpers import reload_run, worker_env, working_pid
+from tests.helpers import reload_run, start_worker, working_pid
 from tests.helpers import wait_for as _wait_for
 from tests.served import gunicorn
 from workers.metrics import clear_if_unused
@@ -103,13 +103,7 @@ def test_the_exporter_serves_what_a_worker_on_its_host_counted(
     job = make.mailing_job(ws, [*ROWS, {"name": "Dee", "email": ""}])  # Dee: no recipient
     run_id = start_run(job, None).id
     # A worker-only host: the worker writes to this host's directory, no web process reads it.
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "workers.worker"],
-        cwd=ROOT,
-        env={**worker_env(app), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(app, cwd=ROOT, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     try:
         wait_for(lambda: reload_run(run_id).status == "finished")
         samples = scrape(exporter)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from app.runs.create import start_run
 from tests import factories as make
-from tests.helpers import Api, entries_of, token_for, wait_for, worker_env, working_pid
+from tests.helpers import (
+    Api,
+    entries_of,
+    start_worker,
+    token_for,
+    wait_for,
+    working_pid,
+)
 
 
 def test_only_an_admins_token_reads_the_system(client, demo):
@@ -45,16 +49,7 @@ def test_a_busy_real_worker_names_its_entry_to_its_workspace_only(app, client, a
     mailing = make.mailing_job(acme, [{"name": "A", "email": "a@example.com"}])
     run_id = start_run(mailing, None).id
     marker = tmp_path / "paused"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "workers.worker"],
-        env={
-            **worker_env(app),
-            "HERALD_FAULT_PAUSE": "generate",
-            "HERALD_FAULT_MARKER": str(marker),
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(app, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
     try:
         wait_for(marker.exists)
         (entry,) = entries_of(run_id)

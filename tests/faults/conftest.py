@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
-from tests.faults.rig import LEASE_SECONDS, start_process
+from tests.faults.rig import LEASE_SECONDS
+from tests.helpers import start_process
 
 
 @pytest.fixture

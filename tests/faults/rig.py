@@ -6,18 +6,14 @@ Every wait polls with a generous timeout; nothing asserts on elapsed time.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter
 from functools import partial
-from pathlib import Path
 from typing import Any
-
-from flask import Flask
 
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.helpers import entries_of, reload_run, worker_env
+from tests.helpers import entries_of, reload_run
 from tests.helpers import wait_for as _wait_for
 
 LEASE_SECONDS = 2
@@ -46,22 +42,6 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
         process.wait(10)
         raise
-
-
-def start_process(app: Flask, module: str, log: Path | None = None, **env: str) -> subprocess.Popen:
-    """Start `python -m module` (workers.worker, workers.clock) sharing the test's database,
-    Redis and storage; extra environment as keyword arguments; output to `log` if given."""
-    out = log.open("wb") if log is not None else subprocess.DEVNULL
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-m", module],
-            env={**worker_env(app), **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    finally:
-        if log is not None:
-            out.close()
 
 
 def finish_with_recovery(run_id: int) -> None:

@@ -25,12 +25,12 @@ from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
-from tests.faults.rig import start_process
 from tests.helpers import (
     CSRF,
     Api,
     reload_run,
     seed_demo_with,
+    start_process,
     token_for,
     worker_env,
     working_pid,

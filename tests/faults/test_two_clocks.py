@@ -12,7 +12,8 @@ from app.database import utcnow
 from app.extensions import db
 from app.models import Job, Run
 from tests import factories as make
-from tests.faults.rig import ROWS, start_process, stop, wait_for
+from tests.faults.rig import ROWS, stop, wait_for
+from tests.helpers import start_process
 
 FIRES = 3
 RULE = {"start": "2026-01-01T00:00", "timezone": "UTC", "trigger": "hourly"}

@@ -25,10 +25,9 @@ from tests.faults.rig import (
     finish_with_recovery,
     kill,
     mailing_run,
-    start_process,
     wait_for,
 )
-from tests.helpers import entries_of, reload_run
+from tests.helpers import entries_of, reload_run, start_process
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,6 @@ over real worker processes and the real clock, parsed with prometheus_client's o
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from functools import partial
 
@@ -15,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.runs.create import start_run
 from herald_procs.liveness import alive as process_alive
 from tests import factories as make
-from tests.helpers import reload_run, worker_env, working_pid
+from tests.helpers import entries_of, output_of, reload_run, start_process, working_pid
 from tests.helpers import wait_for as _wait_for
 
 ROWS = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
@@ -86,7 +84,7 @@ def test_real_workers_and_the_clock_are_counted_together(
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     app.config["METRICS_DIR"] = str(metrics_dir)
-    env = {**worker_env(app), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     ws = make.workspace(smtp=smtp_server.settings)
     # One row without an address: its delivery fails ("no recipient").
     job = make.mailing_job(ws, [*ROWS, {"name": "Dee", "email": ""}])
@@ -96,18 +94,18 @@ def test_real_workers_and_the_clock_are_counted_together(
     assert value(queued, "herald_queue_oldest_age_seconds", queue="generate") >= 0
     assert value(queued, "herald_workers") == 0
 
+    modules = {"worker-1": "workers.worker", "worker-2": "workers.worker", "clock": "workers.clock"}
+    logs = [tmp_path / f"{name}.log" for name in modules]
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", module],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for module in ("workers.worker", "workers.worker", "workers.clock")
+        start_process(app, module, log, **env)
+        for module, log in zip(modules.values(), logs, strict=True)
     ]
+    explain = output_of(*logs)
     try:
-        wait_for(lambda: all(reload_run(r).status == "finished" for r in run_ids))
-        wait_for(lambda: ("herald_clock_lag_seconds", frozenset()) in scrape(client))
+        wait_for(lambda: all(reload_run(r).status == "finished" for r in run_ids), explain=explain)
+        wait_for(
+            lambda: ("herald_clock_lag_seconds", frozenset()) in scrape(client), explain=explain
+        )
         samples = scrape(client)
         assert value(samples, "herald_workers") == 2
     finally:
@@ -136,21 +134,21 @@ def test_a_killed_worker_stops_counting_as_alive_and_its_counts_stay(
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     app.config["METRICS_DIR"] = str(metrics_dir)
-    env = {**worker_env(app), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     ws = make.workspace(smtp=smtp_server.settings)
     run_id = start_run(make.mailing_job(ws, ROWS), None).id
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "workers.worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
+    logs = [tmp_path / f"worker-{n}.log" for n in (1, 2)]
+    workers = [start_process(app, "workers.worker", log, **env) for log in logs]
+
+    def explain() -> str:
+        entries = [(e.id, e.status) for e in entries_of(run_id)]
+        return f"run {reload_run(run_id).status}, entries {entries}\n{output_of(*logs)()}"
+
     try:
-        wait_for(lambda: reload_run(run_id).status == "finished")
-        wait_for(lambda: value(scrape(client), "herald_processes", role="worker") == 2)
+        wait_for(lambda: reload_run(run_id).status == "finished", explain=explain)
+        wait_for(
+            lambda: value(scrape(client), "herald_processes", role="worker") == 2, explain=explain
+        )
         killed, kept = (working_pid(w) for w in workers)  # the processes that count
         workers[0].send_signal(signal.SIGKILL)  # no chance to tidy up; its child dies with it
         workers[0].wait(20)

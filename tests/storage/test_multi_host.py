@@ -16,8 +16,8 @@ from app.extensions import db
 from app.models import Artifact
 from app.tokens import create_token
 from tests import factories as make
-from tests.faults.rig import start_process, stop
-from tests.helpers import entries_of, reload_run, wait_for
+from tests.faults.rig import stop
+from tests.helpers import entries_of, reload_run, start_process, wait_for
 from tests.s3server import BUCKET, keys_under
 from tests.served import gunicorn
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +14,15 @@ from app.extensions import QUEUE_NAMES, queues
 from app.runs.create import start_run
 from app.runs.health import CLOCK_TICK_KEY
 from tests import factories as make
-from tests.helpers import FEW_CUSTOMERS, drain, job, start_worker, wait_for, worker_env, working_pid
+from tests.helpers import (
+    FEW_CUSTOMERS,
+    drain,
+    job,
+    start_process,
+    start_worker,
+    wait_for,
+    working_pid,
+)
 
 
 @pytest.fixture
@@ -68,12 +75,7 @@ def test_the_system_page_lists_a_real_worker_and_the_real_clock(app, client, aut
 
     worker = start_worker(app)
     processes.append(worker)
-    clock = subprocess.Popen(
-        [sys.executable, "-m", "workers.clock"],
-        env=worker_env(app),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    clock = start_process(app, "workers.clock")
     processes.append(clock)
     pid = working_pid(worker)  # the child the worker process forks to do the jobs
     wait_for(lambda: f"<td data-pid>{pid}</td>" in client.get("/system").get_data(True))
