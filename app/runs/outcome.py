@@ -68,9 +68,12 @@ def settle_run(
     """Move a run through the state machine (`move_run`); when that ends it (finished, failed,
     cancelled), record its outcome on the job and make its completion notice due.
     True when it moved. Does not commit."""
+    # A finished run whose entries wait for review can still be cancelled: it then ends a
+    # second time, which must not count it twice in the metrics.
+    ended_before = db.session.scalar(select(Run.status).where(Run.id == run_id)) in RUN_ENDED
     moved = move_run(run_id, to, from_=from_, **fields)
     if moved and to in RUN_ENDED:
-        outcome = record_last_run(run_id)
+        outcome = record_last_run(run_id, count=not ended_before)
         mark_due(run_id)
         mark_error_notice_due(run_id, outcome)
     return moved
@@ -107,16 +110,20 @@ def run_outcome(run: Run, counts: dict[str, int] | None = None) -> str:
     return "completed"
 
 
-def record_last_run(run_id: int) -> str:
-    """Write the run's outcome word to its job's `last_run_status` and return it. No commit."""
+def record_last_run(run_id: int, *, count: bool = True) -> str:
+    """Write the run's outcome word to its job's `last_run_status`, unless a newer run of the
+    job was started since (its word stands: runs can end out of order); count the run in the
+    metrics when `count`. Returns the outcome word. No commit."""
     run = db.session.get(Run, run_id)
     db.session.refresh(run)
     outcome = run_outcome(run)
+    newer = select(Run.id).where(Run.job_id == run.job_id, Run.id > run.id)
     db.session.execute(
         update(Job)
-        .where(Job.id == run.job_id)
+        .where(Job.id == run.job_id, ~newer.exists())
         .values(last_run_status=outcome)
         .execution_options(synchronize_session=False)
     )
-    metrics.run_ended(run.trigger, outcome)
+    if count:
+        metrics.run_ended(run.trigger, outcome)
     return outcome

@@ -10,7 +10,9 @@ from functools import partial
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.runs.create import start_run
+from app.extensions import db
+from app.models import Job
+from app.runs.create import cancel_run, start_run
 from herald_procs.liveness import alive as process_alive
 from tests import factories as make
 from tests.helpers import entries_of, output_of, reload_run, start_process, working_pid
@@ -76,6 +78,27 @@ def test_a_run_in_this_process_is_counted(app, client, work, smtp_server, metric
     assert grew("herald_render_seconds_bucket", le="+Inf") == 3
     assert value(after, "herald_queue_depth", queue="generate") == 0
     assert value(after, "herald_database_up") == 1
+
+
+def test_a_finished_run_cancelled_with_entries_held_for_review_counts_once(
+    app, client, work, smtp_server, metrics_on
+):
+    before = scrape(client)
+    ws = make.workspace(smtp=smtp_server.settings)
+    run_id = start_run(make.mailing_job(ws, ROWS, hold_for_review=True), None).id
+    work()
+    assert reload_run(run_id).status == "finished"  # every entry waits for review
+    cancel_run(reload_run(run_id), None)
+    after = scrape(client)
+
+    def grew(outcome: str) -> float:
+        labels = {"trigger": "manual", "outcome": outcome}
+        return value(after, "herald_runs_total", **labels) - value(
+            before, "herald_runs_total", **labels
+        )
+
+    assert (grew("pending_review"), grew("cancelled")) == (1, 0)  # it ended once, not twice
+    assert db.session.get(Job, reload_run(run_id).job_id).last_run_status == "cancelled"
 
 
 def test_real_workers_and_the_clock_are_counted_together(

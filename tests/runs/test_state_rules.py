@@ -189,6 +189,19 @@ def test_ending_a_run_stamps_it_and_records_the_last_run(job):
     assert db.session.get(Job, job.id).last_run_status == "failed"
 
 
+def test_a_run_ending_after_a_newer_one_started_leaves_the_newer_runs_word(job):
+    older, newer = new_run(job), new_run(job)
+    new_entries(older, E.Completed)
+    new_entries(newer, E.GenerationFailed)
+    assert finish_run_if_done(newer.id)
+    db.session.commit()
+    assert finish_run_if_done(older.id)  # the older run of the two ends last
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Run, older.id).status == R.finished
+    assert db.session.get(Job, job.id).last_run_status == "completed_with_errors"
+
+
 def test_a_delivery_moves_only_from_the_named_statuses(job):
     run = new_run(job)
     (entry_id,) = new_entries(run, E.InProgress)
