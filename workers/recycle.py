@@ -55,9 +55,10 @@ def supervise(
     reason other than RECYCLE; return that status for this process to exit with.
 
     A child killed by a signal other than the one passed on (e.g. the OOM killer's SIGKILL) is
-    replaced after a 1 s pause, unless a stop came meanwhile; a child exiting with an error
-    status ends the parent with that status, leaving restart policy to the process manager as
-    before. `on_child_exit(pid)` runs after each child ends (metrics: drop its live gauges)."""
+    replaced after a 1 s pause, unless a stop came meanwhile (then the stop is done: status 0);
+    a child exiting with an error status ends the parent with that status, leaving restart
+    policy to the process manager as before. `on_child_exit(pid)` runs after each child ends
+    (metrics: drop its live gauges)."""
     parent_pid = os.getpid()
     child = 0
     stopping = False
@@ -104,10 +105,18 @@ def supervise(
             on_child_exit(ended)
         if os.WIFSIGNALED(wait_status):
             if stopping:
-                # Ended by the stop passed on (before RQ's own handlers were in place, the
-                # default action ends it; it held nothing then): a clean stop.
-                passed_on = os.WTERMSIG(wait_status) in (signal.SIGTERM, signal.SIGINT)
-                return 0 if passed_on else 128 + os.WTERMSIG(wait_status)
+                # The stop asked for is done, whatever ended the child: the stop passed on
+                # (before RQ's own handlers were in place, the default action ends it; it held
+                # nothing then) or another signal meanwhile (the OOM killer's SIGKILL; the sweep
+                # takes back what it held, as when not stopping). 128 + signal would say that
+                # this process was killed, and mark a stopped service failed.
+                if os.WTERMSIG(wait_status) not in (signal.SIGTERM, signal.SIGINT):
+                    log.warning(
+                        "worker process %s was killed by signal %s while stopping",
+                        ended,
+                        os.WTERMSIG(wait_status),
+                    )
+                return 0
             log.warning(
                 "worker process %s was killed by signal %s; starting another",
                 ended,

@@ -12,7 +12,13 @@ from pathlib import Path
 
 from app.runs.health import live_workers
 from herald_procs.liveness import alive
-from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
+from tests.faults.rig import (
+    ROWS,
+    assert_each_sent_once,
+    finish_with_recovery,
+    mailing_run,
+    wait_for,
+)
 from tests.helpers import reload_run, working_pid
 
 FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]
@@ -105,3 +111,28 @@ def test_a_stop_while_a_killed_child_awaits_its_successor_starts_none(app, worke
 
     assert parent.wait(60) == 0  # before: a successor was forked, never told, working on
     assert [w.pid for w in live_workers() if alive(w.pid)] == []
+
+
+def stop_requested(pid: int) -> bool:
+    """Whether RQ worker `pid` recorded a warm stop (a signal while busy) in its registry entry."""
+    return any(w.pid == pid and w.shutdown_requested_date for w in live_workers())
+
+
+def test_a_child_killed_while_the_parent_stops_ends_the_parent_cleanly(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    child = child_pid(parent.pid)
+
+    parent.send_signal(signal.SIGTERM)  # a warm stop: the child would finish its job first,
+    wait_for(lambda: stop_requested(child))
+    os.kill(child, signal.SIGKILL)  # but the OOM killer ends it meanwhile
+
+    assert parent.wait(60) == 0  # the stop asked for is done; before: 137, as if killed itself
+    assert "was killed by signal 9 while stopping" in log.read_text()
+    workers()  # what it held is taken back by the sweep: nothing lost, nothing sent twice
+    finish_with_recovery(run_id)
+    assert_each_sent_once(run_id, mailbox)
