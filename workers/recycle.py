@@ -14,6 +14,11 @@ manager's SIGTERM reaches the parent alone, which passes each one on exactly onc
 warm stop after the job in hand, a second one stops at once). A child dies with its parent
 (PR_SET_PDEATHSIG), so SIGKILL of the parent — the OOM killer, a lost container — leaves no
 orphan working on; what it held is taken back by the clock's sweep when its lease runs out.
+
+SIGHUP (a service manager's "reload", as for gunicorn) hands over to a fresh child: the working
+one gets a warm stop (it finishes the job in hand), then a fresh one is forked. The fresh child
+is forked from this parent, so it runs the code and settings the parent started with; a new
+release or changed settings need a restart. The child ignores SIGHUP sent to it directly.
 """
 
 from __future__ import annotations
@@ -56,37 +61,46 @@ def supervise(
 
     A child killed by a signal other than the one passed on (e.g. the OOM killer's SIGKILL) is
     replaced after a 1 s pause, unless a stop came meanwhile (then the stop is done: status 0);
-    a child exiting with an error status ends the parent with that status, leaving restart
-    policy to the process manager as before. `on_child_exit(pid)` runs after each child ends
-    (metrics: drop its live gauges)."""
+    SIGHUP replaces the child after its job in hand (see the module); a child exiting with an error
+    status ends the parent with that status, leaving restart policy to the process manager as
+    before. `on_child_exit(pid)` runs after each child ends (metrics: drop its live gauges)."""
     parent_pid = os.getpid()
     child = 0
     stopping = False
+    handing_over = False
 
     def pass_on(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        if child:
-            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
-                os.kill(child, signum)
+        _signal(child, signum)
+
+    def hand_over(signum: int, frame: FrameType | None) -> None:
+        nonlocal handing_over
+        if not handing_over:  # a second SIGTERM would be RQ's cold stop, in the middle of a job
+            handing_over = True
+            _signal(child, signal.SIGTERM)  # a warm stop: the job in hand is finished first
 
     stops = {signal.SIGTERM, signal.SIGINT}
+    held = {*stops, signal.SIGHUP}
     for signum in stops:
         signal.signal(signum, pass_on)
+    signal.signal(signal.SIGHUP, hand_over)
     while True:
         # A stop that came while no child ran (the pause before replacing a killed one, the
-        # hand-over) had no one to pass it to: no successor then. The stops are held back from
-        # the fork until `child` names the new process, so none falls between the two.
-        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        # hand-over) had no one to pass it to: no successor then. The signals are held back
+        # from the fork until `child` names the new process, so none falls between the two.
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
         if stopping:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
             return 0
+        handing_over = False  # the child forked now is a fresh one
         child = os.fork()
         if child == 0:  # pragma: no cover - measured in the child, which never returns
             os.setpgid(0, 0)
             for signum in stops:
                 signal.signal(signum, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
             die_with_parent(parent_pid)
             status = 1
             try:
@@ -98,11 +112,14 @@ def supervise(
             finally:
                 logging.shutdown()
                 os._exit(status)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)  # one held back is passed on now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)  # one held back is passed on now
         _, wait_status = os.waitpid(child, 0)
         ended, child = child, 0
         if on_child_exit is not None:
             on_child_exit(ended)
+        if handing_over and not stopping and _stopped_by_hand_over(wait_status):
+            log.info("worker process %s stopped (SIGHUP); starting a fresh one", ended)
+            continue
         if os.WIFSIGNALED(wait_status):
             if stopping:
                 # The stop asked for is done, whatever ended the child: the stop passed on
@@ -128,3 +145,19 @@ def supervise(
         if status != RECYCLE or stopping:
             return 0 if status == RECYCLE else status
         log.info("worker process %s did its share of jobs; starting a fresh one", ended)
+
+
+def _signal(pid: int, signum: int) -> None:
+    """Send `signum` to the child `pid`, if there is one."""
+    if pid:
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            os.kill(pid, signum)
+
+
+def _stopped_by_hand_over(wait_status: int) -> bool:
+    """Whether a child ended as the hand-over's warm stop ends it: status 0 (RQ stopped after
+    its job), RECYCLE (its share done meanwhile), or killed by that SIGTERM before RQ's own
+    handlers were in place (it held nothing then)."""
+    if os.WIFSIGNALED(wait_status):
+        return os.WTERMSIG(wait_status) == signal.SIGTERM
+    return os.WEXITSTATUS(wait_status) in (0, RECYCLE)

@@ -163,6 +163,9 @@ def main() -> None:
     keep_for_life()  # before the children are forked: they share these pages untouched
     max_jobs = app.config["WORKER_MAX_JOBS"] if args.max_jobs is None else args.max_jobs
     if max_jobs <= 0:
+        # No parent to fork a fresh process: a service manager's reload (SIGHUP) must not end
+        # this one in the middle of a job.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         work_here(app, burst=args.burst, name=args.name)
         return
     sys.exit(
