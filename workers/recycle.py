@@ -18,7 +18,8 @@ orphan working on; what it held is taken back by the clock's sweep when its leas
 SIGHUP (a service manager's "reload", as for gunicorn) hands over to a fresh child: the working
 one gets a warm stop (it finishes the job in hand), then a fresh one is forked. The fresh child
 is forked from this parent, so it runs the code and settings the parent started with; a new
-release or changed settings need a restart. The child ignores SIGHUP sent to it directly.
+release or changed settings need a restart. The child ignores SIGHUP sent to it directly. A
+stop signal after a SIGHUP is that warm stop, already under way (a second one stops at once).
 """
 
 from __future__ import annotations
@@ -68,21 +69,28 @@ def supervise(
     child = 0
     stopping = False
     handing_over = False
+    stops = 0  # stop signals received (SIGTERM, SIGINT)
+    sent = 0  # stop signals the child has had: its first is RQ's warm stop, the next a cold one
 
     def pass_on(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
+        nonlocal stopping, stops, sent
         stopping = True
-        _signal(child, signum)
+        stops += 1
+        # After a hand-over's warm stop the first stop is that one, already under way.
+        if child and stops > sent:
+            sent += 1
+            _signal(child, signum)
 
     def hand_over(signum: int, frame: FrameType | None) -> None:
-        nonlocal handing_over
-        if not handing_over:  # a second SIGTERM would be RQ's cold stop, in the middle of a job
+        nonlocal handing_over, sent
+        if child and not sent:  # once: a second stop would be RQ's cold stop, mid-job
             handing_over = True
+            sent += 1
             _signal(child, signal.SIGTERM)  # a warm stop: the job in hand is finished first
 
-    stops = {signal.SIGTERM, signal.SIGINT}
-    held = {*stops, signal.SIGHUP}
-    for signum in stops:
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    held = {*stop_signals, signal.SIGHUP}
+    for signum in stop_signals:
         signal.signal(signum, pass_on)
     signal.signal(signal.SIGHUP, hand_over)
     while True:
@@ -93,11 +101,11 @@ def supervise(
         if stopping:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
             return 0
-        handing_over = False  # the child forked now is a fresh one
+        handing_over, sent = False, 0  # the child forked now is a fresh one
         child = os.fork()
         if child == 0:  # pragma: no cover - measured in the child, which never returns
             os.setpgid(0, 0)
-            for signum in stops:
+            for signum in stop_signals:
                 signal.signal(signum, signal.SIG_DFL)
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, held)

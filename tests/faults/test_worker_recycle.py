@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.runs.health import live_workers
@@ -182,3 +183,34 @@ def test_sighup_to_a_single_process_worker_changes_nothing(
 
     assert worker.poll() is None  # before: ended by the signal in the middle of a job
     assert_each_sent_once(run_id, mailbox)
+
+
+def test_a_stop_after_sighup_still_lets_the_job_in_hand_finish(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    child = child_pid(parent.pid)
+    parent.send_signal(signal.SIGHUP)  # a reload: the child's warm stop is under way
+    wait_for(lambda: stop_requested(child))
+    # RQ takes a second stop signal within a second of the first for the same one; a later one
+    # is its cold stop, ending the job in hand where it is.
+    wait_for(lambda: past_rq_double_signal_window(child))
+
+    parent.send_signal(signal.SIGTERM)  # then a stop: it must stay warm
+    marker.unlink()
+
+    assert parent.wait(60) == 0
+    assert "cold shut down" not in log.read_text()  # before: the job was cut off
+    workers()  # the other entry, still queued
+    finish_with_recovery(run_id)
+    assert_each_sent_once(run_id, mailbox)
+    assert [e.attempts for e in entries_of(run_id)] == [1, 1]  # none cut off, none redone
+
+
+def past_rq_double_signal_window(pid: int) -> bool:
+    """Whether RQ worker `pid` recorded its warm stop more than a second ago."""
+    dates = [w.shutdown_requested_date for w in live_workers() if w.pid == pid]
+    return bool(dates) and datetime.now(UTC) - dates[0].replace(tzinfo=UTC) > timedelta(seconds=1)
