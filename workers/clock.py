@@ -81,6 +81,9 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # A service manager's reload: the settings were read at start, so there is nothing to
+    # reload, and SIGHUP's default action would end the schedule until someone notices.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     last_recovery = 0.0
     while not stopping:
         with app.app_context():

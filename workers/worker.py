@@ -64,6 +64,15 @@ def work(
 
     Returns True when it stopped because `max_jobs` were done (the caller starts a successor),
     False when stopped by a signal or, with `burst`, for want of work."""
+    try:
+        return _work(app, burst=burst, name=name, max_jobs=max_jobs)
+    except KeyboardInterrupt:
+        # Ctrl+C outside RQ's loop (waiting for Redis, starting a fresh RQ worker), where no
+        # job is in hand: a stop like one inside it, not a failure with a traceback.
+        return False
+
+
+def _work(app: Flask, *, burst: bool, name: str | None, max_jobs: int | None) -> bool:
     previous: HeraldWorker | None = None
     done = 0
     while True:
@@ -85,6 +94,9 @@ def work(
                     worker.work(burst=burst, logging_level="WARNING", max_jobs=left)
                 finally:
                     done += worker.jobs_done
+                    # RQ's handlers would turn a stop signal from here on into nothing.
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    signal.signal(signal.SIGINT, signal.default_int_handler)
                 if worker.stop_signalled:
                     return False
                 if max_jobs is not None and done >= max_jobs:
@@ -95,7 +107,7 @@ def work(
                 time.sleep(FIRST_WAIT_SECONDS)  # an error that repeats does not spin
             except QueueUnavailable as exc:
                 if worker is not None and worker.stop_signalled:
-                    return
+                    return False
                 log.warning("lost Redis while working (%s); reconnecting", exc)
             finally:
                 if worker is not None and worker.pubsub_thread is not None:
@@ -103,9 +115,6 @@ def work(
                     # unsubscribe() cannot run, so the thread is only told to end.
                     worker.pubsub_thread.stop()
             previous = worker or previous
-        # RQ's handlers would turn a stop signal during the wait into nothing.
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class HeraldWorker(SimpleWorker):
@@ -154,6 +163,9 @@ def main() -> None:
     keep_for_life()  # before the children are forked: they share these pages untouched
     max_jobs = app.config["WORKER_MAX_JOBS"] if args.max_jobs is None else args.max_jobs
     if max_jobs <= 0:
+        # No parent to fork a fresh process: a service manager's reload (SIGHUP) must not end
+        # this one in the middle of a job.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         work_here(app, burst=args.burst, name=args.name)
         return
     sys.exit(

@@ -250,6 +250,7 @@ def generate_entry(entry_id: int) -> dict[str, bytes] | None:
     if not _still_in_progress(entry.id):
         return None  # cancelled while it rendered: nothing is stored, held or delivered
     artifacts, contents = _store(ctx, entry, rendered)
+    pause_point("generate.stored")  # files in storage, their artifacts not yet committed
     # A retried entry starts from scratch: drop what an interrupted attempt stored.
     db.session.execute(delete(Artifact).where(Artifact.entry_id == entry.id))
     db.session.add_all(artifacts)
@@ -281,6 +282,7 @@ def generate_entry(entry_id: int) -> dict[str, bytes] | None:
         .values(stage="deliver", lease_expires_at=lease_until(), updated_at=utcnow())
     )
     db.session.commit()
+    pause_point("generate.delivery_stage")  # in its delivery stage, not yet delivered
     return contents if to_delivery.rowcount == 1 else None  # None: cancelled meanwhile
 
 

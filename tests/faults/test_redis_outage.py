@@ -25,6 +25,7 @@ from app.review.redeliver import retry_delivery
 from app.runs.create import start_run
 from app.runs.recovery import recover_stalled_work
 from tests import factories as make
+from tests.faults.rig import LEASE_SECONDS, mailing_run
 from tests.helpers import (
     CSRF,
     Api,
@@ -273,6 +274,38 @@ def test_a_worker_waiting_for_redis_stops_cleanly_on_one_signal(
 
         assert worker.wait(60) == 0  # before: SIGINT was a traceback and status 1
         assert "Traceback" not in log.read_text()
+    finally:
+        redis_server.start()
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+
+
+@pytest.mark.parametrize("max_jobs", ["1000", "0"])  # a working child; one process
+def test_a_worker_whose_rq_loop_quit_on_lost_redis_stops_cleanly_on_ctrl_c(
+    app, smtp_server, redis_server, tmp_path: Path, max_jobs: str
+):
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    mailing_run(smtp_server)
+    pause = {"HERALD_FAULT_PAUSE": "generate", "HERALD_FAULT_MARKER": str(marker)}
+    worker = start_process(
+        app,
+        "workers.worker",
+        log,
+        HERALD_WORKER_MAX_JOBS=max_jobs,
+        HERALD_LEASE_SECONDS=str(LEASE_SECONDS),
+        **pause,
+    )
+    try:
+        wait_for(marker.exists)
+        redis_server.stop()
+        marker.unlink()  # the job ends without Redis: RQ's bookkeeping fails, its loop quits
+        wait_for(lambda: "Redis is unavailable" in log.read_text())  # workers.worker waits
+        before = len(log.read_text())  # RQ logged the error that made it quit, traceback too
+        worker.send_signal(signal.SIGINT)
+
+        assert worker.wait(60) == 0  # before: a KeyboardInterrupt traceback and status 1
+        assert "Traceback" not in log.read_text()[before:]
     finally:
         redis_server.start()
         if worker.poll() is None:

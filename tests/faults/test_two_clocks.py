@@ -3,6 +3,7 @@ and each of its emails reaches the real SMTP server once."""
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -54,3 +55,23 @@ def test_two_clocks_make_one_run_per_fire_and_send_each_email_once(
     assert len(mailbox.messages) == FIRES * len(ROWS)
     received = Counter(address for envelope in mailbox.envelopes for address in envelope)
     assert received == {row["email"]: FIRES for row in ROWS}
+
+
+def test_a_clock_goes_on_ticking_after_sighup(app, workers, smtp_server, mailbox, tmp_path: Path):
+    ws = make.workspace(smtp=smtp_server.settings)
+    job_id = make.mailing_job(ws, ROWS, scheduled=True, schedule=RULE).id
+    clock = start_process(app, "workers.clock", tmp_path / "clock.log")
+    workers()
+    try:
+        for fire in (1, 2):
+            job = db.session.get(Job, job_id)
+            job.next_fire_at = utcnow()
+            db.session.commit()
+            wait_for(lambda n=fire: clock.poll() is not None or len(runs_of(job_id)) >= n)
+            assert clock.poll() is None  # before: SIGHUP's default action had ended it
+            clock.send_signal(signal.SIGHUP)  # a service manager's reload, once it ticks
+    finally:
+        if clock.poll() is None:
+            stop(clock)
+    assert clock.returncode == 0
+    assert "Traceback" not in (tmp_path / "clock.log").read_text()

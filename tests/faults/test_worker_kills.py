@@ -36,6 +36,8 @@ from tests.helpers import entries_of, reload_run, start_process
         "prepare",
         "generate.before_claim",  # the job taken from Redis, the entry still Queued
         "generate",
+        "generate.stored",  # files stored, the entry not yet moved on
+        "generate.delivery_stage",  # moved to delivery by the job that will deliver it in-job
         "deliver.before_send",
         "deliver.after_send",
     ],

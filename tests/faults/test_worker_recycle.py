@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.runs.health import live_workers
 from herald_procs.liveness import alive
-from tests.faults.rig import ROWS, assert_each_sent_once, mailing_run, wait_for
-from tests.helpers import reload_run, working_pid
+from tests.faults.rig import (
+    ROWS,
+    assert_each_sent_once,
+    finish_with_recovery,
+    mailing_run,
+    wait_for,
+)
+from tests.helpers import entries_of, reload_run, working_pid
 
 FIVE = [*ROWS, *({"name": f"R{n}", "email": f"r{n}@example.com"} for n in range(3))]
 
@@ -105,3 +112,105 @@ def test_a_stop_while_a_killed_child_awaits_its_successor_starts_none(app, worke
 
     assert parent.wait(60) == 0  # before: a successor was forked, never told, working on
     assert [w.pid for w in live_workers() if alive(w.pid)] == []
+
+
+def stop_requested(pid: int) -> bool:
+    """Whether RQ worker `pid` recorded a warm stop (a signal while busy) in its registry entry."""
+    return any(w.pid == pid and w.shutdown_requested_date for w in live_workers())
+
+
+def test_sighup_to_the_parent_hands_over_to_a_fresh_child_after_the_job_in_hand(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    # Each child pauses in the middle of rendering until the test deletes the marker.
+    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    first = child_pid(parent.pid)
+
+    parent.send_signal(signal.SIGHUP)  # a service manager's reload
+    wait_for(lambda: parent.poll() is not None or stop_requested(first))
+    assert parent.poll() is None  # before: parent and child were gone, in the middle of a job
+    marker.unlink()
+    wait_for(marker.exists)  # the fresh child took the other entry
+    assert not alive(first)
+    assert child_pid(parent.pid) != first
+    marker.unlink()
+    wait_for(lambda: reload_run(run_id).status == "finished")
+
+    assert parent.poll() is None
+    assert_each_sent_once(run_id, mailbox)
+    assert [e.attempts for e in entries_of(run_id)] == [1, 1]  # none cut off, none redone
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_child_killed_while_the_parent_stops_ends_the_parent_cleanly(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    child = child_pid(parent.pid)
+
+    parent.send_signal(signal.SIGTERM)  # a warm stop: the child would finish its job first,
+    wait_for(lambda: stop_requested(child))
+    os.kill(child, signal.SIGKILL)  # but the OOM killer ends it meanwhile
+
+    assert parent.wait(60) == 0  # the stop asked for is done; before: 137, as if killed itself
+    assert "was killed by signal 9 while stopping" in log.read_text()
+    workers()  # what it held is taken back by the sweep: nothing lost, nothing sent twice
+    finish_with_recovery(run_id)
+    assert_each_sent_once(run_id, mailbox)
+
+
+def test_sighup_to_a_single_process_worker_changes_nothing(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    marker = tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    worker = workers(
+        HERALD_WORKER_MAX_JOBS="0", HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker)
+    )
+    wait_for(marker.exists)
+
+    worker.send_signal(signal.SIGHUP)  # no fresh process to hand over to: ignored
+    marker.unlink()
+    wait_for(lambda: worker.poll() is not None or marker.exists())  # the second entry
+    marker.unlink()
+    wait_for(lambda: worker.poll() is not None or reload_run(run_id).status == "finished")
+
+    assert worker.poll() is None  # before: ended by the signal in the middle of a job
+    assert_each_sent_once(run_id, mailbox)
+
+
+def test_a_stop_after_sighup_still_lets_the_job_in_hand_finish(
+    app, workers, smtp_server, mailbox, tmp_path: Path
+):
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    child = child_pid(parent.pid)
+    parent.send_signal(signal.SIGHUP)  # a reload: the child's warm stop is under way
+    wait_for(lambda: stop_requested(child))
+    # RQ takes a second stop signal within a second of the first for the same one; a later one
+    # is its cold stop, ending the job in hand where it is.
+    wait_for(lambda: past_rq_double_signal_window(child))
+
+    parent.send_signal(signal.SIGTERM)  # then a stop: it must stay warm
+    marker.unlink()
+
+    assert parent.wait(60) == 0
+    assert "cold shut down" not in log.read_text()  # before: the job was cut off
+    workers()  # the other entry, still queued
+    finish_with_recovery(run_id)
+    assert_each_sent_once(run_id, mailbox)
+    assert [e.attempts for e in entries_of(run_id)] == [1, 1]  # none cut off, none redone
+
+
+def past_rq_double_signal_window(pid: int) -> bool:
+    """Whether RQ worker `pid` recorded its warm stop more than a second ago."""
+    dates = [w.shutdown_requested_date for w in live_workers() if w.pid == pid]
+    return bool(dates) and datetime.now(UTC) - dates[0].replace(tzinfo=UTC) > timedelta(seconds=1)

@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from tests.helpers import worker_env
+from tests.helpers import free_port, worker_env
+from tests.served import ROOT
 
 # A guard against a hang, not a measurement: a process that starts at all ends in ~2 s.
 HANG_GUARD_SECONDS = 120
@@ -62,3 +63,22 @@ def test_the_clock_refuses_a_size_setting_it_cannot_use(app):
 
     said = "HERALD_MAX_DATA_BYTES must be a size of 1 byte or more, such as 16MB, 512KB or 1000"
     assert (ended.returncode, ended.stderr) == (1, f"herald clock: {said}, not 'lots'\n")
+
+
+def test_gunicorn_refuses_a_size_setting_it_cannot_use_with_one_line(app):
+    # One web worker: with several, gunicorn 27's master may reap a second failed worker while
+    # it halts and print its own HaltServer traceback (a gunicorn race, whatever the status).
+    ended = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+        + ["--bind", f"127.0.0.1:{free_port()}", "--workers", "1"],
+        cwd=ROOT,
+        env={**worker_env(app), "HERALD_MAX_REQUEST_BYTES": "abc"},
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,  # before: a traceback per worker, then exit status 3
+    )
+
+    said = "HERALD_MAX_REQUEST_BYTES must be a size of 1 byte or more, such as 16MB, 512KB or 1000"
+    assert ended.returncode == 4  # gunicorn's "App failed to load": its master stopped
+    assert "Traceback" not in ended.stderr
+    assert f"herald web: {said}, not 'abc'\n" in ended.stderr
