@@ -35,6 +35,12 @@ from workers.tasks import process_app
 log = logging.getLogger("herald.worker")
 FIRST_WAIT_SECONDS = 0.5
 LONGEST_WAIT_SECONDS = 10.0
+# How long RQ keeps an idle worker's record (its heartbeat renews it): RQ's default, 420 s
+# (+60), kept a SIGKILLed worker on /system, in herald_workers and in "a worker is alive" for up
+# to eight minutes. At 60 s an idle worker wakes every 45 s to renew it (RQ's dequeue timeout is
+# the TTL - 15), and a killed one is gone within two minutes. While it works a job, RQ keeps
+# the record for that job's timeout + 60 s.
+WORKER_TTL_SECONDS = 60
 
 
 def wait_for_redis(
@@ -88,6 +94,7 @@ def _work(app: Flask, *, burst: bool, name: str | None, max_jobs: int | None) ->
                     [queues.queue(queue) for queue in QUEUE_NAMES],
                     connection=queues.connection,
                     name=name,
+                    worker_ttl=WORKER_TTL_SECONDS,
                 )
                 left = None if max_jobs is None else max_jobs - done
                 try:

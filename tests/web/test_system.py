@@ -12,7 +12,7 @@ from rq import SimpleWorker
 
 from app.extensions import QUEUE_NAMES, queues
 from app.runs.create import start_run
-from app.runs.health import CLOCK_TICK_KEY
+from app.runs.health import CLOCK_TICK_KEY, live_workers
 from tests import factories as make
 from tests.helpers import (
     FEW_CUSTOMERS,
@@ -86,6 +86,10 @@ def test_the_system_page_lists_a_real_worker_and_the_real_clock(app, client, aut
     row = re.search(r'<tr data-worker="[^"]+">(.*?)</tr>', page, re.S)[1]
     assert f"<td data-pid>{pid}</td>" in row
     assert "deliver, generate" in row
+    # A worker killed without a goodbye leaves the page when its record expires: within two
+    # minutes (workers/worker.py WORKER_TTL_SECONDS), not RQ's eight.
+    (registered,) = live_workers()
+    assert 0 < queues.connection.ttl(registered.key) <= 120
     assert f"(pid {clock.pid})" in page
     lag = float(re.search(r'data-clock-lag="([0-9.]+)"', page)[1])
     assert lag >= 0
