@@ -211,6 +211,10 @@ class Mailbox:
         # While set, RCPT is not answered: a client is held mid-conversation (tests/faults).
         self.stall = False
         self.stalled = 0
+        # While set, DATA is kept but not answered: the server has the message, the client
+        # never hears so (tests/faults).
+        self.stall_data = False
+        self.data_stalled = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         self.sessions += 1
@@ -232,6 +236,10 @@ class Mailbox:
             self.messages.append(parse_message(envelope.original_content))
             self.envelopes.append(list(envelope.rcpt_tos))
             self.raw.append(envelope.original_content)
+        if self.stall_data:
+            self.data_stalled += 1
+            while self.stall_data:
+                await asyncio.sleep(0.05)
         return "250 Message accepted"
 
     def clear(self) -> None:
@@ -243,6 +251,8 @@ class Mailbox:
             self.sessions = 0
             self.stall = False
             self.stalled = 0
+            self.stall_data = False
+            self.data_stalled = 0
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -85,9 +85,14 @@ def compose(
     subject: str,
     body_html: str,
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    message_id_left: str | None = None,
 ) -> OutgoingEmail:
     """One message: headers written once each, HTML with a text alternative, attachments
-    given as (file name, content type, bytes). Bcc travels only in the envelope."""
+    given as (file name, content type, bytes). Bcc travels only in the envelope.
+
+    The Message-ID (RFC 5322 section 3.6.4) is `<message_id_left@sender's domain>` when
+    `message_id_left` is given (the same message sent again keeps its identity), else a fresh
+    one (`email.utils.make_msgid`)."""
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = address_header("From", [_pair(sender)])
     for name, mailboxes in (("To", to), ("Cc", cc), ("Reply-To", reply_to)):
@@ -95,7 +100,10 @@ def compose(
             message[name] = address_header(name, [_pair(m) for m in mailboxes])
     message["Subject"] = text_header("Subject", single_line(subject))
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.addr_spec.rpartition("@")[2])
+    domain = sender.addr_spec.rpartition("@")[2]
+    message["Message-ID"] = (
+        f"<{message_id_left}@{domain}>" if message_id_left else make_msgid(domain=domain)
+    )
     text = html_to_text(body_html)
     message.set_content(text)
     message.add_alternative(body_html, subtype="html")
@@ -132,8 +140,10 @@ def build_message(
     values: Mapping[str, Mapping[str, Any]],
     attachments: Sequence[Attachment],
     connection: Connection,
+    message_id_left: str | None = None,
 ) -> tuple[OutgoingEmail, dict[str, Any]]:
-    """The message for one entry and a summary of it for the run history."""
+    """The message for one entry and a summary of it for the run history (`compose` for
+    `message_id_left`)."""
     to = fill_recipients("To", config.to, values)
     cc = fill_recipients("CC", config.cc, values)
     bcc = fill_recipients("BCC", config.bcc, values)
@@ -162,6 +172,7 @@ def build_message(
         attachments=[
             (name, a.content_type, a.content) for name, a in zip(names, attachments, strict=True)
         ],
+        message_id_left=message_id_left,
     )
     detail = {
         "to": [str(m) for m in to],
@@ -169,6 +180,7 @@ def build_message(
         "bcc": [str(m) for m in bcc],
         "subject": subject,
         "attachments": names,
+        "message_id": email.message["Message-ID"],
     }
     return email, detail
 
@@ -193,7 +205,8 @@ def send_email(
     `partly_delivered` when some recipient accepted the message.
     """
     connection = smtp_connection(workspace_id, config.connection)
-    email, detail = build_message(config, values, attachments, connection)
+    left = getattr(context, "message_id_left", None)
+    email, detail = build_message(config, values, attachments, connection, left)
     mark_workspace(email, workspace_id)
     settings = SmtpSettings.from_connection(connection.settings, get_secrets(connection))
     earlier = dict(((getattr(context, "partial", None) or {}).get("recipients")) or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -184,17 +185,28 @@ def _attempt(
     workspace_id: int,
     context: DeliveryContext,
 ) -> None:
+    # The email's Message-ID is chosen, and committed, before anything is sent: an attempt
+    # cut off after the server took the message sends it again under the same one.
+    message_id_left = (
+        func.coalesce(EntryDelivery.message_id_left, f"herald.{uuid.uuid4().hex}")
+        if config.kind == "email"
+        else EntryDelivery.message_id_left
+    )
     if not move_delivery(
         delivery_id,
         D.sending,
         from_=[D.pending],
         attempts=EntryDelivery.attempts + 1,
         lease_expires_at=lease_until(),
+        message_id_left=message_id_left,
     ):
         db.session.rollback()
         return
     db.session.commit()
-    attempts = db.session.scalar(select(EntryDelivery.attempts).filter_by(id=delivery_id))
+    attempts, message_id_left = db.session.execute(
+        select(EntryDelivery.attempts, EntryDelivery.message_id_left).filter_by(id=delivery_id)
+    ).one()
+    context = replace(context, message_id_left=message_id_left)
     pause_point("deliver.before_send")
     if stopped_by_cancel(delivery_id):
         return

@@ -151,3 +151,9 @@ class EntryDelivery(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An email delivery's Message-ID before the "@" (RFC 5322 id-left), chosen at its first
+    # attempt and kept by every later one, a person's Retry included: a message sent again
+    # after an interruption (the server had it, Herald never heard) carries the same
+    # Message-ID, so a receiving system can tell it is the same message and drop it. A
+    # deliberate re-delivery clears it: that is a new message.
+    message_id_left: Mapped[str | None] = mapped_column(String(64), nullable=True)

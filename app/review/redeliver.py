@@ -241,4 +241,5 @@ def _reset_deliveries(entry_ids: list[int]) -> None:
             next_attempt_at=None,
             lease_expires_at=None,
             detail=None,  # a re-delivery sends everything again, whatever an attempt did before
+            message_id_left=None,  # as a new message: a receiver must not drop it as a copy
         )

@@ -37,6 +37,7 @@ class ScriptedSmtp:
         self.messages: list[tuple[list[str], bytes]] = []
         self.accepted_at: list[float] = []  # time.monotonic() of each accepted message
         self.data_received = 0  # every DATA read to its end, answered or not
+        self.data: list[bytes] = []  # the content of each of those, in order
         self.transactions = 0  # MAIL FROM commands
         self._greylisted: set[str] = set()
         self.lock = threading.Lock()
@@ -61,6 +62,7 @@ class ScriptedSmtp:
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         with self.lock:
             self.data_received += 1
+            self.data.append(envelope.original_content)
             if self.drop_after_data:
                 self.drop_after_data -= 1
                 server.transport.abort()  # the whole message was read; no reply is sent

@@ -3,6 +3,8 @@ recipients are retried alone, 5xx ones named, and an ambiguous send is never rep
 
 from __future__ import annotations
 
+from email import message_from_bytes
+
 import pytest
 
 from app.api.serializers import recipients_out
@@ -163,6 +165,11 @@ def test_a_connection_lost_after_the_data_is_possibly_delivered_and_not_resent(a
     assert (entry_status, delivery.status) == ("Completed", "sent")
     assert server.data_received == 2
     assert server.delivered_to == ["p0@example.com", "p1@example.com"]
+    # Sent again as the same message: a receiving system that did get the first one can
+    # tell the second is a copy (RFC 5322 Message-ID) and drop it.
+    first, second = (message_from_bytes(data)["Message-ID"] for data in server.data)
+    assert first == second == delivery.detail["message_id"]
+    assert first.startswith(f"<{delivery.message_id_left}@")
 
 
 def test_a_person_s_retry_of_a_partial_delivery_skips_who_accepted_it(app, work):

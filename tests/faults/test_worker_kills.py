@@ -79,6 +79,29 @@ def test_a_worker_killed_in_the_middle_of_the_smtp_conversation_sends_once(
     assert sorted(d.attempts for d in deliveries) == [1, 2]  # the cut-off one, once more
 
 
+def test_a_message_the_server_took_before_its_worker_died_goes_again_as_the_same_message(
+    app, workers, smtp_server, mailbox
+):
+    ws = make.workspace(smtp=smtp_server.settings)
+    run_id = start_run(make.mailing_job(ws, ROWS[:1]), None).id
+    mailbox.stall_data = True  # the server has the message; its "250" never reaches the worker
+    doomed = workers()
+    wait_for(lambda: mailbox.data_stalled > 0)
+    kill(doomed)
+    mailbox.stall_data = False
+
+    workers()
+    finish_with_recovery(run_id)
+
+    # Herald cannot know the first one arrived, so it sends again (at least once), under the
+    # same Message-ID: the receiving system can tell the copy and drop it (RFC 5322 3.6.4).
+    first, again = mailbox.messages
+    assert first["Message-ID"] == again["Message-ID"]
+    delivery = db.session.scalars(db.select(EntryDelivery)).one()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert delivery.detail["message_id"] == first["Message-ID"]
+
+
 def test_a_delivery_interrupted_twice_is_failed_not_sent_a_third_time(
     app, workers, smtp_server, mailbox, tmp_path: Path
 ):

@@ -261,6 +261,10 @@ def test_completed_entries_are_sent_again_only_when_explicitly_asked(ws, editor,
     assert (ada.status, ada.deliveries[0].attempts) == ("Completed", 2)
     assert (bob.status, bob.deliveries[0].attempts) == ("Completed", 1)
     assert reload_run(run_id).status == "finished"
+    # A deliberate re-delivery is a new message: a receiver must not drop it as a copy.
+    ids = [m["Message-ID"] for m in mailbox.messages]
+    assert len(set(ids)) == 3
+    assert ada.deliveries[0].detail["message_id"] == ids[2]
 
 
 def test_a_confirmation_submitted_twice_re_sends_once(ws, editor, work, mailbox):

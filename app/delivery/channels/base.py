@@ -43,3 +43,6 @@ class DeliveryContext:
     # What an interrupted earlier attempt of this delivery already did (DeliveryError.partial);
     # None on a first attempt and on a deliberate re-delivery, which sends everything again.
     partial: Mapping[str, Any] | None = None
+    # An email delivery's Message-ID before the "@", the same on every attempt of it
+    # (EntryDelivery.message_id_left). None: a fresh one per message.
+    message_id_left: str | None = None
