@@ -23,7 +23,7 @@ from app.database import utcnow
 from app.delivery.cancelled import stopped_by_cancel
 from app.delivery.channels import CHANNEL_SENDERS, DeliveryContext
 from app.delivery.email import Attachment, send_email
-from app.delivery.retry import next_retry
+from app.delivery.failures import fail, failed_status, partial_detail, retry_later
 from app.delivery.throttle import Throttled, wait_for_slot, without_wait
 from app.extensions import db
 from app.faults import pause_point
@@ -218,20 +218,20 @@ def _attempt(
         wait_for_slot(delivery_id, exc)
     except TransientDeliveryError as exc:
         outcome = "retry"
-        _retry_later(delivery_id, attempts, exc)
+        retry_later(delivery_id, attempts, exc)
     except PossiblyDeliveredError as exc:
         outcome = "uncertain"
-        _fail(delivery_id, str(exc), _partial_detail(exc), status=D.uncertain)
+        fail(delivery_id, str(exc), partial_detail(exc), status=D.uncertain)
     except DeliveryError as exc:
-        outcome = _failed_status(exc).value
-        _fail(delivery_id, str(exc), _partial_detail(exc), status=_failed_status(exc))
+        outcome = failed_status(exc).value
+        fail(delivery_id, str(exc), partial_detail(exc), status=failed_status(exc))
     except PlaceholderError as exc:
         outcome = "failed"
-        _fail(delivery_id, str(exc))
+        fail(delivery_id, str(exc))
     except Exception as exc:  # a bug in one channel must not strand the delivery in "sending"
         outcome = "error"
         log.exception("delivery %s failed", delivery_id)
-        _fail(delivery_id, f"{type(exc).__name__}: {exc}")
+        fail(delivery_id, f"{type(exc).__name__}: {exc}")
     else:
         move_delivery(
             delivery_id,
@@ -250,107 +250,6 @@ def _attempt(
 def _partial(delivery: EntryDelivery) -> dict[str, Any] | None:
     """What an earlier, failed attempt of this delivery already did (see DeliveryError)."""
     return (delivery.detail or {}).get("partial")
-
-
-def _partial_detail(exc: DeliveryError) -> dict[str, Any]:
-    """Fields keeping a failed attempt's partial work and what it sent on the delivery
-    (none: nothing to keep)."""
-    detail = dict(exc.detail or {})
-    if exc.partial:
-        detail["partial"] = dict(exc.partial)
-    return {"detail": detail} if detail else {}
-
-
-def _failed_status(exc: DeliveryError) -> DeliveryStatus:
-    """`partial` when some of the delivery arrived (some recipients accepted it), else failed."""
-    return D.partial if exc.partly_delivered else D.failed
-
-
-def _fail(
-    delivery_id: int,
-    error: str,
-    fields: dict[str, Any] | None = None,
-    *,
-    status: DeliveryStatus = D.failed,
-) -> None:
-    move_delivery(
-        delivery_id,
-        status,
-        from_=[D.sending],
-        last_error=error,
-        lease_expires_at=None,
-        **(fields or {}),
-    )
-
-
-def _retry_later(delivery_id: int, attempts: int, exc: TransientDeliveryError) -> None:
-    """Back to pending for a later attempt, or failed once the retry delays are used up
-    (the policy: `app.delivery.retry.next_retry`).
-
-    A channel that said when to come back (Retry-After on 429/503) is deferred instead
-    (`_defer`): the attempt is not counted, the deferral is."""
-    error, fields = str(exc), _partial_detail(exc)
-    if exc.retry_after is not None:
-        _defer(delivery_id, attempts, exc.retry_after, error, fields, exc)
-        return
-    decision = next_retry(attempts, current_app.config["DELIVERY_RETRY_DELAYS"], None, 0)
-    if decision.wait is None:
-        _fail(
-            delivery_id,
-            f"gave up after {attempts} attempts: {error}",
-            fields,
-            status=_failed_status(exc),
-        )
-        return
-    move_delivery(
-        delivery_id,
-        D.pending,
-        from_=[D.sending],
-        last_error=f"attempt {attempts} failed, will retry: {error}",
-        lease_expires_at=None,
-        next_attempt_at=utcnow() + timedelta(seconds=decision.wait),
-        **fields,
-    )
-
-
-def _defer(
-    delivery_id: int,
-    attempts: int,
-    retry_after: float,
-    error: str,
-    fields: dict[str, Any],
-    exc: TransientDeliveryError,
-) -> None:
-    """Pending again after the channel's Retry-After, or failed past MAX_DEFERRALS of them."""
-    earlier = db.session.scalar(select(EntryDelivery.detail).filter_by(id=delivery_id)) or {}
-    deferrals = int(earlier.get("deferrals", 0)) + 1
-    detail = {**(fields.pop("detail", None) or earlier), "deferrals": deferrals}
-    most = current_app.config["MAX_DEFERRALS"]
-    if deferrals > most:
-        _fail(
-            delivery_id,
-            f"gave up after {most} deferrals: the receiver answered busy (Retry-After) every "
-            f"time: {error}",
-            {**fields, "detail": detail},
-            status=_failed_status(exc),
-        )
-        return
-    config = current_app.config
-    wait = next_retry(
-        attempts, config["DELIVERY_RETRY_DELAYS"], retry_after, config["RETRY_AFTER_MAX_SECONDS"]
-    ).wait
-    move_delivery(
-        delivery_id,
-        D.pending,
-        from_=[D.sending],
-        attempts=EntryDelivery.attempts - 1,
-        last_error=f"busy, will retry in {wait:g} s as asked (Retry-After, deferral "
-        f"{deferrals} of at most {most}): {error}",
-        lease_expires_at=None,
-        next_attempt_at=utcnow() + timedelta(seconds=wait),
-        detail=detail,
-        **fields,
-    )
 
 
 def _count_job_error(entry_id: int, reason: str) -> None:
