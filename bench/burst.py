@@ -63,7 +63,7 @@ def rss_mb(pid: int) -> float:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
-    except FileNotFoundError:  # ended meanwhile
+    except (FileNotFoundError, ProcessLookupError):  # ended meanwhile (ENOENT or ESRCH)
         pass
     return 0.0
 
@@ -73,7 +73,7 @@ def working_rss_mb(pid: int) -> float:
     (workers/recycle.py), or the process itself when it works alone (max jobs 0)."""
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # ended meanwhile
         children = []
     return max((rss_mb(int(child)) for child in children), default=0.0) or rss_mb(pid)
 

@@ -295,7 +295,9 @@ def working_pid(worker: subprocess.Popen) -> int:
                 for pid in children.split()
                 if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"rq:worker:")
             ]
-        except FileNotFoundError:  # the worker, or a child, ended meanwhile
+        # The worker, or a child, ended meanwhile: procfs answers ENOENT, or ESRCH
+        # (ProcessLookupError) for a process that is exiting while it is read.
+        except (FileNotFoundError, ProcessLookupError):
             found.clear()
         return len(found) == 1
 
