@@ -1,0 +1,41 @@
+"""In a real browser, what a new user tripped over on a first pass: the Tokens page behind the
+address in the bar, CSV options beside a PDF-only report, the wizard's unstyled text boxes,
+an address example in a webhook's condition, "Email 1" in the wizard but "Delivery 1" in its
+error summary, and a finished run's Cancel that did not say what it would cancel."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.test_new_user_pass import log_in
+
+
+def edit_demo_step(page, live_server: str, step: str) -> None:
+    """Open the demo job's wizard (a draft of it) on `step`."""
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/jobs/monthly-statements")
+    page.get_by_role("button", name="Edit job").click()
+    page.get_by_role("link", name=re.compile(step)).click()
+    expect(page).to_have_url(re.compile(r"/drafts/\d+/"))
+
+
+def test_the_tokens_page_is_named_in_the_top_bar(page, live_server, demo):
+    """The only way to Personal Access Tokens was the user's address, a link that said
+    nothing of tokens (only a hover title did)."""
+    log_in(page, live_server)
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server}/w/demo/runs")
+        bar = page.locator("header.topnav")
+        expect(bar).to_contain_text("demo@herald.local")  # who is logged in still shows
+        link = bar.get_by_role("link", name="API tokens")
+        expect(link).to_be_in_viewport(ratio=1)
+        link.click()
+        expect(page.get_by_role("heading", name="Personal Access Tokens")).to_be_visible()
+        expect(bar.get_by_role("link", name="API tokens")).to_have_attribute("aria-current", "page")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    nav = page.get_by_role("navigation", name="Main")
+    tops = {round(a.bounding_box()["y"]) for a in nav.get_by_role("link").all()}
+    assert len(tops) == 1, tops  # the nav still fits one row beside it
