@@ -39,3 +39,20 @@ def test_the_tokens_page_is_named_in_the_top_bar(page, live_server, demo):
     nav = page.get_by_role("navigation", name="Main")
     tops = {round(a.bounding_box()["y"]) for a in nav.get_by_role("link").all()}
     assert len(tops) == 1, tops  # the nav still fits one row beside it
+
+
+def test_csv_options_show_only_while_csv_is_ticked(page, live_server, demo):
+    """A PDF-only report showed "CSV delimiter" and the byte-order-mark box, and the data
+    sections for CSV / Excel, as if they applied to it."""
+    edit_demo_step(page, live_server, "Reports$")
+    expect(page.get_by_label("PDF")).to_be_checked()
+    expect(page.get_by_label("CSV delimiter")).to_be_hidden()
+    expect(page.get_by_label("Start the CSV with a byte order mark (for Excel)")).to_be_hidden()
+    expect(page.get_by_text("Data sections for CSV / Excel")).to_be_hidden()
+
+    page.get_by_label("Excel (XLSX)").check()
+    expect(page.get_by_text("Data sections for CSV / Excel")).to_be_visible()
+    expect(page.get_by_label("CSV delimiter")).to_be_hidden()  # Excel has no delimiter
+    page.get_by_label("CSV", exact=True).check()
+    expect(page.get_by_label("CSV delimiter")).to_be_visible()
+    expect(page.get_by_label("Start the CSV with a byte order mark (for Excel)")).to_be_visible()
