@@ -56,3 +56,22 @@ def test_csv_options_show_only_while_csv_is_ticked(page, live_server, demo):
     page.get_by_label("CSV", exact=True).check()
     expect(page.get_by_label("CSV delimiter")).to_be_visible()
     expect(page.get_by_label("Start the CSV with a byte order mark (for Excel)")).to_be_visible()
+
+
+def test_the_wizards_text_boxes_look_like_its_other_fields(page, live_server, demo):
+    """Inputs without a type (Job name, Code, the deliveries' To…) missed the stylesheet's
+    text-input rule: thin black boxes beside padded, rounded selects."""
+    log_in(page, live_server)
+    page.goto(f"{live_server}/w/demo/jobs/new")
+
+    def look(locator) -> list[str]:
+        return locator.evaluate(
+            "e => { const s = getComputedStyle(e); return [s.paddingLeft, s.borderTopColor,"
+            " s.borderTopLeftRadius]; }"
+        )
+
+    styled = look(page.get_by_label("Description"))  # a textarea: always styled
+    assert look(page.get_by_label("Job name")) == styled
+    assert look(page.get_by_label("Code")) == styled
+    page.goto(f"{live_server}/tokens")
+    assert look(page.get_by_label("Name")) == look(page.get_by_label("Expires after"))
