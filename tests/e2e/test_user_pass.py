@@ -75,3 +75,14 @@ def test_the_wizards_text_boxes_look_like_its_other_fields(page, live_server, de
     assert look(page.get_by_label("Code")) == styled
     page.goto(f"{live_server}/tokens")
     assert look(page.get_by_label("Name")) == look(page.get_by_label("Expires after"))
+
+
+def test_a_webhooks_condition_example_is_no_address_check(page, live_server, demo):
+    """Every condition field, a webhook's too, suggested `{customers.email} != null && …`,
+    and named `customers` whatever the job's repeating alias."""
+    edit_demo_step(page, live_server, "Deliveries$")
+    page.get_by_role("button", name="Add webhook").click()
+    expect(page.locator("#d-1-url")).to_be_visible()
+    email, webhook = page.get_by_label("Delivery condition").all()
+    expect(email).to_have_attribute("placeholder", "e.g. {customers.email} != null")
+    expect(webhook).to_have_attribute("placeholder", "e.g. {customers.balance} > 0")
