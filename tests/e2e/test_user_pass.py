@@ -86,3 +86,19 @@ def test_a_webhooks_condition_example_is_no_address_check(page, live_server, dem
     email, webhook = page.get_by_label("Delivery condition").all()
     expect(email).to_have_attribute("placeholder", "e.g. {customers.email} != null")
     expect(webhook).to_have_attribute("placeholder", "e.g. {customers.balance} > 0")
+
+
+def test_deliveries_are_named_as_the_error_summary_names_them(page, live_server, demo):
+    """The wizard titled deliveries "Email 1", "Webhook 2" while its error summary said
+    "Delivery 2 · Url" and "Delivery 2 · Timeout seconds" of fields labelled otherwise."""
+    edit_demo_step(page, live_server, "Deliveries$")
+    page.get_by_role("button", name="Add webhook").click()
+    expect(page.locator("#d-1-url")).to_be_visible()
+    expect(page.locator("legend", has_text="Delivery 1 · Email")).to_be_visible()
+    expect(page.locator("legend", has_text="Delivery 2 · Webhook")).to_be_visible()
+
+    page.get_by_label("Timeout (seconds)").fill("soon")
+    page.get_by_role("button", name="Save step and continue").click()
+    summary = page.get_by_role("alert")
+    expect(summary.get_by_role("link", name="Delivery 2 · URL")).to_be_visible()
+    expect(summary.get_by_role("link", name="Delivery 2 · Timeout (seconds)")).to_be_visible()
