@@ -274,7 +274,7 @@ def test_cancel_asks_first_and_cancelled_entries_offer_no_delivery(page, live_se
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator("#run-live .badge.outcome")).to_have_text("running")
     page.get_by_role("button", name="Cancel run").click()
-    expect(page.locator(".flash.success")).to_contain_text("Run cancelled; 2 entries")
+    expect(page.locator(".flash.success")).to_contain_text(f"Run #{run.id} cancelled: 2 entries")
     assert seen[0] == (
         f"Cancel run #{run.id}? 2 unfinished entries will be cancelled: nothing more is "
         "generated or delivered."

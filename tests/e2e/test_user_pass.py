@@ -9,7 +9,12 @@ import re
 
 from playwright.sync_api import expect
 
+from app.review.decisions import approve_entries
+from app.runs.create import start_run
+from tests import factories as make
+from tests.e2e.test_daily_screens import answer_dialogs
 from tests.e2e.test_new_user_pass import log_in
+from tests.helpers import entries_of
 
 
 def edit_demo_step(page, live_server: str, step: str) -> None:
@@ -102,3 +107,46 @@ def test_deliveries_are_named_as_the_error_summary_names_them(page, live_server,
     summary = page.get_by_role("alert")
     expect(summary.get_by_role("link", name="Delivery 2 · URL")).to_be_visible()
     expect(summary.get_by_role("link", name="Delivery 2 · Timeout (seconds)")).to_be_visible()
+
+
+PEOPLE = [{"name": n, "email": f"{n.lower()}@example.com"} for n in ("Ada", "Bob", "Cy")]
+
+
+def test_cancel_of_a_finished_run_names_the_held_entries_it_drops(
+    page, live_server, app, work, smtp_server, mailbox
+):
+    """Generation done, Ada approved and sent, Bob and Cy held: the run reads "ended", and
+    its button said only "Cancel run", asking about "2 unfinished entries"; afterwards
+    "1 entries that had not finished are cancelled"."""
+    ws = make.workspace("acme", smtp=smtp_server.settings)
+    editor = make.user("ed@acme.example", ws, "editor")
+    run = start_run(make.mailing_job(ws, PEOPLE, hold_for_review=True), None)
+    work()
+    ada = entries_of(run.id)[0]
+    approve_entries(ws, editor, [ada.id])
+    work()
+    assert [m["To"] for m in mailbox.messages] == ["ada@example.com"]
+
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("ed@acme.example")
+    page.get_by_label("Password").fill(make.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/w/acme/runs/{run.id}")
+    seen: list[str] = []
+    answer_dialogs(page, [False, True], seen)
+    button = page.get_by_role("button", name="Cancel run: don't send 2 held entries")
+    button.click()
+    expect(page.locator("#run-live .badge.outcome")).to_have_text("waiting for review")
+    assert seen == [
+        f"Cancel run #{run.id} and its 2 entries held for review? They will not be sent. "
+        "The 1 entry already delivered stays delivered."
+    ]
+    page.get_by_role("button", name="Cancel run: don't send 2 held entries").click()
+    expect(page.locator(".flash.success")).to_have_text(
+        f"Run #{run.id} cancelled: 2 entries held for review will not be sent; "
+        "entries already delivered stay delivered."
+    )
+    expect(page.locator("#run-live .badge.outcome")).to_have_text("cancelled")
+    expect(page.get_by_role("button", name=re.compile("Cancel run"))).to_have_count(0)
+    work()
+    assert [m["To"] for m in mailbox.messages] == ["ada@example.com"]
