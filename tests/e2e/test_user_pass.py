@@ -150,3 +150,17 @@ def test_cancel_of_a_finished_run_names_the_held_entries_it_drops(
     expect(page.get_by_role("button", name=re.compile("Cancel run"))).to_have_count(0)
     work()
     assert [m["To"] for m in mailbox.messages] == ["ada@example.com"]
+
+
+def test_review_and_save_says_where_a_webhook_posts(page, live_server, demo):
+    """Review & save listed an email with its To but a webhook as the bare word "Webhook":
+    nothing to check the address against before saving."""
+    edit_demo_step(page, live_server, "Deliveries$")
+    page.get_by_role("button", name="Add webhook").click()
+    page.locator("#d-1-url").fill("https://hooks.example.com/statements")
+    page.get_by_role("button", name="Save step and continue").click()
+    expect(page).to_have_url(re.compile(r"/review$"))
+    expect(page.locator("#review dt:text-is('Deliveries') + dd")).to_have_text(
+        "Email to {customers.name} <{customers.email}>, "
+        "Webhook to https://hooks.example.com/statements"
+    )
