@@ -164,3 +164,29 @@ def test_review_and_save_says_where_a_webhook_posts(page, live_server, demo):
         "Email to {customers.name} <{customers.email}>, "
         "Webhook to https://hooks.example.com/statements"
     )
+
+
+def test_a_refused_token_form_keeps_what_was_picked(page, live_server, demo):
+    """With no name, the Tokens form came back as Read only, 90 days: a person who had
+    ticked Write and 30 days, then only typed the name, got a token they had not asked
+    for. With no permission ticked it said "choose from jobs:read, jobs:write" beside a
+    Read box it had ticked again itself."""
+    log_in(page, live_server)
+    page.get_by_role("link", name="API tokens").click()
+    page.get_by_label("Jobs → Read").uncheck()
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_text("give the token at least one permission")).to_be_visible()
+    expect(page.get_by_label("Jobs → Read")).not_to_be_checked()
+
+    page.get_by_label("Jobs → Write").check()
+    page.get_by_label("Expires after").select_option(label="30 days")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#err-name")).to_have_text("give the token a name")
+    expect(page.get_by_label("Jobs → Write")).to_be_checked()
+    expect(page.get_by_label("Jobs → Read")).not_to_be_checked()
+    expect(page.get_by_label("Expires after")).to_have_value("30")
+
+    page.get_by_label("Name").fill("deploy")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#new-token")).to_be_visible()
+    expect(page.locator("table.data tbody tr", has_text="deploy")).to_contain_text("jobs:write")
