@@ -190,3 +190,19 @@ def test_a_refused_token_form_keeps_what_was_picked(page, live_server, demo):
     page.get_by_role("button", name="Create token").click()
     expect(page.locator("#new-token")).to_be_visible()
     expect(page.locator("table.data tbody tr", has_text="deploy")).to_contain_text("jobs:write")
+
+
+def test_the_wizards_rows_of_fields_stack_on_a_phone(page, live_server, demo):
+    """At 390 px a parameter's Name, Type, Label and Default stood side by side in a table:
+    the page scrolled sideways to 760 px, or, styled to fit, each box showed four letters."""
+    edit_demo_step(page, live_server, "Parameters$")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for label in ("Name of parameter 1", "Type of parameter 1", "Default of parameter 1"):
+        field = page.get_by_label(label)
+        expect(page.get_by_text(label, exact=True)).to_be_visible()  # headings are gone
+        assert field.bounding_box()["width"] > 200, label
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("link", name=re.compile("Data Sources$")).click()
+    expect(page.get_by_label("Alias of data source 1")).to_be_visible()
+    assert page.get_by_label("Alias of data source 1").bounding_box()["width"] > 200
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
