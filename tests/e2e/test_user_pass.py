@@ -206,3 +206,20 @@ def test_the_wizards_rows_of_fields_stack_on_a_phone(page, live_server, demo):
     expect(page.get_by_label("Alias of data source 1")).to_be_visible()
     assert page.get_by_label("Alias of data source 1").bounding_box()["width"] > 200
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_file_name_example_names_the_jobs_own_rows(page, live_server, app, smtp_server):
+    """The Reports step suggested `statement-{customers.id}.pdf` to every job, whose rows
+    may be called anything: copied, it failed as an unknown placeholder."""
+    ws = make.workspace("acme", smtp=smtp_server.settings)
+    make.user("ed@acme.example", ws, "editor")
+    job = make.mailing_job(ws, PEOPLE)  # its repeating rows are `people`
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email").fill("ed@acme.example")
+    page.get_by_label("Password").fill(make.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/w/acme/jobs/{job.code}")
+    page.get_by_role("button", name="Edit job").click()
+    page.get_by_role("link", name=re.compile("Reports$")).click()
+    hint = page.locator(".field", has=page.get_by_label("File name")).locator(".hint")
+    expect(hint).to_contain_text("e.g. statement-{people.id}.pdf")
