@@ -40,8 +40,10 @@ def create_token(
     if not name.strip():
         errors["name"] = "give the token a name"
     unknown = [p for p in permissions if p not in PERMISSIONS]
-    if unknown or not permissions:
+    if unknown:
         errors["permissions"] = f"choose from {', '.join(PERMISSIONS)}"
+    elif not permissions:
+        errors["permissions"] = "give the token at least one permission"
     role = role_in(user, workspace)
     if role is None:
         raise NotFound("workspace not found")

@@ -137,12 +137,24 @@ def detail(ws: str, run_id: int) -> Response:
 def cancel(ws: str, run_id: int) -> Response:
     workspace = workspace_for(ws)
     run = get_run(workspace, run_id, current_user, Role.editor)
+    held_only = run.status == RunStatus.finished  # generation done: only held entries remain
     try:
         cancelled = cancel_run(run, current_user)
-        flash(f"Run cancelled; {cancelled} entries that had not finished are cancelled.", "success")
+        flash(_cancelled_message(run.id, cancelled, held_only), "success")
     except ValidationFailed as exc:
         flash(str(exc), "error")
     return redirect(url_for("runs.detail", ws=workspace.code, run_id=run.id), code=303)
+
+
+def _cancelled_message(run_id: int, cancelled: int, held_only: bool) -> str:
+    """What Cancel did, in the words the run page uses (held for review, not sent)."""
+    entries = f"{cancelled} entr{'y' if cancelled == 1 else 'ies'}"
+    if held_only:
+        return (
+            f"Run #{run_id} cancelled: {entries} held for review will not be sent; "
+            "entries already delivered stay delivered."
+        )
+    return f"Run #{run_id} cancelled: {entries} that had not finished will not be sent."
 
 
 @bp.post("/runs/<int:run_id>/retry-failed")

@@ -1,4 +1,4 @@
-"""Personal Access Tokens screen (from the user menu): list, create (shown once), revoke."""
+"""Personal Access Tokens screen (API tokens, in the top bar): list, create (shown once), revoke."""
 
 from __future__ import annotations
 

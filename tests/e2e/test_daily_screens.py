@@ -274,7 +274,7 @@ def test_cancel_asks_first_and_cancelled_entries_offer_no_delivery(page, live_se
     page.get_by_role("button", name="Cancel run").click()
     expect(page.locator("#run-live .badge.outcome")).to_have_text("running")
     page.get_by_role("button", name="Cancel run").click()
-    expect(page.locator(".flash.success")).to_contain_text("Run cancelled; 2 entries")
+    expect(page.locator(".flash.success")).to_contain_text(f"Run #{run.id} cancelled: 2 entries")
     assert seen[0] == (
         f"Cancel run #{run.id}? 2 unfinished entries will be cancelled: nothing more is "
         "generated or delivered."
@@ -340,7 +340,7 @@ def test_one_navigation_everywhere_with_a_skip_link(page, live_server, acme):
     both_widths(page, "error-page")
 
     page.goto(f"{live_server}/tokens")
-    expect(page.get_by_role("link", name=EDITOR)).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="API tokens")).to_have_attribute("aria-current", "page")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
@@ -352,7 +352,7 @@ def test_one_navigation_everywhere_with_a_skip_link(page, live_server, acme):
 def test_a_new_token_can_be_copied_and_revoking_asks_first(page, live_server, acme):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     log_in(page, live_server)
-    page.get_by_role("link", name=EDITOR).click()
+    page.get_by_role("link", name="API tokens").click()
     page.get_by_label("Name").fill("ci")
     page.get_by_role("button", name="Create token").click()
     token = page.locator("#new-token").inner_text()

@@ -183,7 +183,7 @@ def test_a_rows_buttons_sit_beside_its_title(page, live_server, demo):
     page.get_by_role("button", name="Edit job").click()
     page.get_by_role("link", name=re.compile(r"Deliveries")).click()
     page.get_by_role("button", name="Add webhook").click()
-    legend = page.locator("legend", has_text="Webhook 2")
+    legend = page.locator("legend", has_text="Delivery 2 · Webhook")
     for name in ("Move delivery 2 up", "Remove delivery 2"):
         button = legend.get_by_role("button", name=name)
         expect(button).to_be_visible()

@@ -142,7 +142,7 @@ def test_the_run_page_cancels_a_run_whose_entries_all_wait_for_review(
 
     response = auth.post(f"{page}/cancel", page=page, follow_redirects=True)
 
-    assert "Run cancelled; 2 entries" in response.text
+    assert f"Run #{run_id} cancelled: 2 entries held for review will not be sent" in response.text
     assert "Cancel run" not in response.text
     assert f"/runs/{run_id}" not in client.get("/w/acme/review").text
     _after_the_cancel(client, run_id, editor, work, mailbox)
