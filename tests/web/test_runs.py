@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 
 from app.database import utcnow
 from app.extensions import db, queues
@@ -167,6 +167,31 @@ def test_the_live_section_keeps_filters_in_its_polling_url(acme, login, client):
 
 
 # --- entry detail and Retry -----------------------------------------------------------------
+
+
+def progress_class(page: str) -> str:
+    return re.search(r'<progress class="([^"]+)"', page)[1]
+
+
+def test_the_progress_bar_is_green_only_when_every_entry_went_well(acme, login, client, work):
+    login(VIEWER)
+    job = make.mailing_job(acme, [*ROWS, {"name": "Dee", "email": ""}])  # Dee: no recipient
+    run_id = start_run(job, None).id
+    work()
+
+    def shown() -> str:
+        page = client.get(f"/w/acme/runs/{run_id}").text
+        return re.search(r'<progress class="([^"]+)"', page)[1]
+
+    def every_entry(status: str) -> None:
+        db.session.execute(update(Entry).where(Entry.run_id == run_id).values(status=status))
+        db.session.commit()
+
+    assert shown() == "progress warning"  # three sent, one failed: it was all green
+    every_entry("Completed")
+    assert shown() == "progress success"
+    every_entry("DeliveryFailed")
+    assert shown() == "progress error"
 
 
 def test_the_entry_page_shows_row_reports_and_deliveries(acme, login, client, work, mailbox):
