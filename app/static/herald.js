@@ -189,7 +189,9 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    // Keys typed into a field are text; a checkbox just ticked (a row's, the header's) takes none.
+    var ticked = tag === "input" && (event.target.type === "checkbox" || event.target.type === "radio");
+    if ((tag === "input" && !ticked) || tag === "textarea" || tag === "select") return;
     var all = rows();
     if (!all.length) return;
     var current = document.activeElement && document.activeElement.closest

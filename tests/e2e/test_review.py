@@ -31,6 +31,14 @@ def test_bulk_approve_from_the_review_queue(
     expect(page.locator("tr.review-row")).to_have_count(3)
     screenshot("review-1-queue")
 
+    # The header's box selects every row on the page, as on the run page, and clears them.
+    every = page.get_by_label("Select every entry on this page")
+    every.check()
+    for n in (1, 2, 3):
+        expect(page.get_by_label(f"Select entry {n}")).to_be_checked()
+    every.uncheck()
+    expect(page.get_by_label("Select entry 1")).not_to_be_checked()
+
     # Keyboard: j moves to the first row, x selects it; the mouse selects the others.
     page.locator("body").press("j")
     page.keyboard.press("x")
