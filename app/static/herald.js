@@ -227,3 +227,35 @@
     if (target) { event.preventDefault(); target.click(); }
   });
 })();
+
+// The wizard: a step left by a link before "Save step" loses what was typed or added there
+// (the draft keeps only saved steps), so ask first. The server marks a step it showed again
+// unsaved (a row added, errors); typing marks it here.
+(function () {
+  "use strict";
+  var QUESTION = "Leave this step without saving it? What you changed here will be lost.";
+  function unsavedStep(elt) {
+    var form = document.getElementById("wizard-form");
+    return form && form.dataset.unsaved === "true" && !form.contains(elt);
+  }
+  function markUnsaved(event) {
+    var form = document.getElementById("wizard-form");
+    if (form && form.contains(event.target)) form.dataset.unsaved = "true";
+  }
+  document.addEventListener("input", markUnsaved);
+  document.addEventListener("change", markUnsaved);
+  // A boosted link (the step list): htmx asks before its request; go on only when told to.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (elt.tagName !== "A" || !unsavedStep(elt)) return;
+    event.preventDefault();
+    if (window.confirm(QUESTION)) event.detail.issueRequest(true);
+  });
+  // Any other link (the top bar's): the browser's own navigation.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    var boosted = link && link.closest("[hx-boost]");
+    if (!link || (boosted && boosted.getAttribute("hx-boost") === "true")) return;
+    if (unsavedStep(link) && !window.confirm(QUESTION)) event.preventDefault();
+  });
+})();

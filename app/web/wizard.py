@@ -128,6 +128,8 @@ def _render_step(
         steps=STEPS,
         data=data,
         errors=errors,
+        # Shown again by a POST (a row added or removed, or errors): not saved in the draft.
+        unsaved=request.method == "POST",
         relative_dates=RELATIVE_DATES,
         **_step_context(workspace, draft, step, data),
     )

@@ -223,3 +223,33 @@ def test_the_file_name_example_names_the_jobs_own_rows(page, live_server, app, s
     page.get_by_role("link", name=re.compile("Reports$")).click()
     hint = page.locator(".field", has=page.get_by_label("File name")).locator(".hint")
     expect(hint).to_contain_text("e.g. statement-{people.id}.pdf")
+
+
+def test_leaving_a_step_with_unsaved_changes_asks_first(page, live_server, demo):
+    """A delivery added on the Deliveries step vanished without a word when another step's
+    link was clicked before "Save step and continue"."""
+    edit_demo_step(page, live_server, "Deliveries$")
+    expect(page).to_have_url(re.compile(r"/deliveries$"))
+    step_url = page.url
+    seen: list[str] = []
+    answer_dialogs(page, [False, True], seen)
+    panels = page.locator("fieldset.delivery")
+    expect(panels).to_have_count(1)  # the demo job's email
+    page.get_by_role("button", name="Add webhook").click()
+    expect(panels).to_have_count(2)
+
+    page.get_by_role("link", name=re.compile("Configuration")).click()  # "stay" answered
+    expect(panels).to_have_count(2)
+    assert page.url == step_url and seen == [
+        "Leave this step without saving it? What you changed here will be lost."
+    ]
+
+    page.get_by_role("link", name=re.compile("Configuration")).click()  # "leave" answered
+    expect(page.get_by_label("Job name")).to_be_visible()
+    assert len(seen) == 2
+    # A saved step leaves without a question.
+    page.get_by_role("button", name="Save step and continue").click()
+    expect(page).to_have_url(re.compile(r"/parameters$"))
+    page.get_by_role("link", name=re.compile("Reports")).click()
+    expect(page).to_have_url(re.compile(r"/reports$"))
+    assert len(seen) == 2
