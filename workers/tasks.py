@@ -17,6 +17,7 @@ from app.logs import working_on
 from app.review.document import build_review_document as build
 from app.runs.generate import generate_entry as generate
 from app.runs.lease import holding
+from app.runs.outcome import finish_run_of_entry
 from app.runs.prepare import prepare_run as prepare
 
 
@@ -72,10 +73,14 @@ def generate_entry(entry_id: int) -> None:
         if contents is not None:
             deliver(entry_id, contents)
             _done("deliver_entry", entry_id)
+        finish_run_of_entry(entry_id)  # after the commits: see there why
 
 
 def deliver_entry(entry_id: int) -> None:
-    _run(deliver, "entry", entry_id)
+    with _context(), holding("entry", entry_id), working_on(entry_id=entry_id):
+        deliver(entry_id)
+        _done("deliver_entry", entry_id)
+        finish_run_of_entry(entry_id)
 
 
 def build_review_document(file_id: str) -> None:

@@ -79,6 +79,24 @@ def settle_run(
     return moved
 
 
+def finish_run_of_entry(entry_id: int) -> bool:
+    """`finish_run_if_done` for the entry's run again, in a transaction of its own, after the
+    entry's job has committed; True when it finished the run. Commits.
+
+    Needed because two workers settling a run's last two entries at once each check inside
+    their own transaction, where the other's entry still reads open (PostgreSQL's READ
+    COMMITTED): neither finishes the run, and it stays "running" with every entry done. A
+    check after the commit cannot miss both: the later commit's sees the two."""
+    run_id = db.session.scalar(
+        select(Entry.run_id)
+        .join(Run, Run.id == Entry.run_id)
+        .where(Entry.id == entry_id, Run.status == RunStatus.running)
+    )
+    finished = run_id is not None and finish_run_if_done(run_id)
+    db.session.commit()
+    return finished
+
+
 def finish_run_if_done(run_id: int) -> bool:
     """Mark a running run finished once no entry is queued or in progress. Does not commit."""
     # EXISTS stops at the first unfinished entry: this runs after every entry, and counting

@@ -17,17 +17,18 @@ from app.models import Entry, EntryDelivery, Run, TemporaryFile
 from app.runs import dispatch
 from app.runs.lease import file_lease_key
 from app.runs.notify import send_due
-from app.runs.outcome import settle_run
+from app.runs.outcome import finish_run_if_done, settle_run
 from app.runs.states import (
-    DeliveryStatus as D,
-)
-from app.runs.states import (
+    QUEUED,
     EntryStatus,
     RunStatus,
     move_delivery,
     move_entries,
     move_entry,
     move_run,
+)
+from app.runs.states import (
+    DeliveryStatus as D,
 )
 
 BATCH = 2000
@@ -48,7 +49,26 @@ def recover_stalled_work(now: datetime | None = None) -> dict[str, int]:
             now - timedelta(seconds=config["LEASE_SECONDS"])
         ),
         "completion_webhooks": send_due(now),
+        "runs_finished": _finish_settled_runs(now),
     }
+
+
+def _finish_settled_runs(now: datetime) -> int:
+    """Finish running runs whose every entry has ended, left so by a worker that died between
+    its entry's commit and the check after it (`finish_run_of_entry`). Runs not touched for a
+    lease only: a live worker is about to check itself."""
+    lease = timedelta(seconds=current_app.config["LEASE_SECONDS"])
+    still_open = select(Entry.id).where(
+        Entry.run_id == Run.id, Entry.status.in_([s.value for s in QUEUED])
+    )
+    run_ids = db.session.scalars(
+        select(Run.id)
+        .where(Run.status == RunStatus.running, Run.updated_at < now - lease, ~still_open.exists())
+        .limit(BATCH)
+    ).all()
+    finished = sum(finish_run_if_done(run_id) for run_id in run_ids)
+    db.session.commit()
+    return finished
 
 
 def _requeue_pending_runs(stale: datetime, now: datetime) -> int:

@@ -7,13 +7,17 @@ These are the fast tests `mutmut` runs against the state machine (see README "De
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import insert, select
 
+from app.database import utcnow
 from app.extensions import db
 from app.models import Entry, EntryDelivery, Job, Run
 from app.runs.buckets import bucket_counts
-from app.runs.outcome import finish_run_if_done, run_outcome, settle_run
+from app.runs.outcome import finish_run_if_done, finish_run_of_entry, run_outcome, settle_run
+from app.runs.recovery import recover_stalled_work
 from app.runs.states import (
     DeliveryStatus,
     EntryStatus,
@@ -200,6 +204,34 @@ def test_a_run_ending_after_a_newer_one_started_leaves_the_newer_runs_word(job):
     db.session.expire_all()
     assert db.session.get(Run, older.id).status == R.finished
     assert db.session.get(Job, job.id).last_run_status == "completed_with_errors"
+
+
+def test_a_run_left_running_with_every_entry_ended_is_finished_by_the_check_after_commit(job):
+    # What two workers settling the last two entries at once leave behind: each checked
+    # while the other's entry still read open, so neither finished the run.
+    run = new_run(job)
+    first, _ = new_entries(run, E.Completed, E.DeliveryFailed)
+    other = new_run(job)
+    (still_open,) = new_entries(other, E.Completed, E.InProgress)[1:]
+
+    assert finish_run_of_entry(first) is True
+    assert finish_run_of_entry(still_open) is False
+    db.session.expire_all()
+    assert db.session.get(Run, run.id).status == R.finished
+    assert db.session.get(Run, other.id).status == R.running
+
+
+def test_the_sweep_finishes_a_run_left_running_with_every_entry_ended(job):
+    run = new_run(job)
+    new_entries(run, E.Completed, E.Completed)
+    other = new_run(job)
+    new_entries(other, E.Completed, E.Queued)
+
+    later = utcnow() + timedelta(hours=1)  # past a lease: no live worker is about to check
+    assert recover_stalled_work(now=later)["runs_finished"] == 1
+    db.session.expire_all()
+    assert db.session.get(Run, run.id).status == R.finished
+    assert db.session.get(Run, other.id).status == R.running
 
 
 def test_a_delivery_moves_only_from_the_named_statuses(job):
