@@ -52,11 +52,19 @@ def _done(what: str, item_id: int) -> None:
     logging.getLogger("herald.worker").info("%s %s done", what, item_id)
 
 
-def _run(func: Callable[[int], None], kind: str, item_id: int) -> None:
-    """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile."""
+def _run(
+    func: Callable[[int], None],
+    kind: str,
+    item_id: int,
+    then: Callable[[int], object] | None = None,
+) -> None:
+    """Run `func(item_id)` holding the item: the worker's heartbeat renews its lease meanwhile;
+    then `then(item_id)`, still holding it."""
     with _context(), holding(kind, item_id), working_on(**{f"{kind}_id": item_id}):
         func(item_id)
         _done(func.__name__, item_id)
+        if then is not None:
+            then(item_id)
 
 
 def prepare_run(run_id: int) -> None:
@@ -77,10 +85,7 @@ def generate_entry(entry_id: int) -> None:
 
 
 def deliver_entry(entry_id: int) -> None:
-    with _context(), holding("entry", entry_id), working_on(entry_id=entry_id):
-        deliver(entry_id)
-        _done("deliver_entry", entry_id)
-        finish_run_of_entry(entry_id)
+    _run(deliver, "entry", entry_id, then=finish_run_of_entry)  # after the commits: see there
 
 
 def build_review_document(file_id: str) -> None:

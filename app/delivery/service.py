@@ -187,18 +187,15 @@ def _attempt(
 ) -> None:
     # The email's Message-ID is chosen, and committed, before anything is sent: an attempt
     # cut off after the server took the message sends it again under the same one.
-    message_id_left = (
-        func.coalesce(EntryDelivery.message_id_left, f"herald.{uuid.uuid4().hex}")
-        if config.kind == "email"
-        else EntryDelivery.message_id_left
-    )
+    chosen = f"herald.{uuid.uuid4().hex}"
+    keep_or_choose = func.coalesce(EntryDelivery.message_id_left, chosen)
     if not move_delivery(
         delivery_id,
         D.sending,
         from_=[D.pending],
         attempts=EntryDelivery.attempts + 1,
         lease_expires_at=lease_until(),
-        message_id_left=message_id_left,
+        **({"message_id_left": keep_or_choose} if config.kind == "email" else {}),
     ):
         db.session.rollback()
         return

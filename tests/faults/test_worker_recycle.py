@@ -119,15 +119,20 @@ def stop_requested(pid: int) -> bool:
     return any(w.pid == pid and w.shutdown_requested_date for w in live_workers())
 
 
+def paused_in_generate(workers, smtp_server, tmp_path: Path):
+    """A mailing run, and a worker whose child pauses rendering an entry until the test deletes
+    the marker (each child pauses once): (run id, log, marker, worker, child pid)."""
+    log, marker = tmp_path / "worker.log", tmp_path / "paused"
+    run_id = mailing_run(smtp_server)
+    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
+    wait_for(marker.exists)
+    return run_id, log, marker, parent, child_pid(parent.pid)
+
+
 def test_sighup_to_the_parent_hands_over_to_a_fresh_child_after_the_job_in_hand(
     app, workers, smtp_server, mailbox, tmp_path: Path
 ):
-    log, marker = tmp_path / "worker.log", tmp_path / "paused"
-    run_id = mailing_run(smtp_server)
-    # Each child pauses in the middle of rendering until the test deletes the marker.
-    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
-    wait_for(marker.exists)
-    first = child_pid(parent.pid)
+    run_id, log, marker, parent, first = paused_in_generate(workers, smtp_server, tmp_path)
 
     parent.send_signal(signal.SIGHUP)  # a service manager's reload
     wait_for(lambda: parent.poll() is not None or stop_requested(first))
@@ -148,11 +153,7 @@ def test_sighup_to_the_parent_hands_over_to_a_fresh_child_after_the_job_in_hand(
 def test_a_child_killed_while_the_parent_stops_ends_the_parent_cleanly(
     app, workers, smtp_server, mailbox, tmp_path: Path
 ):
-    log, marker = tmp_path / "worker.log", tmp_path / "paused"
-    run_id = mailing_run(smtp_server)
-    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
-    wait_for(marker.exists)
-    child = child_pid(parent.pid)
+    run_id, log, marker, parent, child = paused_in_generate(workers, smtp_server, tmp_path)
 
     parent.send_signal(signal.SIGTERM)  # a warm stop: the child would finish its job first,
     wait_for(lambda: stop_requested(child))
@@ -188,11 +189,7 @@ def test_sighup_to_a_single_process_worker_changes_nothing(
 def test_a_stop_after_sighup_still_lets_the_job_in_hand_finish(
     app, workers, smtp_server, mailbox, tmp_path: Path
 ):
-    log, marker = tmp_path / "worker.log", tmp_path / "paused"
-    run_id = mailing_run(smtp_server)
-    parent = workers(log=log, HERALD_FAULT_PAUSE="generate", HERALD_FAULT_MARKER=str(marker))
-    wait_for(marker.exists)
-    child = child_pid(parent.pid)
+    run_id, log, marker, parent, child = paused_in_generate(workers, smtp_server, tmp_path)
     parent.send_signal(signal.SIGHUP)  # a reload: the child's warm stop is under way
     wait_for(lambda: stop_requested(child))
     # RQ takes a second stop signal within a second of the first for the same one; a later one
